@@ -1,0 +1,177 @@
+/**
+ * Follows the engine over successive polls: identities of the singletons (pid + start time, since a
+ * pid alone is reused), their restarts, down/up transitions, and CPU counters that survive processes
+ * coming and going. Pure: `advanceTracker` returns a new state and the events it saw.
+ */
+import type { ProcessInfo } from '../sources/process-source.js';
+import type { AttributionMemory, EngineView } from './attribute.js';
+import { COMPONENTS, SINGLETONS, perComponent, type Component, type ContainerdMode, type Singleton } from './components.js';
+
+export interface Identity {
+  pid: number;
+  /** Clock ticks since boot, or Unix seconds from a source without ticks; null when unknown. */
+  start: number | null;
+  startTimeSeconds: number | null;
+}
+
+export interface SingletonTrack {
+  current: Identity | null;
+  /** The identity seen most recently, kept while the component is down. */
+  last: Identity | null;
+  restarts: number;
+  /** When the current outage started (ms), null while up. */
+  downSinceMs: number | null;
+  /** When up/down last changed (ms), null before the first change. */
+  lastChangeMs: number | null;
+  lastSeenMs: number | null;
+}
+
+export interface TrackerState {
+  singletons: Record<Singleton, SingletonTrack>;
+  /** CPU seconds of processes that have exited, per component, so the counter never goes back. */
+  retiredCpuSeconds: Record<Component, number>;
+  /** Last CPU seconds of each live process, by identity key. */
+  liveCpu: ReadonlyMap<string, { component: Component; cpuSeconds: number }>;
+  memory: AttributionMemory;
+  polls: number;
+}
+
+export type EngineEvent =
+  | { type: 'down'; component: Singleton; oldPid: number; atMs: number }
+  | { type: 'up'; component: Singleton; newPid: number; downSeconds: number | null; atMs: number }
+  | { type: 'restarted'; component: Singleton; oldPid: number; newPid: number; downSeconds: number; atMs: number }
+  | { type: 'mode'; from: ContainerdMode; to: ContainerdMode; atMs: number };
+
+export function initialTrackerState(): TrackerState {
+  const track = (): SingletonTrack => ({
+    current: null,
+    last: null,
+    restarts: 0,
+    downSinceMs: null,
+    lastChangeMs: null,
+    lastSeenMs: null,
+  });
+  return {
+    singletons: { dockerd: track(), containerd: track() },
+    retiredCpuSeconds: perComponent(() => 0),
+    liveCpu: new Map(),
+    memory: { containerdMode: 'unknown', containerdAddress: null, lastDockerdPid: null, lastContainerdPid: null },
+    polls: 0,
+  };
+}
+
+export function identityOf(p: ProcessInfo): Identity {
+  return { pid: p.pid, start: p.startTicks ?? p.startTimeSeconds, startTimeSeconds: p.startTimeSeconds };
+}
+
+export function sameIdentity(a: Identity, b: Identity): boolean {
+  return a.pid === b.pid && a.start === b.start;
+}
+
+export function identityKey(p: ProcessInfo): string {
+  return `${p.pid}@${p.startTicks ?? p.startTimeSeconds ?? '?'}`;
+}
+
+export function advanceTracker(
+  prev: TrackerState,
+  view: EngineView,
+  nowMs: number,
+): { state: TrackerState; events: EngineEvent[] } {
+  const events: EngineEvent[] = [];
+  const singletons = { ...prev.singletons };
+  for (const name of SINGLETONS) {
+    const seen = view[name];
+    singletons[name] = advanceSingleton(name, prev.singletons[name], seen ? identityOf(seen) : null, nowMs, events);
+  }
+
+  // CPU: a counter per component = CPU of processes that exited + CPU of live ones.
+  const retired = { ...prev.retiredCpuSeconds };
+  const liveCpu = new Map<string, { component: Component; cpuSeconds: number }>();
+  for (const component of COMPONENTS) {
+    for (const p of view.members[component]) {
+      if (p.cpuSeconds !== null) liveCpu.set(identityKey(p), { component, cpuSeconds: p.cpuSeconds });
+    }
+  }
+  for (const [key, old] of prev.liveCpu) {
+    if (!liveCpu.has(key)) retired[old.component] += old.cpuSeconds;
+  }
+
+  if (view.containerdMode !== prev.memory.containerdMode && prev.polls > 0) {
+    events.push({ type: 'mode', from: prev.memory.containerdMode, to: view.containerdMode, atMs: nowMs });
+  }
+  const memory: AttributionMemory = {
+    containerdMode: view.containerdMode,
+    containerdAddress: view.containerdAddress ?? prev.memory.containerdAddress,
+    lastDockerdPid: singletons.dockerd.last?.pid ?? null,
+    lastContainerdPid: singletons.containerd.last?.pid ?? null,
+  };
+  return {
+    state: { singletons, retiredCpuSeconds: retired, liveCpu, memory, polls: prev.polls + 1 },
+    events,
+  };
+}
+
+function advanceSingleton(
+  component: Singleton,
+  prev: SingletonTrack,
+  seen: Identity | null,
+  nowMs: number,
+  events: EngineEvent[],
+): SingletonTrack {
+  const next: SingletonTrack = { ...prev };
+  if (seen !== null) next.lastSeenMs = nowMs;
+
+  if (prev.current !== null && seen !== null) {
+    if (sameIdentity(prev.current, seen)) return next;
+    // Replaced between two polls, without a gap we could see.
+    next.restarts++;
+    next.current = seen;
+    next.last = seen;
+    next.lastChangeMs = nowMs;
+    events.push({
+      type: 'restarted',
+      component,
+      oldPid: prev.current.pid,
+      newPid: seen.pid,
+      downSeconds: gapSeconds(prev.lastSeenMs, seen, nowMs),
+      atMs: nowMs,
+    });
+    return next;
+  }
+  if (prev.current !== null && seen === null) {
+    next.current = null;
+    next.downSinceMs = prev.lastSeenMs ?? nowMs;
+    next.lastChangeMs = nowMs;
+    events.push({ type: 'down', component, oldPid: prev.current.pid, atMs: nowMs });
+    return next;
+  }
+  if (prev.current === null && seen !== null) {
+    const downSeconds = prev.downSinceMs === null ? null : Math.max(0, (nowMs - prev.downSinceMs) / 1000);
+    next.current = seen;
+    next.downSinceMs = null;
+    next.lastChangeMs = nowMs;
+    if (prev.last !== null && !sameIdentity(prev.last, seen)) {
+      next.restarts++;
+      events.push({
+        type: 'restarted',
+        component,
+        oldPid: prev.last.pid,
+        newPid: seen.pid,
+        downSeconds: downSeconds ?? gapSeconds(prev.lastSeenMs, seen, nowMs),
+        atMs: nowMs,
+      });
+    } else {
+      events.push({ type: 'up', component, newPid: seen.pid, downSeconds, atMs: nowMs });
+    }
+    next.last = seen;
+    return next;
+  }
+  return next;
+}
+
+/** How long an unseen outage lasted: from the last sighting of the old process to the new one's start. */
+function gapSeconds(lastSeenMs: number | null, seen: Identity, nowMs: number): number {
+  const endMs = seen.startTimeSeconds !== null ? seen.startTimeSeconds * 1000 : nowMs;
+  if (lastSeenMs === null) return 0;
+  return Math.max(0, Math.round(endMs - lastSeenMs) / 1000);
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+/**
+ * Wiring, in pipeline order: flags → config → logger → source → poller → metrics → app.
+ */
+import { Registry } from 'prom-client';
+import { FlagError, helpText, parseFlags, type Config } from './config/flags.js';
+import { createLogger } from './log/logger.js';
+import type { ProcessSource } from './sources/process-source.js';
+import { createProcfsSource } from './sources/procfs/procfs-source.js';
+import { createPsListSource } from './sources/ps-list/ps-list-source.js';
+import { createPoller, type Poller } from './poller/poller.js';
+import { registerEngineMetrics } from './metrics/engine-metrics.js';
+import { registerExporterMetrics } from './metrics/exporter-metrics.js';
+import { buildApp, type HealthReport } from './http/app.js';
+import { listen } from './http/server.js';
+import { packageVersion } from './version.js';
+import { SINGLETONS } from './engine/components.js';
+
+/** A state older than this many poll intervals is stale: /healthz says 503 and engine series are withheld. */
+const STALE_AFTER_INTERVALS = 3;
+
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let config: Config;
+  try {
+    const parsed = parseFlags(argv, env);
+    if (parsed.kind === 'help') {
+      process.stdout.write(helpText(env));
+      return 0;
+    }
+    if (parsed.kind === 'version') {
+      process.stdout.write(`docker-engine-exporter ${packageVersion()}\n`);
+      return 0;
+    }
+    config = parsed.config;
+  } catch (err) {
+    if (err instanceof FlagError) {
+      process.stderr.write(`docker-engine-exporter: error: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  const version = packageVersion();
+  const logger = createLogger(config.logLevel, config.logFormat);
+  const source: ProcessSource =
+    config.processSource === 'procfs'
+      ? createProcfsSource({ procfsPath: config.procfsPath, pidfilePath: config.dockerPidfile })
+      : createPsListSource({ pidfilePath: config.dockerPidfile });
+
+  const registry = new Registry();
+  const startedMs = Date.now();
+  let poller: Poller | null = null;
+  const isFresh = (): boolean => {
+    const last = poller?.status().lastSuccessMs ?? null;
+    // Before the first poll, give it the same grace as any later one.
+    const reference = last ?? startedMs;
+    return Date.now() - reference <= STALE_AFTER_INTERVALS * config.pollIntervalMs;
+  };
+  const exporterMetrics = registerExporterMetrics({
+    registry,
+    status: () => poller!.status(),
+    pollIntervalSeconds: config.pollIntervalMs / 1000,
+    version,
+    sourceName: source.name,
+  });
+  poller = createPoller({
+    source,
+    intervalMs: config.pollIntervalMs,
+    settings: { dockerdExpected: config.dockerSocket !== null, containerdAddress: config.containerdAddress },
+    logger,
+    onPollDone: (seconds) => exporterMetrics.observePoll(seconds),
+  });
+  registerEngineMetrics({
+    registry,
+    freshState: () => (isFresh() ? (poller?.status().latest ?? null) : null),
+    dockerdExpected: config.dockerSocket !== null,
+    resourcesAvailable: source.name === 'procfs',
+  });
+
+  const health = (): HealthReport => healthReport(poller!, isFresh(), config);
+  const app = buildApp({ registry, telemetryPath: config.telemetryPath, health, logger, version });
+
+  poller.start();
+  try {
+    await listen(app, config.listenAddress);
+  } catch (err) {
+    logger.error({ err: (err as Error).message, address: config.listenAddress }, 'cannot listen');
+    await poller.stop();
+    await source.close();
+    return 1;
+  }
+  logger.info(
+    {
+      version,
+      address: `${config.listenAddress.host}:${config.listenAddress.port}`,
+      telemetryPath: config.telemetryPath,
+      source: source.name,
+      pollInterval: `${config.pollIntervalMs}ms`,
+    },
+    'docker-engine-exporter listening',
+  );
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await app.close();
+  await poller.stop();
+  await source.close();
+  return 0;
+}
+
+function healthReport(poller: Poller, fresh: boolean, config: Config): HealthReport {
+  const status = poller.status();
+  const latest = status.latest;
+  const components: Record<string, string> = {};
+  for (const c of SINGLETONS) {
+    if (c === 'dockerd' && config.dockerSocket === null) continue;
+    components[c] = latest ? (latest.view[c] ? 'up' : 'down') : 'unknown';
+  }
+  return {
+    ok: fresh,
+    body: {
+      status: fresh ? 'ok' : 'stale',
+      lastPollAgeSeconds: status.lastSuccessMs === null ? null : (Date.now() - status.lastSuccessMs) / 1000,
+      pollIntervalSeconds: config.pollIntervalMs / 1000,
+      lastError: status.lastError,
+      containerdMode: latest?.view.containerdMode ?? 'unknown',
+      components,
+    },
+  };
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`docker-engine-exporter: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,90 @@
+/** The exporter's own health: poll timing, freshness, errors, build info, and prom-client's process metrics. */
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { PollerStatus } from '../poller/poller.js';
+
+export interface ExporterMetricsOptions {
+  registry: Registry;
+  status: () => PollerStatus;
+  pollIntervalSeconds: number;
+  version: string;
+  sourceName: string;
+}
+
+export interface ExporterMetrics {
+  observePoll(durationSeconds: number): void;
+}
+
+const NS = 'docker_engine_exporter';
+
+export function registerExporterMetrics(opts: ExporterMetricsOptions): ExporterMetrics {
+  const { registry, status } = opts;
+  collectDefaultMetrics({ register: registry });
+
+  const duration = new Histogram({
+    name: `${NS}_poll_duration_seconds`,
+    help: 'Time one poll of the engine took (process scan, attribution and tracking).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: `${NS}_last_poll_timestamp_seconds`,
+    help: 'Unix time of the last successful poll (0 before the first).',
+    registers: [registry],
+    collect() {
+      const last = status().lastSuccessMs;
+      this.set(last === null ? 0 : last / 1000);
+    },
+  });
+
+  new Gauge({
+    name: `${NS}_poll_interval_seconds`,
+    help: 'The configured poll interval (--poll.interval).',
+    registers: [registry],
+  }).set(opts.pollIntervalSeconds);
+
+  new Counter({
+    name: `${NS}_poll_errors_total`,
+    help: 'Polls that failed, by source.',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [source, n] of Object.entries(status().pollErrors)) this.inc({ source }, n);
+    },
+  });
+
+  new Counter({
+    name: `${NS}_read_errors_total`,
+    help: 'Reads that failed inside polls (permission denied, malformed file, I/O error), by file and reason.',
+    labelNames: ['file', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [kind, n] of status().readErrors) {
+        const [file = '', reason = ''] = kind.split('/');
+        this.inc({ file, reason }, n);
+      }
+    },
+  });
+
+  new Gauge({
+    name: `${NS}_scanned_processes`,
+    help: 'Processes the last successful poll walked.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const latest = status().latest;
+      if (latest) this.set(latest.scannedPids);
+    },
+  });
+
+  new Gauge({
+    name: `${NS}_build_info`,
+    help: 'Always 1; labels say which build of the exporter this is and which process source it uses.',
+    labelNames: ['version', 'nodejs_version', 'source'],
+    registers: [registry],
+  }).set({ version: opts.version, nodejs_version: process.version, source: opts.sourceName }, 1);
+
+  return { observePoll: (s) => duration.observe(s) };
+}

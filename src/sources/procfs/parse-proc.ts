@@ -1,0 +1,146 @@
+/**
+ * Pure parsers for the /proc files the procfs source reads. Each takes the file's text (or bytes) and
+ * returns plain data or throws a MalformedProcFileError with a one-line reason; none does I/O.
+ */
+
+export class MalformedProcFileError extends Error {
+  constructor(file: string, reason: string) {
+    super(`malformed ${file}: ${reason}`);
+    this.name = 'MalformedProcFileError';
+  }
+}
+
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+  /** utime + stime, in clock ticks. */
+  cpuTicks: number;
+  numThreads: number;
+  startTicks: number;
+}
+
+/**
+ * /proc/<pid>/stat. The name sits in parentheses and may itself hold spaces and ")", so it is cut at
+ * the LAST ")" (as prometheus/procfs does). Field numbers below are proc(5)'s, counted from 1.
+ */
+export function parseProcStat(text: string): ProcStat {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) throw new MalformedProcFileError('stat', 'no "(name)"');
+  const pid = toInt(text.slice(0, open).trim(), 'pid');
+  const comm = text.slice(open + 1, close);
+  // After ") " come fields 3.. : state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+  // cmajflt utime(14) stime(15) cutime cstime priority nice num_threads(20) itrealvalue starttime(22)
+  const rest = text.slice(close + 2).trim().split(' ');
+  if (rest.length < 20) throw new MalformedProcFileError('stat', `only ${rest.length + 2} fields`);
+  const field = (n: number): string => rest[n - 3] ?? '';
+  const state = field(3);
+  if (!/^[A-Za-z]$/.test(state)) throw new MalformedProcFileError('stat', `bad state "${state}"`);
+  return {
+    pid,
+    comm,
+    state,
+    ppid: toInt(field(4), 'ppid'),
+    cpuTicks: toInt(field(14), 'utime') + toInt(field(15), 'stime'),
+    numThreads: toInt(field(20), 'num_threads'),
+    startTicks: toInt(field(22), 'starttime'),
+  };
+}
+
+export interface ProcStatus {
+  /** VmRSS in bytes; absent for zombies and kernel threads. */
+  residentBytes: number | null;
+  threads: number | null;
+}
+
+/** /proc/<pid>/status: only VmRSS (reported in kB whatever the page size) and Threads. */
+export function parseProcStatus(text: string): ProcStatus {
+  let residentBytes: number | null = null;
+  let threads: number | null = null;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('VmRSS:')) {
+      const m = /^VmRSS:\s+(\d+)\s+kB$/.exec(line.trim());
+      if (!m) throw new MalformedProcFileError('status', `bad VmRSS line "${line}"`);
+      residentBytes = Number(m[1]) * 1024;
+    } else if (line.startsWith('Threads:')) {
+      threads = toInt(line.slice('Threads:'.length).trim(), 'Threads', 'status');
+    }
+  }
+  return { residentBytes, threads };
+}
+
+/** /proc/<pid>/cmdline: NUL-separated argv, usually NUL-terminated. Empty for zombies and kernel threads. */
+export function parseCmdline(text: string): string[] {
+  if (text === '') return [];
+  const parts = text.split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+/** /proc/uptime: "<uptime seconds> <idle seconds>". */
+export function parseUptime(text: string): number {
+  const first = text.trim().split(/\s+/)[0] ?? '';
+  const value = Number(first);
+  if (first === '' || !Number.isFinite(value) || value < 0) {
+    throw new MalformedProcFileError('uptime', `bad uptime "${first}"`);
+  }
+  return value;
+}
+
+/** The kernel appends " (deleted)" to an exe link whose binary was replaced (a package upgrade). */
+export function cleanExeLink(target: string): string {
+  return target.endsWith(' (deleted)') ? target.slice(0, -' (deleted)'.length) : target;
+}
+
+/** A pidfile holds a decimal pid and maybe a newline; empty means "no pid". */
+export function parsePidfile(text: string): number | null {
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  if (!/^\d+$/.test(trimmed)) throw new MalformedProcFileError('pidfile', `not a pid: "${trimmed.slice(0, 40)}"`);
+  const pid = Number(trimmed);
+  if (pid <= 0 || !Number.isSafeInteger(pid)) throw new MalformedProcFileError('pidfile', `not a pid: "${trimmed}"`);
+  return pid;
+}
+
+/**
+ * The gRPC address from a containerd config.toml: `address` under the `[grpc]` table. A small
+ * line scanner, not a TOML parser: containerd writes this key as a plain quoted string.
+ */
+export function parseContainerdConfigAddress(text: string): string | null {
+  let inGrpc = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('[')) {
+      inGrpc = line === '[grpc]';
+      continue;
+    }
+    if (!inGrpc) continue;
+    const m = /^address\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(line);
+    if (m) return (m[1] ?? m[2] ?? '') || null;
+  }
+  return null;
+}
+
+/** containerd's own flag: `--address X`, `--address=X`, `-a X`, `-a=X`. */
+export function containerdAddressFromArgv(argv: readonly string[]): string | null {
+  return flagValue(argv, ['--address', '-address', '-a']);
+}
+
+/** The value of the first of `names` in argv, in either `--name value` or `--name=value` form. */
+export function flagValue(argv: readonly string[], names: readonly string[]): string | null {
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    for (const name of names) {
+      if (arg === name) return argv[i + 1] ?? null;
+      if (arg.startsWith(name + '=')) return arg.slice(name.length + 1);
+    }
+  }
+  return null;
+}
+
+function toInt(s: string, what: string, file = 'stat'): number {
+  if (!/^-?\d+$/.test(s)) throw new MalformedProcFileError(file, `bad ${what} "${s.slice(0, 20)}"`);
+  return Number(s);
+}
