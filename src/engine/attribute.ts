@@ -115,6 +115,14 @@ export function attributeEngine(
     // down. Do not adopt another engine's containerd meanwhile; keep counting this engine's shims.
     target = memory.containerdAddress;
     mode = 'managed';
+    // Still there without its dockerd (a missed read of dockerd, or a restart in progress)?
+    containerd =
+      containerds.find(
+        (c) =>
+          !isZombie(c) &&
+          ((c.containerdAddress != null && normaliseAddress(c.containerdAddress) === target) ||
+            c.pid === memory.lastContainerdPid),
+      ) ?? null;
   } else {
     target = memory.containerdAddress ?? DEFAULT_CONTAINERD_ADDRESS;
     containerd = containerds.find((c) => !isZombie(c) && addressOf(c) === target) ?? null;

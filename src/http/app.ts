@@ -57,8 +57,10 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     app.route({
       method: [...OTHER_METHODS],
       url,
-      handler: async (_req, reply) =>
+      // Answered in onRequest, before any body is read or parsed.
+      onRequest: async (_req, reply) =>
         reply.code(405).header('allow', ALLOWED).send({ error: 'Method Not Allowed', allow: ALLOWED }),
+      handler: async (_req, reply) => reply,
     });
   }
   return app;

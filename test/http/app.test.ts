@@ -1,0 +1,93 @@
+/** The HTTP surface through fastify's inject, on a real registry fed by the real poller and engine stage. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { buildApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/log/logger.js';
+import { createPoller } from '../../src/poller/poller.js';
+import { registerEngineMetrics } from '../../src/metrics/engine-metrics.js';
+import { registerExporterMetrics } from '../../src/metrics/exporter-metrics.js';
+import type { ProcessSnapshot, ProcessSource } from '../../src/sources/process-source.js';
+import { child, containerd, dockerd, shim, snapshot } from '../unit/engine-helpers.js';
+
+/**
+ * A scripted source: each scan returns the next literal snapshot. The real procfs source is covered by
+ * the fixture and real-engine suites; here only the HTTP answers are under test.
+ */
+function scripted(snaps: ProcessSnapshot[]): ProcessSource {
+  let i = 0;
+  return {
+    name: 'procfs',
+    scan: async () => {
+      const s = snaps[Math.min(i++, snaps.length - 1)];
+      if (!s) throw new Error('no snapshot');
+      return { ...s, takenAtMs: Date.now() };
+    },
+    close: async () => {},
+  };
+}
+
+async function setup(snaps: ProcessSnapshot[], fresh = () => true) {
+  const logger = createLogger('error', 'json', () => {});
+  const registry = new Registry();
+  const poller = createPoller({ source: scripted(snaps), intervalMs: 1000, settings: { dockerdExpected: true, containerdAddress: null }, logger });
+  registerExporterMetrics({ registry, status: () => poller.status(), pollIntervalSeconds: 1, version: 't', sourceName: 'procfs' });
+  registerEngineMetrics({ registry, freshState: () => (fresh() ? poller.status().latest : null), dockerdExpected: true, resourcesAvailable: true });
+  const app = buildApp({
+    registry,
+    telemetryPath: '/metrics',
+    logger,
+    version: 't',
+    health: () => ({ ok: fresh(), body: { status: fresh() ? 'ok' : 'stale' } }),
+  });
+  return { app, poller };
+}
+
+const ENGINE = [dockerd(10), containerd(20, 10), shim(50, 'a'), child(51, 50, 'docker-init'), child(12, 10, 'docker-proxy')];
+
+test('/metrics shows every component, 0 for what is down, and drops what went away', async () => {
+  const { app, poller } = await setup([snapshot(ENGINE, 10), snapshot([dockerd(10)], 10)]);
+  await poller.pollOnce();
+  let res = await app.inject({ method: 'GET', url: '/metrics' });
+  assert.equal(res.statusCode, 200);
+  assert.match(res.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/);
+  assert.match(res.body, /^docker_engine_component_up\{component="containerd"\} 1$/m);
+  assert.match(res.body, /^docker_engine_component_processes\{component="docker-init"\} 1$/m);
+  assert.match(res.body, /^docker_engine_component_start_time_seconds\{component="containerd"\} /m);
+  await poller.pollOnce();
+  res = await app.inject({ method: 'GET', url: '/metrics' });
+  assert.match(res.body, /^docker_engine_component_up\{component="containerd"\} 0$/m);
+  assert.match(res.body, /^docker_engine_component_processes\{component="containerd-shim"\} 0$/m);
+  assert.doesNotMatch(res.body, /component_start_time_seconds\{component="containerd"\}/, 'no start time for a process that is gone');
+  await app.close();
+});
+
+test('stale state is withheld from /metrics and /healthz says 503', async () => {
+  let fresh = true;
+  const { app, poller } = await setup([snapshot(ENGINE, 10)], () => fresh);
+  await poller.pollOnce();
+  assert.equal((await app.inject({ url: '/healthz' })).statusCode, 200);
+  fresh = false;
+  const health = await app.inject({ url: '/healthz' });
+  assert.equal(health.statusCode, 503);
+  assert.equal(health.json().status, 'stale');
+  const metrics = await app.inject({ url: '/metrics' });
+  assert.doesNotMatch(metrics.body, /^docker_engine_component_up/m);
+  assert.match(metrics.body, /^docker_engine_exporter_last_poll_timestamp_seconds /m);
+  await app.close();
+});
+
+test('/ links to the metrics; unknown paths 404; wrong methods 405 with Allow', async () => {
+  const { app } = await setup([snapshot(ENGINE, 10)]);
+  const landing = await app.inject({ url: '/' });
+  assert.equal(landing.statusCode, 200);
+  assert.match(landing.body, /<a href="\/metrics">/);
+  assert.equal((await app.inject({ url: '/nope' })).statusCode, 404);
+  const post = await app.inject({ method: 'POST', url: '/metrics', payload: 'x' });
+  assert.equal(post.statusCode, 405);
+  assert.equal(post.headers.allow, 'GET, HEAD');
+  assert.equal((await app.inject({ method: 'DELETE', url: '/healthz' })).statusCode, 405);
+  const head = await app.inject({ method: 'HEAD', url: '/metrics' });
+  assert.equal(head.statusCode, 200);
+  await app.close();
+});
