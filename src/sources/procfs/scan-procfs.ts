@@ -197,7 +197,7 @@ function readPidfile(path: string | null, scratch: ProcfsScratch, errors: ReadEr
   if (path === null) return null;
   try {
     const text = readSmall(path, scratch);
-    return text === VANISHED ? null : parsePidfile(text);
+    return text === VANISHED ? null : parseOrFail(() => parsePidfile(text));
   } catch (err) {
     errors.push(
       err instanceof ReadFailure ? { ...err.error, file: 'pidfile' } : toReadError('pidfile', err),
