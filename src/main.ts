@@ -11,6 +11,8 @@ import { createPsListSource } from './sources/ps-list/ps-list-source.js';
 import { createPoller, type Poller } from './poller/poller.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
 import { registerExporterMetrics } from './metrics/exporter-metrics.js';
+import { registerProbeMetrics } from './metrics/probe-metrics.js';
+import { createProbeRunner } from './poller/probe-runner.js';
 import { buildApp, type HealthReport } from './http/app.js';
 import { listen } from './http/server.js';
 import { packageVersion } from './version.js';
@@ -63,19 +65,35 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     version,
     sourceName: source.name,
   });
+  const probes = createProbeRunner({
+    dockerSocket: config.dockerSocket,
+    containerdAddressFlag: config.containerdAddress,
+    namespaces: config.containerdNamespaces,
+    timeoutMs: config.probeTimeoutMs,
+    procfsPath: config.procfsPath,
+    logger,
+    // containerd's socket closes while it is still exiting: look again a few times in the next half second.
+    onEventStreamDrop: () => {
+      for (const delay of [0, 100, 250, 500]) setTimeout(() => poller?.pollNow(), delay).unref();
+    },
+  });
   poller = createPoller({
     source,
     intervalMs: config.pollIntervalMs,
     settings: { dockerdExpected: config.dockerSocket !== null, containerdAddress: config.containerdAddress },
     logger,
     onPollDone: (seconds) => exporterMetrics.observePoll(seconds),
+    probes,
+    runcStuckAfterSeconds: config.runcStuckAfterMs / 1000,
   });
+  const freshState = () => (isFresh() ? (poller?.status().latest ?? null) : null);
   registerEngineMetrics({
     registry,
-    freshState: () => (isFresh() ? (poller?.status().latest ?? null) : null),
+    freshState,
     dockerdExpected: config.dockerSocket !== null,
     resourcesAvailable: source.name === 'procfs',
   });
+  registerProbeMetrics({ registry, freshState, dockerdExpected: config.dockerSocket !== null, namespaces: config.containerdNamespaces });
 
   const health = (): HealthReport => healthReport(poller!, isFresh(), config);
   const app = buildApp({ registry, telemetryPath: config.telemetryPath, health, logger, version });
@@ -86,6 +104,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   } catch (err) {
     logger.error({ err: (err as Error).message, address: config.listenAddress }, 'cannot listen');
     await poller.stop();
+    probes.close();
     await source.close();
     return 1;
   }
@@ -110,6 +129,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   });
   await app.close();
   await poller.stop();
+  probes.close();
   await source.close();
   return 0;
 }
@@ -120,8 +140,12 @@ function healthReport(poller: Poller, fresh: boolean, config: Config): HealthRep
   const components: Record<string, string> = {};
   for (const c of SINGLETONS) {
     if (c === 'dockerd' && config.dockerSocket === null) continue;
-    components[c] = latest ? (latest.view[c] ? 'up' : 'down') : 'unknown';
+    const track = latest?.tracker.singletons[c];
+    components[c] = !latest || !track ? 'unknown' : !latest.view[c] ? 'down' : track.hung ? 'hung' : track.healthy === false ? 'unresponsive' : 'up';
   }
+  const probes = latest?.probes
+    ? Object.fromEntries([...latest.probes.outcomes].map(([name, o]) => [name, o.success ? 'ok' : (o.error ?? 'failed')]))
+    : {};
   return {
     ok: fresh,
     body: {
@@ -131,6 +155,8 @@ function healthReport(poller: Poller, fresh: boolean, config: Config): HealthRep
       lastError: status.lastError,
       containerdMode: latest?.view.containerdMode ?? 'unknown',
       components,
+      probes,
+      checks: latest?.checks ?? null,
     },
   };
 }

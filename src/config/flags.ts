@@ -25,7 +25,11 @@ export interface Config {
   dockerPidfile: string | null;
   /** containerd's socket path; null to discover it from the process tree. */
   containerdAddress: string | null;
+  /** containerd namespaces whose tasks and events are watched. */
+  containerdNamespaces: string[];
   pollIntervalMs: number;
+  probeTimeoutMs: number;
+  runcStuckAfterMs: number;
   processSource: ProcessSourceName;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -60,7 +64,14 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'containerd\'s socket; empty to discover it (dockerd\'s child, or dockerd\'s --containerd, or the default).',
     default: '',
   },
+  {
+    name: 'containerd.namespaces',
+    help: 'Comma-separated containerd namespaces whose tasks and events to watch (Docker: moby; Kubernetes: k8s.io).',
+    default: 'moby',
+  },
   { name: 'poll.interval', help: 'How often to observe the engine (100ms to 1h).', default: '1s' },
+  { name: 'probe.timeout', help: 'Timeout of each socket probe (containerd gRPC, Engine API).', default: '2s' },
+  { name: 'runc.stuck-after', help: 'A runc process older than this is stuck (runc normally lives milliseconds).', default: '30s' },
   { name: 'process.source', help: 'Where to read processes: procfs or ps-list.', default: 'procfs' },
   { name: 'log.level', help: 'Only log messages with the given severity or above: debug, info, warn, error.', default: 'info' },
   { name: 'log.format', help: 'Output format of log messages: logfmt or json.', default: 'logfmt' },
@@ -112,7 +123,10 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Par
       dockerSocket: parseDockerHost(raw('docker.host')),
       dockerPidfile: parseOptionalAbsolutePath('docker.pidfile', raw('docker.pidfile')),
       containerdAddress: parseContainerdAddress(raw('containerd.address')),
+      containerdNamespaces: parseNamespaces(raw('containerd.namespaces')),
       pollIntervalMs: parseInterval('poll.interval', raw('poll.interval'), 100, 3_600_000),
+      probeTimeoutMs: parseInterval('probe.timeout', raw('probe.timeout'), 10, 60_000),
+      runcStuckAfterMs: parseInterval('runc.stuck-after', raw('runc.stuck-after'), 1000, 24 * 3_600_000),
       processSource: oneOf('process.source', raw('process.source'), ['procfs', 'ps-list'] as const),
       logLevel: oneOf('log.level', raw('log.level'), ['debug', 'info', 'warn', 'error'] as const),
       logFormat: oneOf('log.format', raw('log.format'), ['logfmt', 'json'] as const),
@@ -204,6 +218,14 @@ function parseInterval(flag: string, value: string, minMs: number, maxMs: number
   if (ms === null) throw new FlagError(flag, `"${value}" is not a duration (e.g. 500ms, 1s, 1m)`);
   if (ms < minMs || ms > maxMs) throw new FlagError(flag, `${value} is out of range (${minMs}ms to ${maxMs / 60_000}m)`);
   return ms;
+}
+
+function parseNamespaces(value: string): string[] {
+  const names = value.split(',').map((n) => n.trim());
+  // containerd's namespace rule: a label of letters, digits, '.', '_' and '-', starting alphanumeric.
+  const bad = names.find((n) => !/^[A-Za-z0-9][A-Za-z0-9._-]{0,75}$/.test(n));
+  if (bad !== undefined) throw new FlagError('containerd.namespaces', `"${bad}" is not a containerd namespace`);
+  return [...new Set(names)];
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {

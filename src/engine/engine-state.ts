@@ -1,10 +1,21 @@
 import type { EngineView } from './attribute.js';
 import type { TrackerState } from './tracker.js';
+import type { ProbeReport } from '../sources/probe-report.js';
+
+export interface ChainChecks {
+  /** null when unknown (Tasks/List failed, ports unknown, userland proxy off). */
+  orphanShims: number | null;
+  stuckRunc: number;
+  missingProxies: number | null;
+}
 
 /** What one successful poll concluded: what metrics and the HTTP endpoints read. */
 export interface EngineState {
   view: EngineView;
   tracker: TrackerState;
+  /** The socket probes' results; null when probes are off (unit tests, --probe.timeout=0 is not allowed). */
+  probes: ProbeReport | null;
+  checks: ChainChecks;
   /** When the process snapshot behind this state was taken (ms since epoch). */
   takenAtMs: number;
   /** How many pids the scan walked. */

@@ -24,7 +24,16 @@ export interface SingletonTrack {
   /** When up/down last changed (ms), null before the first change. */
   lastChangeMs: number | null;
   lastSeenMs: number | null;
+  /** Consecutive polls in which it was up but did not answer its probe. */
+  unansweredPolls: number;
+  /** Up but unanswering on HUNG_AFTER_POLLS polls in a row (a SIGSTOPped or deadlocked daemon). */
+  hung: boolean;
+  /** up and answering its probe; null when not probed. */
+  healthy: boolean | null;
 }
+
+/** Polls in a row a live daemon must leave its probe unanswered before it is called hung. */
+export const HUNG_AFTER_POLLS = 2;
 
 export interface TrackerState {
   singletons: Record<Singleton, SingletonTrack>;
@@ -40,7 +49,15 @@ export type EngineEvent =
   | { type: 'down'; component: Singleton; oldPid: number; atMs: number }
   | { type: 'up'; component: Singleton; newPid: number; downSeconds: number | null; atMs: number }
   | { type: 'restarted'; component: Singleton; oldPid: number; newPid: number; downSeconds: number; atMs: number }
-  | { type: 'mode'; from: ContainerdMode; to: ContainerdMode; atMs: number };
+  | { type: 'mode'; from: ContainerdMode; to: ContainerdMode; atMs: number }
+  | { type: 'hung'; component: Singleton; pid: number; polls: number; atMs: number }
+  | { type: 'responsive'; component: Singleton; pid: number; atMs: number };
+
+/**
+ * News from the socket probes since the last poll: whether each singleton answered (null: not probed,
+ * e.g. its socket is unknown). A component without a key has no new answer: its health stays as it was.
+ */
+export type Answering = Partial<Record<Singleton, boolean | null>>;
 
 export function initialTrackerState(): TrackerState {
   const track = (): SingletonTrack => ({
@@ -50,6 +67,9 @@ export function initialTrackerState(): TrackerState {
     downSinceMs: null,
     lastChangeMs: null,
     lastSeenMs: null,
+    unansweredPolls: 0,
+    hung: false,
+    healthy: null,
   });
   return {
     singletons: { dockerd: track(), containerd: track() },
@@ -76,12 +96,14 @@ export function advanceTracker(
   prev: TrackerState,
   view: EngineView,
   nowMs: number,
+  answering: Answering = {},
 ): { state: TrackerState; events: EngineEvent[] } {
   const events: EngineEvent[] = [];
   const singletons = { ...prev.singletons };
   for (const name of SINGLETONS) {
     const seen = view[name];
-    singletons[name] = advanceSingleton(name, prev.singletons[name], seen ? identityOf(seen) : null, nowMs, events);
+    const moved = advanceSingleton(name, prev.singletons[name], seen ? identityOf(seen) : null, nowMs, events);
+    singletons[name] = name in answering ? advanceHealth(name, moved, answering[name] ?? null, nowMs, events) : keepHealth(moved);
   }
 
   // CPU: a counter per component = CPU of processes that exited + CPU of live ones.
@@ -165,6 +187,36 @@ function advanceSingleton(
     }
     next.last = seen;
     return next;
+  }
+  return next;
+}
+
+/** Between probe rounds: a component that went down is not healthy; otherwise nothing new is known. */
+function keepHealth(track: SingletonTrack): SingletonTrack {
+  if (track.current !== null || track.healthy === null) return track;
+  return { ...track, healthy: false, hung: false, unansweredPolls: 0 };
+}
+
+function advanceHealth(
+  component: Singleton,
+  track: SingletonTrack,
+  answered: boolean | null,
+  nowMs: number,
+  events: EngineEvent[],
+): SingletonTrack {
+  const up = track.current !== null;
+  const unanswered = up && answered === false;
+  const next: SingletonTrack = {
+    ...track,
+    healthy: answered === null ? null : up && answered,
+    unansweredPolls: unanswered ? track.unansweredPolls + 1 : 0,
+  };
+  if (!track.hung && unanswered && next.unansweredPolls >= HUNG_AFTER_POLLS && track.current) {
+    next.hung = true;
+    events.push({ type: 'hung', component, pid: track.current.pid, polls: next.unansweredPolls, atMs: nowMs });
+  } else if (track.hung && !unanswered) {
+    next.hung = false;
+    if (up && answered === true && track.current) events.push({ type: 'responsive', component, pid: track.current.pid, atMs: nowMs });
   }
   return next;
 }

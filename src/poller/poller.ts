@@ -5,8 +5,12 @@
 import type { Logger } from 'pino';
 import type { ProcessSource, ReadError } from '../sources/process-source.js';
 import { attributeEngine, type AttributionSettings } from '../engine/attribute.js';
-import { advanceTracker, initialTrackerState, type EngineEvent, type TrackerState } from '../engine/tracker.js';
-import type { EngineState } from '../engine/engine-state.js';
+import { advanceTracker, initialTrackerState, type Answering, type EngineEvent, type TrackerState } from '../engine/tracker.js';
+import type { ChainChecks, EngineState } from '../engine/engine-state.js';
+import type { EngineView } from '../engine/attribute.js';
+import { countMissingProxies, countOrphanShims, stuckRunc } from '../engine/chain-checks.js';
+import type { ProbeRunner } from './probe-runner.js';
+import type { ProbeReport } from '../sources/probe-report.js';
 
 export interface PollerStatus {
   latest: EngineState | null;
@@ -28,11 +32,17 @@ export interface PollerOptions {
   onPollDone?: (durationSeconds: number, ok: boolean) => void;
   /** Where tracking starts (a later issue restores it from a state file). */
   initialState?: TrackerState;
+  /** Socket probes; absent in tests of the process side alone. */
+  probes?: ProbeRunner;
+  /** A runc older than this is stuck (--runc.stuck-after). */
+  runcStuckAfterSeconds?: number;
 }
 
 export interface Poller {
   /** Runs one poll now; resolves when it is done (the loop uses it; tests may too). */
   pollOnce(): Promise<void>;
+  /** Polls as soon as possible, out of schedule (the event stream dropped). */
+  pollNow(): void;
   start(): void;
   stop(): Promise<void>;
   status(): PollerStatus;
@@ -52,6 +62,8 @@ export function createPoller(opts: PollerOptions): Poller {
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> | null = null;
   let stopped = false;
+  let first = true;
+  let seenAnswers = { dockerd: 0, containerd: 0 };
 
   const pollOnce = async (): Promise<void> => {
     const started = performance.now();
@@ -59,9 +71,22 @@ export function createPoller(opts: PollerOptions): Poller {
     try {
       const snapshot = await source.scan();
       const view = attributeEngine(snapshot, opts.settings, tracker.memory);
-      const advanced = advanceTracker(tracker, view, snapshot.takenAtMs);
+      // Probes run beside the scan, never in its way (probe-runner.ts); only the first poll waits
+      // for them, so that the first scrape already has their answers.
+      if (opts.probes) {
+        const round = opts.probes.tick(view);
+        if (first) await round;
+        first = false;
+      }
+      const probes = opts.probes?.report() ?? null;
+      const answering: Answering = {};
+      if (probes && probes.dockerdAnswers !== seenAnswers.dockerd) answering.dockerd = probes.dockerdAnswering;
+      if (probes && probes.containerdAnswers !== seenAnswers.containerd) answering.containerd = probes.containerdAnswering;
+      seenAnswers = { dockerd: probes?.dockerdAnswers ?? 0, containerd: probes?.containerdAnswers ?? 0 };
+      const advanced = advanceTracker(tracker, view, snapshot.takenAtMs, answering);
       tracker = advanced.state;
-      latest = { view, tracker, takenAtMs: snapshot.takenAtMs, scannedPids: snapshot.scannedPids };
+      const checks = chainChecks(view, probes, snapshot.takenAtMs / 1000, opts.runcStuckAfterSeconds ?? 30);
+      latest = { view, tracker, probes, checks, takenAtMs: snapshot.takenAtMs, scannedPids: snapshot.scannedPids };
       lastSuccessMs = snapshot.takenAtMs;
       for (const event of advanced.events) logEvent(logger, event);
       readErrorKindsLastPoll = noteReadErrors(logger, snapshot.errors, readErrors, readErrorKindsLastPoll);
@@ -81,19 +106,31 @@ export function createPoller(opts: PollerOptions): Poller {
     }
   };
 
+  let again = false;
   const loop = (): void => {
     if (stopped) return;
+    timer = null;
     const started = performance.now();
     inFlight = pollOnce().finally(() => {
       inFlight = null;
       if (stopped) return;
-      const wait = Math.max(0, opts.intervalMs - (performance.now() - started));
+      const wait = again ? 0 : Math.max(0, opts.intervalMs - (performance.now() - started));
+      again = false;
       timer = setTimeout(loop, wait);
     });
   };
 
   return {
     pollOnce,
+    pollNow(): void {
+      if (stopped) return;
+      if (inFlight) {
+        again = true;
+        return;
+      }
+      if (timer) clearTimeout(timer);
+      loop();
+    },
     start(): void {
       stopped = false;
       loop();
@@ -107,6 +144,15 @@ export function createPoller(opts: PollerOptions): Poller {
     status(): PollerStatus {
       return { latest, lastSuccessMs, lastDurationSeconds, pollErrors, readErrors, lastError };
     },
+  };
+}
+
+function chainChecks(view: EngineView, probes: ProbeReport | null, nowSeconds: number, stuckAfter: number): ChainChecks {
+  const tasks = probes?.tasks ? new Map([...probes.tasks].map(([ns, list]) => [ns, new Set(list.map((t) => t.id))])) : null;
+  return {
+    orphanShims: countOrphanShims(view, tasks, nowSeconds),
+    stuckRunc: stuckRunc(view, nowSeconds, stuckAfter).length,
+    missingProxies: view.dockerd ? countMissingProxies(view, probes?.publishedPorts ?? null, probes?.userlandProxy ?? true) : null,
   };
 }
 
@@ -128,6 +174,15 @@ function logEvent(logger: Logger, event: EngineEvent): void {
         { component: event.component, oldPid: event.oldPid, newPid: event.newPid, downSeconds: event.downSeconds },
         'component restarted',
       );
+      break;
+    case 'hung':
+      logger.error(
+        { component: event.component, pid: event.pid, polls: event.polls },
+        'component hung: process alive but not answering on its socket',
+      );
+      break;
+    case 'responsive':
+      logger.info({ component: event.component, pid: event.pid }, 'component answering again');
       break;
     case 'mode':
       logger.info({ component: 'containerd', from: event.from, to: event.to }, 'containerd mode changed');

@@ -1,0 +1,240 @@
+/**
+ * Runs the socket probes against the engine the process scan found: containerd's gRPC health, tasks
+ * and (rarely) version; dockerd's /_ping and (rarely) /version, /info and /containers/json.
+ * /version and /info make dockerd exec runc and docker-init, so they run only at start, after a
+ * dockerd restart and every `slowEveryMs`. Each call is bounded by the probe timeout.
+ *
+ * Every probe is its own lane: each poll starts the probes that are due and not still running, and
+ * never waits for them (only the first poll does). So a hung containerd's health check times out on
+ * its own clock, and neither the process scan nor dockerd's ping waits behind it.
+ */
+import type { Logger } from 'pino';
+import type { EngineView } from '../engine/attribute.js';
+import { identityKey } from '../engine/tracker.js';
+import { createContainerdClient, loadContainerdServices, type ContainerdClient, type TaskInfo } from '../sources/containerd/containerd-client.js';
+import { createTaskEventWatcher } from '../sources/containerd/task-event-watcher.js';
+import { createEngineApiClient, type EngineApiClient } from '../sources/docker/engine-api-client.js';
+import {
+  parseInfo,
+  parsePublishedPorts,
+  parseVersion,
+  type EngineInfo,
+  type EngineVersions,
+  type PublishedPort,
+} from '../sources/docker/engine-api-parse.js';
+import { readUserlandProxySetting } from '../sources/docker/daemon-config.js';
+import { userlandProxyFromArgv } from '../engine/chain-checks.js';
+import type { ProbeName, ProbeOutcome, ProbeReport } from '../sources/probe-report.js';
+
+export interface ProbeRunnerOptions {
+  dockerSocket: string | null;
+  containerdAddressFlag: string | null;
+  namespaces: readonly string[];
+  timeoutMs: number;
+  procfsPath: string;
+  logger: Logger;
+  /** The event stream ended: poll again now rather than at the next tick. */
+  onEventStreamDrop: () => void;
+  slowEveryMs?: number;
+  containersEveryMs?: number;
+}
+
+export interface ProbeRunner {
+  /** Starts the probes that are due for this view; resolves when those finish (callers need not wait). */
+  tick(view: EngineView): Promise<void>;
+  /** What the probes know now. */
+  report(): ProbeReport;
+  close(): void;
+}
+
+export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
+  const slowEveryMs = opts.slowEveryMs ?? 5 * 60_000;
+  const containersEveryMs = opts.containersEveryMs ?? 5_000;
+  const services = loadContainerdServices();
+  const outcomes = new Map<ProbeName, ProbeOutcome>();
+  const running = new Set<string>();
+  const docker: EngineApiClient | null = opts.dockerSocket ? createEngineApiClient(opts.dockerSocket) : null;
+  const watcher = createTaskEventWatcher({ namespaces: opts.namespaces, logger: opts.logger, onDrop: opts.onEventStreamDrop });
+  let containerd: ContainerdClient | null = null;
+  let containerdAnswering: boolean | null = null;
+  let containerdAnswers = 0;
+  let dockerdAnswering: boolean | null = null;
+  let dockerdAnswers = 0;
+  let tasks: Map<string, TaskInfo[]> | null = null;
+  let containerdVersion: string | null = null;
+  let containerdVersionOf: string | null = null; // identity the version was read from
+  let engineVersions: EngineVersions | null = null;
+  let info: EngineInfo | null = null;
+  let slowOf: string | null = null;
+  let slowAtMs = 0;
+  let publishedPorts: PublishedPort[] | null = null;
+  let containersAtMs = 0;
+  let userlandProxy = true;
+
+  /** Runs `fn` as probe `name` unless that lane is busy; records its outcome. */
+  const lane = (name: ProbeName, fn: () => Promise<void>): Promise<void> => {
+    if (running.has(name)) return Promise.resolve();
+    running.add(name);
+    const started = performance.now();
+    return fn().then(
+      () => {
+        running.delete(name);
+        if (outcomes.get(name)?.success === false) opts.logger.info({ probe: name }, 'probe recovered');
+        outcomes.set(name, { success: true, durationSeconds: (performance.now() - started) / 1000, error: null, atMs: Date.now() });
+      },
+      (err: unknown) => {
+        running.delete(name);
+        const error = err instanceof Error ? err.message : String(err);
+        const previous = outcomes.get(name);
+        // One line when a probe starts failing, not one per poll while it keeps failing.
+        if (!previous || previous.success) opts.logger.warn({ probe: name, err: error }, 'probe failed');
+        outcomes.set(name, { success: false, durationSeconds: (performance.now() - started) / 1000, error, atMs: Date.now() });
+      },
+    );
+  };
+
+  const containerdProbes = (view: EngineView): Promise<void>[] => {
+    const address = opts.containerdAddressFlag ?? view.containerdAddress;
+    if (address === null) {
+      containerdAnswering = null;
+      tasks = null;
+      return [];
+    }
+    if (containerd?.address !== address) {
+      containerd?.close();
+      containerd = createContainerdClient(address, services);
+      watcher.setClient(containerd);
+      containerdVersionOf = null;
+    }
+    const client = containerd;
+    const identity = view.containerd ? identityKey(view.containerd) : null;
+    const lanes = [
+      lane('containerd_health', async () => {
+        try {
+          const status = await client.health(opts.timeoutMs);
+          if (status !== 'SERVING') throw new Error(`health status ${status}`);
+          containerdAnswering = true;
+        } catch (err) {
+          containerdAnswering = false;
+          throw err;
+        } finally {
+          containerdAnswers++;
+        }
+      }),
+      lane('containerd_tasks', async () => {
+        try {
+          const entries = await Promise.all(opts.namespaces.map(async (ns) => [ns, await client.listTasks(ns, opts.timeoutMs)] as const));
+          tasks = new Map(entries);
+        } catch (err) {
+          tasks = null;
+          throw err;
+        }
+      }),
+    ];
+    if (identity !== containerdVersionOf) {
+      lanes.push(
+        lane('containerd_version', async () => {
+          const v = await client.version(opts.timeoutMs);
+          containerdVersion = v.version;
+          containerdVersionOf = identity;
+        }),
+      );
+    }
+    return lanes;
+  };
+
+  const dockerdProbes = (view: EngineView): Promise<void>[] => {
+    if (!docker) return [];
+    const client = docker;
+    const identity = view.dockerd ? identityKey(view.dockerd) : null;
+    const dockerdView = view.dockerd;
+    const lanes = [
+      lane('dockerd_ping', async () => {
+        try {
+          const res = await client.get('/_ping', opts.timeoutMs);
+          if (res.status !== 200) throw new Error(`/_ping answered ${res.status}`);
+          dockerdAnswering = true;
+        } catch (err) {
+          dockerdAnswering = false;
+          throw err;
+        } finally {
+          dockerdAnswers++;
+        }
+      }),
+    ];
+    // The slow calls only while dockerd answers: a hung dockerd would hold them for the timeout.
+    if (dockerdAnswering !== true) return lanes;
+    const now = Date.now();
+    if (identity !== slowOf || now - slowAtMs >= slowEveryMs) {
+      slowOf = identity;
+      slowAtMs = now;
+      lanes.push(
+        lane('dockerd_version', async () => {
+          engineVersions = parseVersion(expectOk(await client.get('/version', opts.timeoutMs), '/version'));
+        }),
+        lane('dockerd_info', async () => {
+          info = parseInfo(expectOk(await client.get('/info', opts.timeoutMs), '/info'));
+        }),
+      );
+      if (dockerdView) {
+        userlandProxy =
+          userlandProxyFromArgv(dockerdView) ?? readUserlandProxySetting(opts.procfsPath, dockerdView.pid, dockerdView.argv) ?? true;
+      }
+    }
+    if (now - containersAtMs >= containersEveryMs) {
+      containersAtMs = now;
+      lanes.push(
+        lane('dockerd_containers', async () => {
+          try {
+            publishedPorts = parsePublishedPorts(expectOk(await client.get('/containers/json', opts.timeoutMs), '/containers/json'));
+          } catch (err) {
+            publishedPorts = null;
+            throw err;
+          }
+        }),
+      );
+    }
+    return lanes;
+  };
+
+  return {
+    async tick(view) {
+      await Promise.all([...containerdProbes(view), ...dockerdProbes(view)]);
+    },
+    report() {
+      const events = containerd ? watcher.counts() : null;
+      if (events) {
+        outcomes.set('containerd_events', {
+          success: events.connected,
+          durationSeconds: 0,
+          error: events.connected ? null : 'not subscribed',
+          atMs: Date.now(),
+        });
+      }
+      return {
+        outcomes,
+        containerdAnswering,
+        containerdAnswers,
+        dockerdAnswering,
+        dockerdAnswers,
+        containerdVersion: containerdVersion ?? engineVersions?.containerd ?? null,
+        engineVersions,
+        info,
+        tasks,
+        publishedPorts,
+        userlandProxy,
+        events,
+      };
+    },
+    close() {
+      watcher.stop();
+      containerd?.close();
+      containerd = null;
+    },
+  };
+}
+
+function expectOk(res: { status: number; body: string }, path: string): string {
+  if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+  return res.body;
+}

@@ -1,0 +1,114 @@
+/**
+ * The standing Events/Subscribe for task exits and OOMs. containerd has no replay, so a dropped
+ * stream is reported at once (the poller re-scans immediately) and re-subscribed with a short
+ * back-off; the poller lists tasks again on every poll. One OOM kill yields several TaskOOM events
+ * (ENGINE-FACTS: three): one is counted per container until its next exit or for `oomDedupMs`.
+ */
+import type { Logger } from 'pino';
+import type { ContainerdClient, EventEnvelope, Subscription } from './containerd-client.js';
+
+export interface TaskEventCounts {
+  exits: ReadonlyMap<string, number>;
+  ooms: ReadonlyMap<string, number>;
+  connected: boolean;
+  drops: number;
+}
+
+export interface TaskEventWatcher {
+  /** Follows this client (re-subscribing when it changes); null stops watching. */
+  setClient(client: ContainerdClient | null): void;
+  counts(): TaskEventCounts;
+  stop(): void;
+}
+
+export interface TaskEventWatcherOptions {
+  namespaces: readonly string[];
+  logger: Logger;
+  /** Called when an established stream ends: containerd may have died. */
+  onDrop: () => void;
+  oomDedupMs?: number;
+  now?: () => number;
+}
+
+export function subscriptionFilters(namespaces: readonly string[]): string[] {
+  return namespaces.map((ns) => `namespace==${ns},topic~="^/tasks/(exit|oom)$"`);
+}
+
+export function createTaskEventWatcher(opts: TaskEventWatcherOptions): TaskEventWatcher {
+  const now = opts.now ?? Date.now;
+  const oomDedupMs = opts.oomDedupMs ?? 10_000;
+  const exits = new Map<string, number>(opts.namespaces.map((ns) => [ns, 0]));
+  const ooms = new Map<string, number>(opts.namespaces.map((ns) => [ns, 0]));
+  const lastOom = new Map<string, number>(); // `${ns}/${container}` → ms
+  let client: ContainerdClient | null = null;
+  let subscription: Subscription | null = null;
+  let connected = false;
+  let drops = 0;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let backoffMs = 100;
+
+  const onEvent = (env: EventEnvelope): void => {
+    connected = true;
+    backoffMs = 100;
+    const e = env.event;
+    if (!e || !exits.has(env.namespace)) return;
+    const key = `${env.namespace}/${e.containerId}`;
+    if (e.kind === 'exit') {
+      if (e.id !== e.containerId && e.id !== '') return; // an exec'd process, not the task
+      exits.set(env.namespace, (exits.get(env.namespace) ?? 0) + 1);
+      lastOom.delete(key);
+    } else {
+      const last = lastOom.get(key);
+      if (last !== undefined && now() - last < oomDedupMs) return;
+      lastOom.set(key, now());
+      ooms.set(env.namespace, (ooms.get(env.namespace) ?? 0) + 1);
+    }
+  };
+
+  const subscribe = (): void => {
+    retryTimer = null;
+    if (!client) return;
+    const current = client;
+    const started = now();
+    subscription = current.subscribe(subscriptionFilters(opts.namespaces), onEvent, (err) => {
+      if (client !== current) return;
+      subscription = null;
+      // A stream that lived a while was established: its end means containerd went away.
+      const wasUp = connected || now() - started > 1000;
+      connected = false;
+      if (wasUp) {
+        drops++;
+        opts.logger.warn({ component: 'containerd', err: err?.message ?? 'stream ended' }, 'containerd event stream dropped');
+        opts.onDrop();
+      }
+      retryTimer = setTimeout(subscribe, backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 2000);
+    });
+    // grpc streams say nothing until the first event; call it connected once it has not failed at once.
+    setTimeout(() => {
+      if (client === current && subscription !== null) connected = true;
+    }, 300).unref();
+  };
+
+  return {
+    setClient(next) {
+      if (next === client) return;
+      subscription?.cancel();
+      subscription = null;
+      connected = false;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = null;
+      client = next;
+      backoffMs = 100;
+      if (client) subscribe();
+    },
+    counts: () => ({ exits, ooms, connected, drops }),
+    stop() {
+      client = null;
+      subscription?.cancel();
+      subscription = null;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = null;
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * A read-only Engine API client over dockerd's unix socket. Every request is checked against the
+ * allowlist (read-only.ts) before it is sent, bounded by a timeout, and its body capped.
+ */
+import * as http from 'node:http';
+import { assertHttpAllowed } from '../read-only.js';
+
+export interface EngineApiResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface EngineApiClient {
+  readonly socketPath: string;
+  get(path: string, timeoutMs: number): Promise<EngineApiResponse>;
+}
+
+/** /info of a busy host is tens of kB; /containers/json of thousands of containers a few MB. */
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+export function createEngineApiClient(socketPath: string): EngineApiClient {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  return {
+    socketPath,
+    get(path, timeoutMs) {
+      assertHttpAllowed('GET', path);
+      return new Promise<EngineApiResponse>((resolve, reject) => {
+        const req = http.request({ socketPath, path, method: 'GET', agent, headers: { host: 'docker' } }, (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_BODY_BYTES) {
+              req.destroy(new Error(`response to ${path} larger than ${MAX_BODY_BYTES} bytes`));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        });
+        // One deadline for the whole exchange: a hung (SIGSTOPped) dockerd accepts and never answers.
+        const timer = setTimeout(() => req.destroy(new Error(`no answer to GET ${path} within ${timeoutMs} ms`)), timeoutMs);
+        req.on('close', () => clearTimeout(timer));
+        req.on('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+        req.end();
+      });
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/** Pure parsers for the Engine API answers the exporter reads. Each throws a one-line error on bad input. */
+
+export class MalformedApiResponseError extends Error {
+  constructor(what: string, reason: string) {
+    super(`malformed ${what}: ${reason}`);
+    this.name = 'MalformedApiResponseError';
+  }
+}
+
+export interface EngineVersions {
+  dockerd: string;
+  containerd: string;
+  runc: string;
+  dockerInit: string;
+  apiVersion: string;
+}
+
+function parseJson(what: string, body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch (err) {
+    throw new MalformedApiResponseError(what, (err as Error).message);
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** GET /version: Version and the Components list (Engine, containerd, runc, docker-init). */
+export function parseVersion(body: string): EngineVersions {
+  const v = parseJson('/version', body);
+  if (!isRecord(v)) throw new MalformedApiResponseError('/version', 'not an object');
+  const components = Array.isArray(v.Components) ? v.Components : [];
+  const of = (name: string): string => {
+    const c = components.find((x): x is Record<string, unknown> => isRecord(x) && x.Name === name);
+    return c && typeof c.Version === 'string' ? c.Version : '';
+  };
+  return {
+    dockerd: typeof v.Version === 'string' ? v.Version : of('Engine'),
+    containerd: of('containerd'),
+    runc: of('runc'),
+    dockerInit: of('docker-init'),
+    apiVersion: typeof v.ApiVersion === 'string' ? v.ApiVersion : '',
+  };
+}
+
+export interface EngineInfo {
+  containers: number;
+  running: number;
+  paused: number;
+  stopped: number;
+  liveRestore: boolean;
+  defaultRuntime: string;
+}
+
+/** GET /info: the fields the exporter shows. */
+export function parseInfo(body: string): EngineInfo {
+  const v = parseJson('/info', body);
+  if (!isRecord(v)) throw new MalformedApiResponseError('/info', 'not an object');
+  const num = (k: string): number => (typeof v[k] === 'number' ? (v[k] as number) : 0);
+  return {
+    containers: num('Containers'),
+    running: num('ContainersRunning'),
+    paused: num('ContainersPaused'),
+    stopped: num('ContainersStopped'),
+    liveRestore: v.LiveRestoreEnabled === true,
+    defaultRuntime: typeof v.DefaultRuntime === 'string' ? v.DefaultRuntime : '',
+  };
+}
+
+export interface PublishedPort {
+  hostIp: string;
+  hostPort: number;
+  proto: string;
+}
+
+/** GET /containers/json: host ports published by running containers (one entry per address family). */
+export function parsePublishedPorts(body: string): PublishedPort[] {
+  const v = parseJson('/containers/json', body);
+  if (!Array.isArray(v)) throw new MalformedApiResponseError('/containers/json', 'not an array');
+  const out: PublishedPort[] = [];
+  for (const c of v) {
+    if (!isRecord(c) || !Array.isArray(c.Ports)) continue;
+    if (typeof c.State === 'string' && c.State !== 'running') continue;
+    for (const p of c.Ports) {
+      if (!isRecord(p) || typeof p.PublicPort !== 'number' || p.PublicPort <= 0) continue;
+      out.push({ hostIp: typeof p.IP === 'string' ? p.IP : '', hostPort: p.PublicPort, proto: typeof p.Type === 'string' ? p.Type : 'tcp' });
+    }
+  }
+  return out;
+}
