@@ -45,6 +45,10 @@ function describe(e: EngineEvent): string {
       return `${e.component} restarted ${e.oldPid}->${e.newPid}`;
     case 'mode':
       return `mode ${e.from}->${e.to}`;
+    case 'hung':
+      return `${e.component} hung`;
+    case 'responsive':
+      return `${e.component} responsive`;
   }
 }
 
