@@ -187,3 +187,28 @@ test('CPU counters never go back when processes exit', () => {
   const c = step([D, C]);
   assert.deepEqual([a, b, c], [5, 5.5, 5.5]);
 });
+
+test('hung: up but unanswered on two probe answers in a row, then answering again; no news keeps health', () => {
+  let state = initialTrackerState();
+  const view = attributeEngine(snapshot([D, C], 10), DOCKER, state.memory);
+  const step = (answering: Parameters<typeof advanceTracker>[3]): string[] => {
+    const out = advanceTracker(state, view, 1, answering);
+    state = out.state;
+    return out.events.map(describe);
+  };
+  step({ containerd: true, dockerd: true });
+  assert.equal(state.singletons.containerd.healthy, true);
+  assert.deepEqual(step({ containerd: false }), []);
+  assert.equal(state.singletons.containerd.healthy, false, 'unhealthy at the first unanswered probe');
+  assert.equal(state.singletons.dockerd.healthy, true, 'no news for dockerd: unchanged');
+  assert.deepEqual(step({}), [], 'no new answer is not a second failure');
+  assert.deepEqual(step({ containerd: false }), ['containerd hung']);
+  assert.deepEqual(step({ containerd: false }), [], 'hung is said once');
+  assert.deepEqual(step({ containerd: true }), ['containerd responsive']);
+  assert.equal(state.singletons.containerd.healthy, true);
+  assert.equal(state.singletons.containerd.restarts, 0);
+  // A component that is down is never healthy, whatever the socket says (another daemon may answer).
+  const downView = attributeEngine(snapshot([D], 10), DOCKER, state.memory);
+  state = advanceTracker(state, downView, 2, { containerd: true }).state;
+  assert.equal(state.singletons.containerd.healthy, false);
+});
