@@ -126,7 +126,9 @@ export function attributeEngine(
   } else {
     target = memory.containerdAddress ?? DEFAULT_CONTAINERD_ADDRESS;
     containerd = containerds.find((c) => !isZombie(c) && addressOf(c) === target) ?? null;
-    mode = containerd ? 'system' : dockerd ? 'none' : memory.containerdMode;
+    // 'none' (embedded, experimental upstream) only for a dockerd that never had a containerd: a
+    // system containerd that died stays 'system', and down.
+    mode = containerd ? 'system' : memory.containerdMode === 'unknown' && dockerd ? 'none' : memory.containerdMode;
   }
 
   const shims = target === null ? [] : of('containerd-shim').filter((s) => shimAddress(s) === target);

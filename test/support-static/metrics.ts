@@ -1,0 +1,64 @@
+/**
+ * The metric names the exporter emits (DESIGN.md "Metrics contract", issues 2 and 3), and so the
+ * only names the dashboard and the alert rules may query.
+ */
+export const EXPORTER_METRICS: readonly string[] = [
+  'docker_engine_component_up',
+  'docker_engine_component_processes',
+  'docker_engine_component_restarts_total',
+  'docker_engine_component_start_time_seconds',
+  'docker_engine_component_cpu_seconds_total',
+  'docker_engine_component_resident_memory_bytes',
+  'docker_engine_component_open_fds',
+  'docker_engine_component_threads',
+  'docker_engine_component_healthy',
+  'docker_engine_probe_success',
+  'docker_engine_probe_duration_seconds',
+  'docker_engine_orphan_shims',
+  'docker_engine_stuck_runc_processes',
+  'docker_engine_missing_proxies',
+  'docker_engine_zombie_processes',
+  'docker_engine_task_exits_total',
+  'docker_engine_task_oom_total',
+  'docker_engine_tasks',
+  'docker_engine_info',
+  'docker_engine_exporter_poll_duration_seconds_bucket',
+  'docker_engine_exporter_poll_duration_seconds_sum',
+  'docker_engine_exporter_poll_duration_seconds_count',
+  'docker_engine_exporter_last_poll_timestamp_seconds',
+  'docker_engine_exporter_poll_interval_seconds',
+  'docker_engine_exporter_poll_errors_total',
+  'docker_engine_exporter_build_info',
+];
+
+/** prom-client's default process metrics (lib/metrics/process*.js); nodejs_* are not allowed. */
+export const PROCESS_METRICS: readonly string[] = [
+  'process_cpu_user_seconds_total',
+  'process_cpu_system_seconds_total',
+  'process_cpu_seconds_total',
+  'process_start_time_seconds',
+  'process_resident_memory_bytes',
+  'process_virtual_memory_bytes',
+  'process_heap_bytes',
+  'process_open_fds',
+  'process_max_fds',
+];
+
+/** Prometheus's own per-target series. */
+export const SCRAPE_METRICS: readonly string[] = ['up'];
+
+export const ALLOWED_METRICS: ReadonlySet<string> = new Set([
+  ...EXPORTER_METRICS,
+  ...PROCESS_METRICS,
+  ...SCRAPE_METRICS,
+]);
+
+/** Components in the order of the architecture (dockerd starts containerd, which starts shims, …). */
+export const COMPONENTS_IN_CHAIN_ORDER: readonly string[] = [
+  'dockerd',
+  'containerd',
+  'containerd-shim',
+  'runc',
+  'docker-proxy',
+  'docker-init',
+];
