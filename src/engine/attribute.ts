@@ -124,7 +124,7 @@ export function attributeEngine(
             c.pid === memory.lastContainerdPid),
       ) ?? null;
   } else {
-    target = memory.containerdAddress ?? DEFAULT_CONTAINERD_ADDRESS;
+    target = memory.containerdAddress ?? guessAddress(dockerd ? execRoot : settings.dockerdExpected ? DEFAULT_DOCKERD_EXEC_ROOT : null, of('containerd-shim'));
     containerd = containerds.find((c) => !isZombie(c) && addressOf(c) === target) ?? null;
     // 'none' (embedded, experimental upstream) only for a dockerd that never had a containerd: a
     // system containerd that died stays 'system', and down.
@@ -159,6 +159,18 @@ export function attributeEngine(
     );
 
   return { dockerd, containerd, containerdMode: mode, containerdAddress: target, members, zombies, notes };
+}
+
+/**
+ * No containerd seen yet (the exporter started while it was down): if shims point at dockerd's own
+ * managed socket, that is the engine's containerd; otherwise containerd's default socket.
+ */
+function guessAddress(execRoot: string | null, shims: readonly ProcessInfo[]): string {
+  if (execRoot !== null) {
+    const managed = normaliseAddress(`${execRoot}/containerd/containerd.sock`);
+    if (shims.some((s) => shimAddress(s) === managed)) return managed;
+  }
+  return DEFAULT_CONTAINERD_ADDRESS;
 }
 
 /** `unix:///run/x.sock`, `/var/run/x.sock` and `/run/x.sock` name the same socket. */
