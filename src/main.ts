@@ -17,6 +17,7 @@ import { buildApp, type HealthReport } from './http/app.js';
 import { listen } from './http/server.js';
 import { packageVersion } from './version.js';
 import { SINGLETONS } from './engine/components.js';
+import { runCheck } from './cli/check.js';
 
 /** A state older than this many poll intervals is stale: /healthz says 503 and engine series are withheld. */
 const STALE_AFTER_INTERVALS = 3;
@@ -34,6 +35,9 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return 0;
     }
     config = parsed.config;
+    if (parsed.kind === 'check') {
+      return await runCheck(config, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+    }
   } catch (err) {
     if (err instanceof FlagError) {
       process.stderr.write(`docker-engine-exporter: error: ${err.message}\n`);

@@ -33,6 +33,12 @@ export interface Config {
   processSource: ProcessSourceName;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** exporter-toolkit web config (TLS, basic auth, headers); null for plain HTTP. */
+  webConfigFile: string | null;
+  /** Where restart memory is kept across exporter restarts; null to keep none. */
+  stateFile: string | null;
+  /** Output of the one-shot `check` command. */
+  checkOutput: 'text' | 'json';
 }
 
 export class FlagError extends Error {
@@ -75,18 +81,34 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'process.source', help: 'Where to read processes: procfs or ps-list.', default: 'procfs' },
   { name: 'log.level', help: 'Only log messages with the given severity or above: debug, info, warn, error.', default: 'info' },
   { name: 'log.format', help: 'Output format of log messages: logfmt or json.', default: 'logfmt' },
+  {
+    name: 'web.config.file',
+    help: 'Path to a web configuration file (exporter-toolkit format) enabling TLS and/or basic authentication; "" for plain HTTP.',
+    default: '',
+  },
+  {
+    name: 'state.file',
+    help: 'File that keeps identities and counters across exporter restarts (restarts while the exporter was down are counted); "" for none.',
+    default: '',
+  },
+  { name: 'output', help: 'For `check`: text or json.', default: 'text' },
 ];
 
 export function envName(flag: string): string {
   return 'DOCKER_ENGINE_EXPORTER_' + flag.toUpperCase().replace(/[.-]/g, '_');
 }
 
-export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: Config };
+export type ParsedArgs =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  /** `run` serves metrics; `check` looks once, prints the engine tree and exits with a plugin status. */
+  | { kind: 'run' | 'check'; config: Config };
 
 /** Parses argv (without node and script) and the environment. Throws FlagError. */
 export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs {
   const given = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
+  const command = argv[0] === 'check' ? 'check' : 'run';
+  for (let i = command === 'check' ? 1 : 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
     if (arg === '--version') return { kind: 'version' };
@@ -115,7 +137,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Par
   };
 
   return {
-    kind: 'run',
+    kind: command,
     config: {
       listenAddress: parseListenAddress(raw('web.listen-address')),
       telemetryPath: parseTelemetryPath(raw('web.telemetry-path')),
@@ -130,6 +152,9 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Par
       processSource: oneOf('process.source', raw('process.source'), ['procfs', 'ps-list'] as const),
       logLevel: oneOf('log.level', raw('log.level'), ['debug', 'info', 'warn', 'error'] as const),
       logFormat: oneOf('log.format', raw('log.format'), ['logfmt', 'json'] as const),
+      webConfigFile: parseOptionalAbsolutePathOrRelative('web.config.file', raw('web.config.file')),
+      stateFile: parseOptionalAbsolutePathOrRelative('state.file', raw('state.file')),
+      checkOutput: oneOf('output', raw('output'), ['text', 'json'] as const),
     },
   };
 }
@@ -137,6 +162,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Par
 export function helpText(env: NodeJS.ProcessEnv): string {
   const lines = [
     'usage: docker-engine-exporter [<flags>]',
+    '       docker-engine-exporter check [<flags>]   (look once, print the engine tree, exit 0 OK / 1 warning / 2 critical / 3 unknown)',
     '',
     'Prometheus exporter and health monitor for the Docker engine: dockerd, containerd, shims, runc,',
     'docker-proxy and docker-init.',
@@ -195,6 +221,12 @@ function parseContainerdAddress(value: string): string | null {
     throw new FlagError('containerd.address', `"${value}" must be an absolute socket path or unix:///path`);
   }
   return path;
+}
+
+function parseOptionalAbsolutePathOrRelative(flag: string, value: string): string | null {
+  if (value === '') return null;
+  if (value.includes('\0')) throw new FlagError(flag, 'is not a path');
+  return value;
 }
 
 function parseOptionalAbsolutePath(flag: string, value: string): string | null {
