@@ -18,6 +18,9 @@ import { listen } from './http/server.js';
 import { packageVersion } from './version.js';
 import { SINGLETONS } from './engine/components.js';
 import { runCheck } from './cli/check.js';
+import { readStateFile } from './sources/state-file.js';
+import { createStateSaver, type StateSaver } from './poller/state-saver.js';
+import { trackerFromPersisted } from './engine/persisted-state.js';
 
 /** A state older than this many poll intervals is stale: /healthz says 503 and engine series are withheld. */
 const STALE_AFTER_INTERVALS = 3;
@@ -53,6 +56,21 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       ? createProcfsSource({ procfsPath: config.procfsPath, pidfilePath: config.dockerPidfile })
       : createPsListSource({ pidfilePath: config.dockerPidfile });
 
+  // Restart memory: a missing file is a first start; an unreadable or corrupt one is a log line and
+  // a metric, and the exporter starts fresh.
+  let saver: StateSaver | null = null;
+  let restored: ReturnType<typeof readStateFile>['state'] = null;
+  if (config.stateFile !== null) {
+    saver = createStateSaver(config.stateFile, logger);
+    const read = readStateFile(config.stateFile);
+    if (read.error) {
+      saver.noteReadError();
+      logger.error({ err: read.error }, 'state file ignored: starting without restart memory');
+    }
+    restored = read.state;
+    if (restored) logger.info({ path: config.stateFile, savedAt: new Date(restored.savedAtMs).toISOString() }, 'restart memory restored');
+  }
+
   const registry = new Registry();
   const startedMs = Date.now();
   let poller: Poller | null = null;
@@ -68,6 +86,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     pollIntervalSeconds: config.pollIntervalMs / 1000,
     version,
     sourceName: source.name,
+    ...(saver ? { stateFileErrors: () => saver.errors() } : {}),
   });
   const probes = createProbeRunner({
     dockerSocket: config.dockerSocket,
@@ -77,6 +96,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     procfsPath: config.procfsPath,
     logger,
     // containerd's socket closes while it is still exiting: look again a few times in the next half second.
+    ...(restored ? { initialEventCounts: { exits: restored.taskExits, ooms: restored.taskOoms } } : {}),
     onEventStreamDrop: () => {
       for (const delay of [0, 100, 250, 500]) setTimeout(() => poller?.pollNow(), delay).unref();
     },
@@ -89,6 +109,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     onPollDone: (seconds) => exporterMetrics.observePoll(seconds),
     probes,
     runcStuckAfterSeconds: config.runcStuckAfterMs / 1000,
+    ...(restored ? { initialState: trackerFromPersisted(restored) } : {}),
+    onPolled: (state) => saver?.consider(state.tracker, probes.report().events),
   });
   const freshState = () => (isFresh() ? (poller?.status().latest ?? null) : null);
   registerEngineMetrics({
@@ -133,6 +155,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   });
   await app.close();
   await poller.stop();
+  saver?.flush();
   probes.close();
   await source.close();
   return 0;

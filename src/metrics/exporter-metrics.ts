@@ -8,6 +8,8 @@ export interface ExporterMetricsOptions {
   pollIntervalSeconds: number;
   version: string;
   sourceName: string;
+  /** Failed reads and writes of the --state.file, when one is used. */
+  stateFileErrors?: () => { read: number; write: number };
 }
 
 export interface ExporterMetrics {
@@ -83,6 +85,22 @@ export function registerExporterMetrics(opts: ExporterMetricsOptions): ExporterM
       if (latest) this.set(latest.scannedPids);
     },
   });
+
+  if (opts.stateFileErrors) {
+    const stateErrors = opts.stateFileErrors;
+    new Counter({
+      name: `${NS}_state_file_errors_total`,
+      help: 'Failed reads (unreadable or corrupt file: the exporter started fresh) and writes of --state.file.',
+      labelNames: ['operation'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const e = stateErrors();
+        this.inc({ operation: 'read' }, e.read);
+        this.inc({ operation: 'write' }, e.write);
+      },
+    });
+  }
 
   new Gauge({
     name: `${NS}_build_info`,

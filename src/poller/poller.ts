@@ -36,6 +36,8 @@ export interface PollerOptions {
   probes?: ProbeRunner;
   /** A runc older than this is stuck (--runc.stuck-after). */
   runcStuckAfterSeconds?: number;
+  /** Called after every successful poll with the new state (the state file saver listens). */
+  onPolled?: (state: EngineState) => void;
 }
 
 export interface Poller {
@@ -87,6 +89,7 @@ export function createPoller(opts: PollerOptions): Poller {
       tracker = advanced.state;
       const checks = chainChecks(view, probes, snapshot.takenAtMs / 1000, opts.runcStuckAfterSeconds ?? 30);
       latest = { view, tracker, probes, checks, takenAtMs: snapshot.takenAtMs, scannedPids: snapshot.scannedPids };
+      opts.onPolled?.(latest);
       lastSuccessMs = snapshot.takenAtMs;
       for (const event of advanced.events) logEvent(logger, event);
       readErrorKindsLastPoll = noteReadErrors(logger, snapshot.errors, readErrors, readErrorKindsLastPoll);

@@ -37,6 +37,8 @@ export interface ProbeRunnerOptions {
   onEventStreamDrop: () => void;
   slowEveryMs?: number;
   containersEveryMs?: number;
+  /** Task event counts to continue from (restored from the state file). */
+  initialEventCounts?: { exits: Readonly<Record<string, number>>; ooms: Readonly<Record<string, number>> };
 }
 
 export interface ProbeRunner {
@@ -54,7 +56,12 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
   const outcomes = new Map<ProbeName, ProbeOutcome>();
   const running = new Set<string>();
   const docker: EngineApiClient | null = opts.dockerSocket ? createEngineApiClient(opts.dockerSocket) : null;
-  const watcher = createTaskEventWatcher({ namespaces: opts.namespaces, logger: opts.logger, onDrop: opts.onEventStreamDrop });
+  const watcher = createTaskEventWatcher({
+    namespaces: opts.namespaces,
+    logger: opts.logger,
+    onDrop: opts.onEventStreamDrop,
+    ...(opts.initialEventCounts ? { initialCounts: opts.initialEventCounts } : {}),
+  });
   let containerd: ContainerdClient | null = null;
   let containerdAnswering: boolean | null = null;
   let containerdAnswers = 0;
@@ -202,8 +209,8 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
       await Promise.all([...containerdProbes(view), ...dockerdProbes(view)]);
     },
     report() {
-      const events = containerd ? watcher.counts() : null;
-      if (events) {
+      const events = watcher.counts(); // counts persist even while containerd's socket is unknown
+      if (containerd) {
         outcomes.set('containerd_events', {
           success: events.connected,
           durationSeconds: 0,

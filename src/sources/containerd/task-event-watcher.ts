@@ -28,6 +28,8 @@ export interface TaskEventWatcherOptions {
   onDrop: () => void;
   oomDedupMs?: number;
   now?: () => number;
+  /** Counts to continue from (restored from the state file). */
+  initialCounts?: { exits: Readonly<Record<string, number>>; ooms: Readonly<Record<string, number>> };
 }
 
 export function subscriptionFilters(namespaces: readonly string[]): string[] {
@@ -37,8 +39,8 @@ export function subscriptionFilters(namespaces: readonly string[]): string[] {
 export function createTaskEventWatcher(opts: TaskEventWatcherOptions): TaskEventWatcher {
   const now = opts.now ?? Date.now;
   const oomDedupMs = opts.oomDedupMs ?? 10_000;
-  const exits = new Map<string, number>(opts.namespaces.map((ns) => [ns, 0]));
-  const ooms = new Map<string, number>(opts.namespaces.map((ns) => [ns, 0]));
+  const exits = new Map<string, number>(opts.namespaces.map((ns) => [ns, opts.initialCounts?.exits[ns] ?? 0]));
+  const ooms = new Map<string, number>(opts.namespaces.map((ns) => [ns, opts.initialCounts?.ooms[ns] ?? 0]));
   const lastOom = new Map<string, number>(); // `${ns}/${container}` → ms
   let client: ContainerdClient | null = null;
   let subscription: Subscription | null = null;
