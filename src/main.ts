@@ -15,6 +15,8 @@ import { registerProbeMetrics } from './metrics/probe-metrics.js';
 import { createProbeRunner } from './poller/probe-runner.js';
 import { buildApp, type HealthReport } from './http/app.js';
 import { listen } from './http/server.js';
+import { loadWebConfigFlag, type LoadedWebConfig } from './http/web-config.js';
+import { createWebConfigRuntime } from './http/web-config-reload.js';
 import { packageVersion } from './version.js';
 import { SINGLETONS } from './engine/components.js';
 import { runCheck } from './cli/check.js';
@@ -27,6 +29,7 @@ const STALE_AFTER_INTERVALS = 3;
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   let config: Config;
+  let webConfig: LoadedWebConfig | null = null;
   try {
     const parsed = parseFlags(argv, env);
     if (parsed.kind === 'help') {
@@ -41,6 +44,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     if (parsed.kind === 'check') {
       return await runCheck(config, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
     }
+    // TLS files, hashes and headers checked once, before anything starts: a bad file is a FlagError.
+    if (config.webConfigFile !== null) webConfig = loadWebConfigFlag(config.webConfigFile);
   } catch (err) {
     if (err instanceof FlagError) {
       process.stderr.write(`docker-engine-exporter: error: ${err.message}\n`);
@@ -122,7 +127,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   registerProbeMetrics({ registry, freshState, dockerdExpected: config.dockerSocket !== null, namespaces: config.containerdNamespaces });
 
   const health = (): HealthReport => healthReport(poller!, isFresh(), config);
-  const app = buildApp({ registry, telemetryPath: config.telemetryPath, health, logger, version });
+  const web = webConfig && config.webConfigFile !== null ? createWebConfigRuntime(config.webConfigFile, webConfig, logger) : null;
+  const app = buildApp({ registry, telemetryPath: config.telemetryPath, health, logger, version, webConfig: web });
 
   poller.start();
   try {

@@ -2,9 +2,12 @@
  * The HTTP surface as a fastify instance (server.ts only listens): the telemetry path, /healthz and a
  * small landing page. Nothing here touches the engine; it reads what the poller last saw.
  */
+import type { Server as TlsServer } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { WebConfigRuntime } from './web-config-reload.js';
+import { attachWebConfigTls, httpsServerOptions } from './web-config-tls.js';
 
 export interface HealthReport {
   /** true: 200, false: 503. */
@@ -18,6 +21,8 @@ export interface AppOptions {
   health: () => HealthReport;
   logger: Logger;
   version: string;
+  /** --web.config.file (TLS, basic auth, headers), re-read as it changes; absent or null: plain HTTP. */
+  webConfig?: WebConfigRuntime | null;
 }
 
 const ALLOWED = 'GET, HEAD';
@@ -25,12 +30,39 @@ const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   // fastify's own request logging stays off: one line per scrape would drown the state changes.
-  const app = Fastify({
+  const base = {
     logger: false,
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     bodyLimit: 1024, // nothing here accepts a body
-  });
+  } as const;
+  const web = opts.webConfig ?? null;
+  const tls = web?.currentTls() ?? null;
+  // Typed as the plain HTTP instance either way: nothing below depends on the kind of server.
+  const app = (tls ? Fastify({ ...base, https: httpsServerOptions(tls) }) : Fastify(base)) as unknown as FastifyInstance;
+  if (web && tls) attachWebConfigTls(app.server as unknown as TlsServer, tls, web, opts.logger);
+
+  // Requests let through without credentials to /healthz (see below): they get the status only.
+  const anonymous = new WeakSet<object>();
+  if (web) {
+    // Before every route and the 404 handler, as exporter-toolkit wraps the whole handler: the extra
+    // headers go on every answer (401s included), and with users configured every path needs them.
+    app.addHook('onRequest', async (req, reply) => {
+      const config = web.current();
+      for (const [name, value] of config.headers) reply.header(name, value);
+      if (config.users.size === 0) return;
+      const outcome = await web.auth.check(config.users, req.headers.authorization);
+      if (outcome === 'ok') return;
+      // Container HEALTHCHECKs and kubelet probes carry no credentials: /healthz answers them with its
+      // status code and {"status"} only; the details need credentials like everything else.
+      if (outcome === 'absent' && (req.method === 'GET' || req.method === 'HEAD') && req.routeOptions.url === '/healthz') {
+        anonymous.add(req);
+        return;
+      }
+      reply.code(401).header('www-authenticate', 'Basic').type('text/plain; charset=utf-8').send('Unauthorized\n');
+      return reply;
+    });
+  }
 
   app.setErrorHandler(async (err: { message: string; statusCode?: number }, req, reply) => {
     const code = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500;
@@ -43,9 +75,10 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     return reply.type(opts.registry.contentType).send(body);
   });
 
-  app.get('/healthz', async (_req, reply) => {
+  app.get('/healthz', async (req, reply) => {
     const report = opts.health();
-    return reply.code(report.ok ? 200 : 503).send(report.body);
+    const body = anonymous.has(req) ? { status: report.body.status ?? (report.ok ? 'ok' : 'unhealthy') } : report.body;
+    return reply.code(report.ok ? 200 : 503).send(body);
   });
 
   if (opts.telemetryPath !== '/') {
