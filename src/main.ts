@@ -20,6 +20,7 @@ import { createWebConfigRuntime } from './http/web-config-reload.js';
 import { packageVersion } from './version.js';
 import { SINGLETONS } from './engine/components.js';
 import { runCheck } from './cli/check.js';
+import { buildEngineTree } from './engine/engine-tree.js';
 import { readStateFile } from './sources/state-file.js';
 import { createStateSaver, type StateSaver } from './poller/state-saver.js';
 import { trackerFromPersisted } from './engine/persisted-state.js';
@@ -128,7 +129,17 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
 
   const health = (): HealthReport => healthReport(poller!, isFresh(), config);
   const web = webConfig && config.webConfigFile !== null ? createWebConfigRuntime(config.webConfigFile, webConfig, logger) : null;
-  const app = buildApp({ registry, telemetryPath: config.telemetryPath, health, logger, version, webConfig: web });
+  const statusTree = () => {
+    const status = poller!.status();
+    return buildEngineTree(status.latest, {
+      dockerdExpected: config.dockerSocket !== null,
+      runcStuckAfterSeconds: config.runcStuckAfterMs / 1000,
+      nowMs: Date.now(),
+      pollError: status.lastError,
+      stale: status.latest !== null && !isFresh(),
+    });
+  };
+  const app = buildApp({ registry, telemetryPath: config.telemetryPath, health, logger, version, webConfig: web, statusTree });
 
   poller.start();
   try {

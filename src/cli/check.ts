@@ -1,12 +1,152 @@
-/** `docker-engine-exporter check`: placeholder until the one-shot check lands (issue 5). */
-import type { Config } from '../config/flags.js';
+/**
+ * `docker-engine-exporter check`: looks at the engine once with the exporter's own source, probes and
+ * poller, prints the engine tree (text or --output=json) and exits with the monitoring-plugins status:
+ * 0 OK, 1 warning, 2 critical, 3 unknown. Everything it opens it closes again, so it ends by itself
+ * within the probe timeout plus the scan, even when a daemon hangs.
+ */
+import type { Logger } from 'pino';
+import type { Config, LogLevel } from '../config/flags.js';
+import { createLogger } from '../log/logger.js';
+import { createPoller, type Poller } from '../poller/poller.js';
+import { createProbeRunner, type ProbeRunner } from '../poller/probe-runner.js';
+import type { ProcessSource } from '../sources/process-source.js';
+import { createProcfsSource } from '../sources/procfs/procfs-source.js';
+import { createPsListSource } from '../sources/ps-list/ps-list-source.js';
+import { buildEngineTree, type EngineTree, type EngineTreeOptions } from '../engine/engine-tree.js';
+import { renderTreeJson, renderTreeText } from './check-output.js';
 
 export interface CheckIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
 }
 
-export async function runCheck(_config: Config, io: CheckIo): Promise<number> {
-  io.stderr('docker-engine-exporter: check is not implemented yet\n');
-  return 3;
+/** The exporter's pipeline, built from the same flags as main.ts builds it, without metrics or HTTP. */
+export interface EngineWatch {
+  source: ProcessSource;
+  /** The real probe runner (the poller gets a gate in front of it, see setProbing). */
+  probes: ProbeRunner;
+  poller: Poller;
+  /** While off, polls start no probe rounds and read what the last rounds found. */
+  setProbing(on: boolean): void;
+  /** Stops the poller, the probes (gRPC channels, event stream) and the scan worker. */
+  close(): Promise<void>;
+}
+
+export interface EngineWatchOptions {
+  /** Poll again when containerd's event stream drops, as the exporter does; off for a one-shot look. */
+  followStreamDrops: boolean;
+}
+
+export function createEngineWatch(config: Config, logger: Logger, opts: EngineWatchOptions): EngineWatch {
+  const source: ProcessSource =
+    config.processSource === 'procfs'
+      ? createProcfsSource({ procfsPath: config.procfsPath, pidfilePath: config.dockerPidfile })
+      : createPsListSource({ pidfilePath: config.dockerPidfile });
+  let poller: Poller | null = null;
+  let probes: ProbeRunner;
+  try {
+    probes = createProbeRunner({
+      dockerSocket: config.dockerSocket,
+      containerdAddressFlag: config.containerdAddress,
+      namespaces: config.containerdNamespaces,
+      timeoutMs: config.probeTimeoutMs,
+      procfsPath: config.procfsPath,
+      logger,
+      onEventStreamDrop: () => {
+        if (!opts.followStreamDrops) return;
+        for (const delay of [0, 100, 250, 500]) setTimeout(() => poller?.pollNow(), delay).unref();
+      },
+    });
+  } catch (err) {
+    void source.close();
+    throw err;
+  }
+  let probing = true;
+  const real = probes;
+  const gated: ProbeRunner = {
+    tick: (view) => (probing ? real.tick(view) : Promise.resolve()),
+    report: () => real.report(),
+    close: () => real.close(),
+  };
+  poller = createPoller({
+    source,
+    intervalMs: config.pollIntervalMs,
+    settings: { dockerdExpected: config.dockerSocket !== null, containerdAddress: config.containerdAddress },
+    logger,
+    probes: gated,
+    runcStuckAfterSeconds: config.runcStuckAfterMs / 1000,
+  });
+  const thePoller = poller;
+  let closed: Promise<void> | null = null;
+  return {
+    source,
+    probes: real,
+    poller: thePoller,
+    setProbing(on) {
+      probing = on;
+    },
+    close() {
+      closed ??= (async () => {
+        await thePoller.stop();
+        real.close();
+        await source.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+/** The tree settings that come from the flags. */
+export function treeSettings(config: Config): Pick<EngineTreeOptions, 'dockerdExpected' | 'runcStuckAfterSeconds'> {
+  return { dockerdExpected: config.dockerSocket !== null, runcStuckAfterSeconds: config.runcStuckAfterMs / 1000 };
+}
+
+/**
+ * One look: a poll whose probe round it waits for (the poller's first poll does). dockerd's
+ * /containers/json (the published ports behind the missing-proxy check) and its versions are only
+ * asked once dockerd has answered a ping, so when both daemons answered, a second round runs and a
+ * second scan reads it. When either did not answer, the verdict is already critical and the second
+ * round, which would wait for the timeout again, is skipped.
+ */
+export async function lookOnce(watch: EngineWatch, config: Config): Promise<EngineTree> {
+  await watch.poller.pollOnce();
+  let status = watch.poller.status();
+  const first = status.latest;
+  if (first?.probes && first.probes.dockerdAnswering === true && first.probes.containerdAnswering !== false) {
+    await watch.probes.tick(first.view);
+    watch.setProbing(false);
+    await watch.poller.pollOnce();
+    status = watch.poller.status();
+  }
+  const latest = status.latest;
+  return buildEngineTree(latest, {
+    ...treeSettings(config),
+    nowMs: latest?.takenAtMs ?? Date.now(),
+    pollError: status.lastError,
+  });
+}
+
+/**
+ * A check prints the tree; log lines on stderr would be mixed into a monitoring system's output (Icinga
+ * keeps stderr), so the default info level is raised to warn. --log.level=debug still shows everything.
+ */
+function checkLogLevel(level: LogLevel): LogLevel {
+  return level === 'info' ? 'warn' : level;
+}
+
+export async function runCheck(config: Config, io: CheckIo): Promise<number> {
+  const logger = createLogger(checkLogLevel(config.logLevel), config.logFormat, (line) => io.stderr(line));
+  let watch: EngineWatch | null = null;
+  let tree: EngineTree;
+  try {
+    watch = createEngineWatch(config, logger, { followStreamDrops: false });
+    tree = await lookOnce(watch, config);
+  } catch (err) {
+    const reason = `check failed: ${err instanceof Error ? err.message : String(err)}`;
+    tree = { ...buildEngineTree(null, { ...treeSettings(config), nowMs: Date.now() }), reasons: [reason], summary: reason };
+  } finally {
+    await watch?.close().catch(() => undefined);
+  }
+  io.stdout(config.checkOutput === 'json' ? renderTreeJson(tree) : renderTreeText(tree));
+  return tree.exitCode;
 }

@@ -1,11 +1,13 @@
 /**
- * The HTTP surface as a fastify instance (server.ts only listens): the telemetry path, /healthz and a
- * small landing page. Nothing here touches the engine; it reads what the poller last saw.
+ * The HTTP surface as a fastify instance (server.ts only listens): the telemetry path, /healthz and the
+ * status page. Nothing here touches the engine; it reads what the poller last saw.
  */
 import type { Server as TlsServer } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { EngineTree } from '../engine/engine-tree.js';
+import { registerStatusPage } from './status-page.js';
 import type { WebConfigRuntime } from './web-config-reload.js';
 import { attachWebConfigTls, httpsServerOptions } from './web-config-tls.js';
 
@@ -23,6 +25,8 @@ export interface AppOptions {
   version: string;
   /** --web.config.file (TLS, basic auth, headers), re-read as it changes; absent or null: plain HTTP. */
   webConfig?: WebConfigRuntime | null;
+  /** The engine tree of the status page (`/`, `/status.json`); null before the first poll. */
+  statusTree?: () => EngineTree | null;
 }
 
 const ALLOWED = 'GET, HEAD';
@@ -81,11 +85,10 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     return reply.code(report.ok ? 200 : 503).send(body);
   });
 
-  if (opts.telemetryPath !== '/') {
-    app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(landingPage(opts)));
-  }
+  // The live status page at / and its tree at /status.json (each with its own 405 for other methods).
+  registerStatusPage(app, { getTree: opts.statusTree ?? (() => null), telemetryPath: opts.telemetryPath, version: opts.version });
 
-  const paths = new Set([opts.telemetryPath, '/healthz', '/']);
+  const paths = new Set([opts.telemetryPath, '/healthz']);
   for (const url of paths) {
     app.route({
       method: [...OTHER_METHODS],
@@ -97,24 +100,4 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     });
   }
   return app;
-}
-
-function landingPage(opts: AppOptions): string {
-  const metrics = escapeHtml(opts.telemetryPath);
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Docker Engine Exporter</title></head>
-<body>
-<h1>Docker Engine Exporter</h1>
-<p>Prometheus exporter for dockerd, containerd, the shims, runc, docker-proxy and docker-init.</p>
-<ul>
-<li><a href="${metrics}">Metrics</a> (${metrics})</li>
-<li><a href="/healthz">Health</a> (/healthz)</li>
-</ul>
-<p>Version ${escapeHtml(opts.version)}</p>
-</body></html>
-`;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Runs every compiled *.test.js under build/test with Node's test runner, one file at a time: the
+// fast suites first, then the real-engine suites (test/engine/), which start daemons of their own.
+// (Node 20's `node --test <dir>` would also run every helper module under a directory named test.)
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+function find(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...find(path));
+    else if (name.endsWith('.test.js')) out.push(path);
+  }
+  return out;
+}
+
+const all = find('build/test');
+const engine = all.filter((f) => f.startsWith(join('build/test/engine')));
+const files = [...all.filter((f) => !engine.includes(f)), ...engine];
+if (files.length === 0) {
+  console.error('run-tests: no compiled tests under build/test (run npm run build:test first)');
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=1', '--test-timeout=900000', ...process.argv.slice(2), ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,114 @@
+/**
+ * `check`'s output. Text: a monitoring-plugins first line (`DOCKER ENGINE <STATUS> - <summary> |
+ * perfdata`) and then the tree, indented; JSON: the tree itself. Strings that come from command lines
+ * are stripped of control characters, so no process can write escape sequences to the terminal.
+ */
+import {
+  formatAge,
+  formatLatency,
+  type ChildNode,
+  type DaemonNode,
+  type EngineTree,
+  type ProxyNode,
+  type ShimNode,
+} from '../engine/engine-tree.js';
+
+export function renderTreeJson(tree: EngineTree): string {
+  return JSON.stringify(tree, null, 2) + '\n';
+}
+
+export function renderTreeText(tree: EngineTree): string {
+  const lines: string[] = [`DOCKER ENGINE ${tree.status} - ${clean(tree.summary).replace(/\|/g, '/')}${perfData(tree)}`];
+  const { dockerd, containerd } = tree;
+  /** One node and its children, drawn with box-drawing branches under `prefix`. */
+  const branch = (prefix: string, last: boolean, text: string): string => `${prefix}${last ? '└── ' : '├── '}${text}`;
+  const shimLines = (prefix: string, shims: readonly ShimNode[]): void => {
+    shims.forEach((shim, i) => {
+      const lastShim = i === shims.length - 1;
+      lines.push(branch(prefix, lastShim, shimLine(shim)));
+      const inner = prefix + (lastShim ? '    ' : '│   ');
+      shim.children.forEach((c, j) => lines.push(branch(inner, j === shim.children.length - 1, childLine(c))));
+    });
+  };
+  if (containerd !== null) {
+    const containerdName = `containerd (${containerd.mode})`;
+    if (dockerd !== null) {
+      lines.push(daemonLine(dockerd, 'dockerd'));
+      for (const proxy of dockerd.proxies) lines.push(branch('', false, proxyLine(proxy)));
+      lines.push(branch('', true, daemonLine(containerd, containerdName)));
+      shimLines('    ', containerd.shims);
+    } else {
+      lines.push(daemonLine(containerd, containerdName));
+      shimLines('', containerd.shims);
+    }
+  }
+  for (const z of tree.zombies) lines.push(`zombie ${clean(z.component)}  pid ${z.pid}  parent ${z.ppid}`);
+  if (tree.checks !== null) {
+    const c = tree.checks;
+    lines.push(
+      `checks: orphan shims ${c.orphanShims ?? 'unknown'}, stuck runc ${c.stuckRunc}, missing proxies ${c.missingProxies ?? 'unknown'}, zombies ${c.zombies}`,
+    );
+  }
+  for (const reason of tree.reasons) lines.push(`${tree.status === 'OK' ? 'note' : tree.status.toLowerCase()}: ${clean(reason)}`);
+  return lines.join('\n') + '\n';
+}
+
+function daemonLine(node: DaemonNode, name: string): string {
+  const parts = [name, node.state.toUpperCase()];
+  if (node.pid !== null) parts.push(`pid ${node.pid}`);
+  if (node.uptimeSeconds !== null) parts.push(`uptime ${formatAge(node.uptimeSeconds)}`);
+  parts.push(`restarts ${node.restarts}`);
+  if (node.probe !== null) {
+    parts.push(`${node.probe.probe} ${node.probe.success ? formatLatency(node.probe.latencySeconds) : `failed after ${formatLatency(node.probe.latencySeconds)}`}`);
+  }
+  if (node.version !== null) parts.push(`v${clean(node.version)}`);
+  if (node.detail !== null && node.state !== 'up') parts.push(`(${clean(node.detail)})`);
+  return parts.join('  ');
+}
+
+function shimLine(shim: ShimNode): string {
+  const parts = [`shim ${clean(shim.containerId ?? '?')}${shim.namespace ? ` [${clean(shim.namespace)}]` : ''}`, shim.state.toUpperCase(), `pid ${shim.pid}`];
+  if (shim.uptimeSeconds !== null) parts.push(`uptime ${formatAge(shim.uptimeSeconds)}`);
+  if (shim.orphan === true) parts.push('ORPHAN (no containerd task)');
+  return parts.join('  ');
+}
+
+function childLine(c: ChildNode): string {
+  const parts = [c.component, c.state.toUpperCase(), `pid ${c.pid}`];
+  if (c.uptimeSeconds !== null) parts.push(`uptime ${formatAge(c.uptimeSeconds)}`);
+  if (c.processState !== null && c.processState !== 'S' && c.processState !== 'R') parts.push(`state ${clean(c.processState)}`);
+  if (c.stuck) parts.push('STUCK');
+  return parts.join('  ');
+}
+
+export function proxyAddress(p: ProxyNode): string {
+  const host = p.hostIp === null ? '' : p.hostIp.includes(':') ? `[${p.hostIp}]:` : `${p.hostIp}:`;
+  return `${host}${p.hostPort ?? '?'}/${p.proto}${p.target !== null ? ` -> ${p.target}` : ''}`;
+}
+
+function proxyLine(p: ProxyNode): string {
+  const parts = [`docker-proxy ${clean(proxyAddress(p))}`, p.state === 'down' ? 'MISSING' : 'UP'];
+  if (p.pid !== null) parts.push(`pid ${p.pid}`);
+  if (p.uptimeSeconds !== null) parts.push(`uptime ${formatAge(p.uptimeSeconds)}`);
+  return parts.join('  ');
+}
+
+/** Performance data in the plugin format: 'label'=value[UOM];warn;crit;min;max. */
+function perfData(tree: EngineTree): string {
+  const items: string[] = [];
+  for (const node of [tree.dockerd, tree.containerd]) {
+    if (node?.probe) items.push(`${node.probe.probe}=${node.probe.latencySeconds.toFixed(6)}s;;;0`);
+  }
+  if (tree.containerd) {
+    items.push(`shims=${tree.containerd.shims.length};;;0`);
+    items.push(`runc=${tree.containerd.shims.reduce((n, s) => n + s.children.filter((c) => c.component === 'runc').length, 0)};;;0`);
+  }
+  if (tree.dockerd) items.push(`proxies=${tree.dockerd.proxies.filter((p) => p.state === 'up').length};;;0`);
+  for (const node of [tree.dockerd, tree.containerd]) if (node) items.push(`${node.component}_restarts=${node.restarts}c;;;0`);
+  return items.length > 0 ? ` | ${items.join(' ')}` : '';
+}
+
+/** Control characters (C0, DEL, C1) become '?'; a '|' would end the plugin's text part. */
+function clean(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
