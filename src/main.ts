@@ -103,8 +103,16 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     logger,
     // containerd's socket closes while it is still exiting: look again a few times in the next half second.
     ...(restored ? { initialEventCounts: { exits: restored.taskExits, ooms: restored.taskOoms } } : {}),
+    // containerd's socket closes while it is still exiting: look again every 100 ms for up to 2 s,
+    // until the scan no longer sees it up.
     onEventStreamDrop: () => {
-      for (const delay of [0, 100, 250, 500]) setTimeout(() => poller?.pollNow(), delay).unref();
+      const until = Date.now() + 2000;
+      const again = (): void => {
+        if (!poller || Date.now() > until) return;
+        poller.pollNow();
+        if (poller.status().latest?.view.containerd !== null) setTimeout(again, 100).unref();
+      };
+      again();
     },
   });
   poller = createPoller({

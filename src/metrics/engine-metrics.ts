@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { COMPONENTS, SINGLETONS, type Component } from '../engine/components.js';
+import { registerOptionalGauge } from './optional-gauge.js';
 import type { EngineState } from '../engine/engine-state.js';
 
 export interface EngineMetricsOptions {
@@ -80,15 +81,9 @@ export function registerEngineMetrics(opts: EngineMetricsOptions): void {
     },
   });
 
-  new Gauge({
-    name: `${NS}_zombie_processes`,
-    help: 'Engine processes that have exited but are not reaped yet (state Z).',
-    registers: [registry],
-    collect() {
-      this.reset();
-      const state = freshState();
-      if (state) this.set(state.view.zombies.length);
-    },
+  registerOptionalGauge(registry, `${NS}_zombie_processes`, 'Engine processes that have exited but are not reaped yet (state Z).', () => {
+    const state = freshState();
+    return state ? state.view.zombies.length : null;
   });
 
   if (!opts.resourcesAvailable) return;

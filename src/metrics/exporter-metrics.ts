@@ -1,6 +1,7 @@
 /** The exporter's own health: poll timing, freshness, errors, build info, and prom-client's process metrics. */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { PollerStatus } from '../poller/poller.js';
+import { registerOptionalGauge } from './optional-gauge.js';
 
 export interface ExporterMetricsOptions {
   registry: Registry;
@@ -75,16 +76,7 @@ export function registerExporterMetrics(opts: ExporterMetricsOptions): ExporterM
     },
   });
 
-  new Gauge({
-    name: `${NS}_scanned_processes`,
-    help: 'Processes the last successful poll walked.',
-    registers: [registry],
-    collect() {
-      this.reset();
-      const latest = status().latest;
-      if (latest) this.set(latest.scannedPids);
-    },
-  });
+  registerOptionalGauge(registry, `${NS}_scanned_processes`, 'Processes the last successful poll walked.', () => status().latest?.scannedPids ?? null);
 
   if (opts.stateFileErrors) {
     const stateErrors = opts.stateFileErrors;

@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { SINGLETONS } from '../engine/components.js';
+import { registerOptionalGauge } from './optional-gauge.js';
 import type { EngineState } from '../engine/engine-state.js';
 
 export interface ProbeMetricsOptions {
@@ -61,16 +62,9 @@ export function registerProbeMetrics(opts: ProbeMetricsOptions): void {
   });
 
   const checkGauge = (name: string, help: string, pick: (s: EngineState) => number | null): void => {
-    new Gauge({
-      name: `${NS}_${name}`,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        const state = freshState();
-        const value = state ? pick(state) : null;
-        if (value !== null) this.set(value);
-      },
+    registerOptionalGauge(registry, `${NS}_${name}`, help, () => {
+      const state = freshState();
+      return state ? pick(state) : null;
     });
   };
   checkGauge('orphan_shims', 'Shims of the watched containerd whose container is no task in their (watched) namespace.', (s) => s.checks.orphanShims);

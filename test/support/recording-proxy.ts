@@ -54,7 +54,9 @@ export async function startGrpcRecordingProxy(socketPath: string, upstreamSocket
     // One upstream connection per proxied stream keeps the proxy simple; it is a test fixture.
     const session = http2.connect('http://localhost', { createConnection: () => net.connect(upstreamSocket) });
     sessions.add(session);
-    session.on('error', () => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
+    session.on('error', () => {
+      if (!stream.destroyed && !stream.closed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    });
     session.on('close', () => sessions.delete(session));
     const forward: http2.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(headers)) {
@@ -63,7 +65,11 @@ export async function startGrpcRecordingProxy(socketPath: string, upstreamSocket
     }
     const up = session.request(forward);
     let trailers: http2.IncomingHttpHeaders = {};
+    // The client may cancel (the exporter stops, a deadline passes) while the upstream still answers:
+    // never touch a stream that is gone (respond/write on it throws, uncaught, in an event handler).
+    const gone = (): boolean => stream.destroyed || stream.closed;
     up.on('response', (h, flags) => {
+      if (gone()) return;
       const res: http2.OutgoingHttpHeaders = {};
       for (const [k, v] of Object.entries(h)) res[k] = v;
       // gRPC "trailers-only" answers (errors) end the stream in the headers.
@@ -74,16 +80,22 @@ export async function startGrpcRecordingProxy(socketPath: string, upstreamSocket
       trailers = t;
     });
     stream.on('wantTrailers', () => {
+      if (gone()) return;
       const out: http2.OutgoingHttpHeaders = {};
       for (const [k, v] of Object.entries(trailers)) if (!k.startsWith(':')) out[k] = v;
       stream.sendTrailers(out);
     });
-    up.on('data', (chunk: Buffer) => stream.write(chunk));
+    up.on('data', (chunk: Buffer) => {
+      if (!gone()) stream.write(chunk);
+    });
     up.on('end', () => {
+      if (gone()) return;
       if (!stream.headersSent) stream.respond({ ':status': 200 }, { waitForTrailers: true });
       stream.end();
     });
-    up.on('error', () => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
+    up.on('error', () => {
+      if (!gone()) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    });
     stream.on('data', (chunk: Buffer) => up.write(chunk));
     stream.on('end', () => up.end());
     stream.on('close', () => {
