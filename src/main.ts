@@ -5,14 +5,11 @@
 import { Registry } from 'prom-client';
 import { FlagError, helpText, parseFlags, type Config } from './config/flags.js';
 import { createLogger } from './log/logger.js';
-import type { ProcessSource } from './sources/process-source.js';
-import { createProcfsSource } from './sources/procfs/procfs-source.js';
-import { createPsListSource } from './sources/ps-list/ps-list-source.js';
-import { createPoller, type Poller } from './poller/poller.js';
+import type { Poller } from './poller/poller.js';
+import { createEngineWatch } from './poller/engine-watch.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
 import { registerExporterMetrics } from './metrics/exporter-metrics.js';
 import { registerProbeMetrics } from './metrics/probe-metrics.js';
-import { createProbeRunner } from './poller/probe-runner.js';
 import { buildApp, type HealthReport } from './http/app.js';
 import { listen } from './http/server.js';
 import { loadWebConfigFlag, type LoadedWebConfig } from './http/web-config.js';
@@ -57,11 +54,6 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
 
   const version = packageVersion();
   const logger = createLogger(config.logLevel, config.logFormat);
-  const source: ProcessSource =
-    config.processSource === 'procfs'
-      ? createProcfsSource({ procfsPath: config.procfsPath, pidfilePath: config.dockerPidfile })
-      : createPsListSource({ pidfilePath: config.dockerPidfile });
-
   // Restart memory: a missing file is a first start; an unreadable or corrupt one is a log line and
   // a metric, and the exporter starts fresh.
   let saver: StateSaver | null = null;
@@ -91,47 +83,24 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     status: () => poller!.status(),
     pollIntervalSeconds: config.pollIntervalMs / 1000,
     version,
-    sourceName: source.name,
+    sourceName: config.processSource,
     ...(saver ? { stateFileErrors: () => saver.errors() } : {}),
   });
-  const probes = createProbeRunner({
-    dockerSocket: config.dockerSocket,
-    containerdAddressFlag: config.containerdAddress,
-    namespaces: config.containerdNamespaces,
-    timeoutMs: config.probeTimeoutMs,
-    procfsPath: config.procfsPath,
-    logger,
-    // containerd's socket closes while it is still exiting: look again a few times in the next half second.
-    ...(restored ? { initialEventCounts: { exits: restored.taskExits, ooms: restored.taskOoms } } : {}),
-    // containerd's socket closes while it is still exiting: look again every 100 ms for up to 2 s,
-    // until the scan no longer sees it up.
-    onEventStreamDrop: () => {
-      const until = Date.now() + 2000;
-      const again = (): void => {
-        if (!poller || Date.now() > until) return;
-        poller.pollNow();
-        if (poller.status().latest?.view.containerd !== null) setTimeout(again, 100).unref();
-      };
-      again();
-    },
-  });
-  poller = createPoller({
-    source,
-    intervalMs: config.pollIntervalMs,
-    settings: { dockerdExpected: config.dockerSocket !== null, containerdAddress: config.containerdAddress },
-    logger,
+  const watch = createEngineWatch(config, logger, {
+    followStreamDrops: true,
+    ...(restored
+      ? { initialState: trackerFromPersisted(restored), initialEventCounts: { exits: restored.taskExits, ooms: restored.taskOoms } }
+      : {}),
     onPollDone: (seconds) => exporterMetrics.observePoll(seconds),
-    probes,
-    runcStuckAfterSeconds: config.runcStuckAfterMs / 1000,
-    ...(restored ? { initialState: trackerFromPersisted(restored) } : {}),
-    onPolled: (state) => saver?.consider(state.tracker, probes.report().events),
+    onPolled: (state) => saver?.consider(state.tracker, watch.probes.report().events),
   });
+  poller = watch.poller;
   const freshState = () => (isFresh() ? (poller?.status().latest ?? null) : null);
   registerEngineMetrics({
     registry,
     freshState,
     dockerdExpected: config.dockerSocket !== null,
-    resourcesAvailable: source.name === 'procfs',
+    resourcesAvailable: config.processSource === 'procfs',
   });
   registerProbeMetrics({ registry, freshState, dockerdExpected: config.dockerSocket !== null, namespaces: config.containerdNamespaces });
 
@@ -149,14 +118,12 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   };
   const app = buildApp({ registry, telemetryPath: config.telemetryPath, health, logger, version, webConfig: web, statusTree });
 
-  poller.start();
+  watch.poller.start();
   try {
     await listen(app, config.listenAddress);
   } catch (err) {
     logger.error({ err: (err as Error).message, address: config.listenAddress }, 'cannot listen');
-    await poller.stop();
-    probes.close();
-    await source.close();
+    await watch.close();
     return 1;
   }
   logger.info(
@@ -164,7 +131,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       version,
       address: `${config.listenAddress.host}:${config.listenAddress.port}`,
       telemetryPath: config.telemetryPath,
-      source: source.name,
+      source: config.processSource,
       pollInterval: `${config.pollIntervalMs}ms`,
     },
     'docker-engine-exporter listening',
@@ -179,10 +146,9 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await app.close();
-  await poller.stop();
+  await watch.poller.stop();
   saver?.flush();
-  probes.close();
-  await source.close();
+  await watch.close();
   return 0;
 }
 

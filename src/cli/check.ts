@@ -4,96 +4,15 @@
  * 0 OK, 1 warning, 2 critical, 3 unknown. Everything it opens it closes again, so it ends by itself
  * within the probe timeout plus the scan, even when a daemon hangs.
  */
-import type { Logger } from 'pino';
 import type { Config, LogLevel } from '../config/flags.js';
 import { createLogger } from '../log/logger.js';
-import { createPoller, type Poller } from '../poller/poller.js';
-import { createProbeRunner, type ProbeRunner } from '../poller/probe-runner.js';
-import type { ProcessSource } from '../sources/process-source.js';
-import { createProcfsSource } from '../sources/procfs/procfs-source.js';
-import { createPsListSource } from '../sources/ps-list/ps-list-source.js';
+import { createEngineWatch, type EngineWatch } from '../poller/engine-watch.js';
 import { buildEngineTree, type EngineTree, type EngineTreeOptions } from '../engine/engine-tree.js';
 import { renderTreeJson, renderTreeText } from './check-output.js';
 
 export interface CheckIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-}
-
-/** The exporter's pipeline, built from the same flags as main.ts builds it, without metrics or HTTP. */
-export interface EngineWatch {
-  source: ProcessSource;
-  /** The real probe runner (the poller gets a gate in front of it, see setProbing). */
-  probes: ProbeRunner;
-  poller: Poller;
-  /** While off, polls start no probe rounds and read what the last rounds found. */
-  setProbing(on: boolean): void;
-  /** Stops the poller, the probes (gRPC channels, event stream) and the scan worker. */
-  close(): Promise<void>;
-}
-
-export interface EngineWatchOptions {
-  /** Poll again when containerd's event stream drops, as the exporter does; off for a one-shot look. */
-  followStreamDrops: boolean;
-}
-
-export function createEngineWatch(config: Config, logger: Logger, opts: EngineWatchOptions): EngineWatch {
-  const source: ProcessSource =
-    config.processSource === 'procfs'
-      ? createProcfsSource({ procfsPath: config.procfsPath, pidfilePath: config.dockerPidfile })
-      : createPsListSource({ pidfilePath: config.dockerPidfile });
-  let poller: Poller | null = null;
-  let probes: ProbeRunner;
-  try {
-    probes = createProbeRunner({
-      dockerSocket: config.dockerSocket,
-      containerdAddressFlag: config.containerdAddress,
-      namespaces: config.containerdNamespaces,
-      timeoutMs: config.probeTimeoutMs,
-      procfsPath: config.procfsPath,
-      logger,
-      onEventStreamDrop: () => {
-        if (!opts.followStreamDrops) return;
-        for (const delay of [0, 100, 250, 500]) setTimeout(() => poller?.pollNow(), delay).unref();
-      },
-    });
-  } catch (err) {
-    void source.close();
-    throw err;
-  }
-  let probing = true;
-  const real = probes;
-  const gated: ProbeRunner = {
-    tick: (view) => (probing ? real.tick(view) : Promise.resolve()),
-    report: () => real.report(),
-    close: () => real.close(),
-  };
-  poller = createPoller({
-    source,
-    intervalMs: config.pollIntervalMs,
-    settings: { dockerdExpected: config.dockerSocket !== null, containerdAddress: config.containerdAddress },
-    logger,
-    probes: gated,
-    runcStuckAfterSeconds: config.runcStuckAfterMs / 1000,
-  });
-  const thePoller = poller;
-  let closed: Promise<void> | null = null;
-  return {
-    source,
-    probes: real,
-    poller: thePoller,
-    setProbing(on) {
-      probing = on;
-    },
-    close() {
-      closed ??= (async () => {
-        await thePoller.stop();
-        real.close();
-        await source.close();
-      })();
-      return closed;
-    },
-  };
 }
 
 /** The tree settings that come from the flags. */

@@ -13,7 +13,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createEngineWatch, treeSettings, type EngineWatch } from '../../src/cli/check.js';
+import { treeSettings } from '../../src/cli/check.js';
+import { createEngineWatch, type EngineWatch } from '../../src/poller/engine-watch.js';
 import { parseFlags, type Config } from '../../src/config/flags.js';
 import { buildEngineTree, type EngineTree } from '../../src/engine/engine-tree.js';
 import { registerStatusPage } from '../../src/http/status-page.js';

@@ -1,0 +1,106 @@
+/**
+ * The exporter's watching pipeline, built from the flags: process source → poller (attribution and
+ * tracking) with the socket probes beside it. main.ts serves it over HTTP; `check` looks once.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/flags.js';
+import type { TrackerState } from '../engine/tracker.js';
+import type { EngineState } from '../engine/engine-state.js';
+import { createPoller, type Poller } from './poller.js';
+import { createProbeRunner, type ProbeRunner } from './probe-runner.js';
+import type { ProcessSource } from '../sources/process-source.js';
+import { createProcfsSource } from '../sources/procfs/procfs-source.js';
+import { createPsListSource } from '../sources/ps-list/ps-list-source.js';
+
+/** The exporter's pipeline, built from the same flags as main.ts builds it, without metrics or HTTP. */
+export interface EngineWatch {
+  source: ProcessSource;
+  /** The real probe runner (the poller gets a gate in front of it, see setProbing). */
+  probes: ProbeRunner;
+  poller: Poller;
+  /** While off, polls start no probe rounds and read what the last rounds found. */
+  setProbing(on: boolean): void;
+  /** Stops the poller, the probes (gRPC channels, event stream) and the scan worker. */
+  close(): Promise<void>;
+}
+
+export interface EngineWatchOptions {
+  /** Poll again when containerd's event stream drops, as the exporter does; off for a one-shot look. */
+  followStreamDrops: boolean;
+  /** Restart memory restored from --state.file. */
+  initialState?: TrackerState;
+  initialEventCounts?: { exits: Readonly<Record<string, number>>; ooms: Readonly<Record<string, number>> };
+  onPolled?: (state: EngineState) => void;
+  onPollDone?: (durationSeconds: number, ok: boolean) => void;
+}
+
+export function createEngineWatch(config: Config, logger: Logger, opts: EngineWatchOptions): EngineWatch {
+  const source: ProcessSource =
+    config.processSource === 'procfs'
+      ? createProcfsSource({ procfsPath: config.procfsPath, pidfilePath: config.dockerPidfile })
+      : createPsListSource({ pidfilePath: config.dockerPidfile });
+  let poller: Poller | null = null;
+  let probes: ProbeRunner;
+  try {
+    probes = createProbeRunner({
+      dockerSocket: config.dockerSocket,
+      containerdAddressFlag: config.containerdAddress,
+      namespaces: config.containerdNamespaces,
+      timeoutMs: config.probeTimeoutMs,
+      procfsPath: config.procfsPath,
+      logger,
+      ...(opts.initialEventCounts ? { initialEventCounts: opts.initialEventCounts } : {}),
+      // containerd's socket closes while it is still exiting: look again every 100 ms for up to 2 s,
+      // until the scan no longer sees it up.
+      onEventStreamDrop: () => {
+        if (!opts.followStreamDrops) return;
+        const until = Date.now() + 2000;
+        const again = (): void => {
+          if (!poller || Date.now() > until) return;
+          poller.pollNow();
+          if (poller.status().latest?.view.containerd !== null) setTimeout(again, 100).unref();
+        };
+        again();
+      },
+    });
+  } catch (err) {
+    void source.close();
+    throw err;
+  }
+  let probing = true;
+  const real = probes;
+  const gated: ProbeRunner = {
+    tick: (view) => (probing ? real.tick(view) : Promise.resolve()),
+    report: () => real.report(),
+    close: () => real.close(),
+  };
+  poller = createPoller({
+    source,
+    intervalMs: config.pollIntervalMs,
+    settings: { dockerdExpected: config.dockerSocket !== null, containerdAddress: config.containerdAddress },
+    logger,
+    probes: gated,
+    runcStuckAfterSeconds: config.runcStuckAfterMs / 1000,
+    ...(opts.initialState ? { initialState: opts.initialState } : {}),
+    ...(opts.onPolled ? { onPolled: opts.onPolled } : {}),
+    ...(opts.onPollDone ? { onPollDone: opts.onPollDone } : {}),
+  });
+  const thePoller = poller;
+  let closed: Promise<void> | null = null;
+  return {
+    source,
+    probes: real,
+    poller: thePoller,
+    setProbing(on) {
+      probing = on;
+    },
+    close() {
+      closed ??= (async () => {
+        await thePoller.stop();
+        real.close();
+        await source.close();
+      })();
+      return closed;
+    },
+  };
+}
