@@ -4,6 +4,7 @@
  * starts: a bad value is a FlagError naming the flag, which main turns into one line and exit 2.
  */
 import { statSync } from 'node:fs';
+import { oneLine } from '../one-line.js';
 
 export const DEFAULT_PORT = 9733;
 
@@ -42,8 +43,10 @@ export interface Config {
 }
 
 export class FlagError extends Error {
-  constructor(readonly flag: string, message: string) {
-    super(`--${flag}: ${message}`);
+  readonly flag: string;
+  constructor(flag: string, message: string) {
+    super(oneLine(`--${flag}: ${message}`));
+    this.flag = oneLine(flag);
     this.name = 'FlagError';
   }
 }

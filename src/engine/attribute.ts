@@ -80,6 +80,9 @@ export function attributeEngine(
     const dockerds = of('dockerd');
     if (snapshot.dockerdPidfilePid !== null) {
       dockerdAny = dockerds.find((p) => p.pid === snapshot.dockerdPidfilePid) ?? null;
+    } else if (snapshot.dockerdPidfileFailed && memory.lastDockerdPid !== null) {
+      // The pidfile exists but cannot be read just now: keep to the dockerd it named before.
+      dockerdAny = dockerds.find((p) => p.pid === memory.lastDockerdPid) ?? null;
     } else if (dockerds.length === 1) {
       dockerdAny = dockerds[0] ?? null;
     } else if (dockerds.length > 1) {

@@ -34,6 +34,11 @@ export interface SingletonTrack {
 
 /** Polls in a row a live daemon must leave its probe unanswered before it is called hung. */
 export const HUNG_AFTER_POLLS = 2;
+/**
+ * A daemon that just came up is not listening yet, and an answer may still be in flight from the
+ * probe sent to its predecessor: its unanswered probes count toward "hung" only after this long.
+ */
+export const HUNG_GRACE_MS = 5_000;
 
 export interface TrackerState {
   singletons: Record<Singleton, SingletonTrack>;
@@ -205,7 +210,10 @@ function advanceHealth(
   events: EngineEvent[],
 ): SingletonTrack {
   const up = track.current !== null;
-  const unanswered = up && answered === false;
+  // The process's own age (not when the exporter first saw it): a long-running daemon gets no grace.
+  const startedMs = track.current?.startTimeSeconds != null ? track.current.startTimeSeconds * 1000 : track.lastChangeMs;
+  const settling = up && startedMs !== null && nowMs - startedMs < HUNG_GRACE_MS;
+  const unanswered = up && answered === false && !settling;
   const next: SingletonTrack = {
     ...track,
     healthy: answered === null ? null : up && answered,

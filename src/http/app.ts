@@ -30,21 +30,47 @@ export interface AppOptions {
 }
 
 const ALLOWED = 'GET, HEAD';
+/** Prometheus keeps one connection per target; this leaves room for people, probes and a few HA scrapers. */
+const MAX_CONNECTIONS = 512;
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   // fastify's own request logging stays off: one line per scrape would drown the state changes.
+  // Limits, on purpose: a scrape is one small GET. Slow or stuck clients (Slowloris) are cut off after
+  // 10 s of headers / 15 s of request, checked every second; a connection serves at most 100 requests
+  // (pipelined floods cannot queue unbounded answers); at most MAX_CONNECTIONS are open at once.
+  const serverLimits = { headersTimeout: 10_000, requestTimeout: 15_000, connectionsCheckingInterval: 1_000 };
   const base = {
     logger: false,
     connectionTimeout: 30_000,
-    requestTimeout: 30_000,
+    requestTimeout: 15_000,
+    maxRequestsPerSocket: 100,
     bodyLimit: 1024, // nothing here accepts a body
+    http: serverLimits,
   } as const;
   const web = opts.webConfig ?? null;
   const tls = web?.currentTls() ?? null;
   // Typed as the plain HTTP instance either way: nothing below depends on the kind of server.
-  const app = (tls ? Fastify({ ...base, https: httpsServerOptions(tls) }) : Fastify(base)) as unknown as FastifyInstance;
+  // (fastify ignores `http` for an HTTPS server, so the limits go into the https options too.)
+  const app = (
+    tls ? Fastify({ ...base, https: { ...httpsServerOptions(tls), ...serverLimits } }) : Fastify(base)
+  ) as unknown as FastifyInstance;
   if (web && tls) attachWebConfigTls(app.server as unknown as TlsServer, tls, web, opts.logger);
+  app.server.maxConnections = MAX_CONNECTIONS;
+  // No "100 Continue": nothing here wants a body, and the hook below refuses it before it is sent.
+  app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
+
+  // Nothing accepts a body: refuse one at once instead of reading and discarding it. (Other methods on
+  // our paths get their 405 from the route's own onRequest, also before any body is read.)
+  app.addHook('onRequest', async (req, reply) => {
+    const length = req.headers['content-length'];
+    const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+    const answeredBy405 = req.method !== 'GET' && req.method !== 'HEAD' && req.routeOptions.url !== undefined;
+    if (hasBody && !answeredBy405) {
+      reply.code(413).header('connection', 'close').send({ error: 'Payload Too Large: no request body is accepted' });
+      return reply;
+    }
+  });
 
   // Requests let through without credentials to /healthz (see below): they get the status only.
   const anonymous = new WeakSet<object>();

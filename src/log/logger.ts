@@ -19,22 +19,33 @@ export function createLogger(level: LogLevel, format: LogFormat, write?: (line: 
 
 /** `{"level":"info","time":"…","msg":"x y","a":1}` → `ts=… level=info msg="x y" a=1`. */
 export function jsonLineToLogfmt(line: string): string {
-  let record: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    record = JSON.parse(line) as Record<string, unknown>;
+    parsed = JSON.parse(line);
   } catch {
     return line;
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return line;
+  const record = parsed as Record<string, unknown>;
   const { time, level, msg, ...rest } = record;
   const pairs: string[] = [];
   if (time !== undefined) pairs.push(`ts=${logfmtValue(time)}`);
   if (level !== undefined) pairs.push(`level=${logfmtValue(level)}`);
   if (msg !== undefined) pairs.push(`msg=${logfmtValue(msg)}`);
-  for (const [k, v] of Object.entries(rest)) pairs.push(`${k}=${logfmtValue(v)}`);
+  for (const [k, v] of Object.entries(rest)) pairs.push(`${logfmtKey(k)}=${logfmtValue(v)}`);
   return pairs.join(' ') + '\n';
 }
 
 function logfmtValue(v: unknown): string {
   const s = typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return s === '' || /[\s"=\\]/.test(s) ? JSON.stringify(s) : s;
+  // JSON string quoting escapes newlines and control characters: a value never breaks the line.
+  if (s !== '' && !/[\s"=\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)) return s;
+  // JSON leaves DEL and the C1 controls (0x80-0x9f, e.g. CSI) raw: escape those too.
+  return JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** logfmt keys cannot be quoted: anything but a plain identifier character becomes "_". */
+function logfmtKey(k: string): string {
+  const clean = k.replace(/[^A-Za-z0-9_.\-]/g, '_');
+  return clean === '' ? '_' : clean;
 }

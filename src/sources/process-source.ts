@@ -55,8 +55,10 @@ export interface ProcessSnapshot {
   /** Pids that exited while they were being read (normal churn, not an error). */
   vanished: number;
   errors: ReadError[];
-  /** The pid written in the dockerd pidfile; null when the file is absent or empty. */
+  /** The pid written in the dockerd pidfile; null when the file is absent, empty or unreadable. */
   dockerdPidfilePid: number | null;
+  /** The pidfile exists but could not be read (permission, I/O, garbage): keep to the dockerd seen before. */
+  dockerdPidfileFailed?: boolean;
 }
 
 export interface ProcessSource {

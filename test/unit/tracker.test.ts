@@ -191,8 +191,10 @@ test('CPU counters never go back when processes exit', () => {
 test('hung: up but unanswered on two probe answers in a row, then answering again; no news keeps health', () => {
   let state = initialTrackerState();
   const view = attributeEngine(snapshot([D, C], 10), DOCKER, state.memory);
+  let now = 2_000_000_000; // ms, well after the test processes started
   const step = (answering: Parameters<typeof advanceTracker>[3]): string[] => {
-    const out = advanceTracker(state, view, 1, answering);
+    now += 10_000; // past the grace of a daemon that just came up
+    const out = advanceTracker(state, view, now, answering);
     state = out.state;
     return out.events.map(describe);
   };
@@ -209,6 +211,24 @@ test('hung: up but unanswered on two probe answers in a row, then answering agai
   assert.equal(state.singletons.containerd.restarts, 0);
   // A component that is down is never healthy, whatever the socket says (another daemon may answer).
   const downView = attributeEngine(snapshot([D], 10), DOCKER, state.memory);
-  state = advanceTracker(state, downView, 2, { containerd: true }).state;
+  state = advanceTracker(state, downView, now + 1, { containerd: true }).state;
   assert.equal(state.singletons.containerd.healthy, false);
+});
+
+test('a daemon that just came up is unhealthy while it does not answer, but not called hung', () => {
+  let state = initialTrackerState();
+  // containerd started at t=1 s (its start time, not when the exporter saw it, sets the grace).
+  const view = attributeEngine(snapshot([D, containerd(20, 10, { startTimeSeconds: 1 })], 10), DOCKER, state.memory);
+  const events: string[] = [];
+  for (const t of [1000, 1500, 2000, 2500]) {
+    const out = advanceTracker(state, view, t, { containerd: false });
+    state = out.state;
+    events.push(...out.events.map(describe));
+  }
+  assert.deepEqual(events, ['dockerd up 10', 'containerd up 20']);
+  assert.equal(state.singletons.containerd.healthy, false);
+  assert.equal(state.singletons.containerd.hung, false);
+  const later = advanceTracker(state, view, 7000, { containerd: false });
+  const later2 = advanceTracker(later.state, view, 7500, { containerd: false });
+  assert.deepEqual(later2.events.map(describe), ['containerd hung']);
 });

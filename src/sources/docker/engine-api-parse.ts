@@ -1,8 +1,10 @@
+import { oneLine } from '../../one-line.js';
+
 /** Pure parsers for the Engine API answers the exporter reads. Each throws a one-line error on bad input. */
 
 export class MalformedApiResponseError extends Error {
   constructor(what: string, reason: string) {
-    super(`malformed ${what}: ${reason}`);
+    super(oneLine(`malformed ${what}: ${reason.slice(0, 200)}`));
     this.name = 'MalformedApiResponseError';
   }
 }

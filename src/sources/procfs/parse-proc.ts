@@ -1,3 +1,5 @@
+import { oneLine } from '../../one-line.js';
+
 /**
  * Pure parsers for the /proc files the procfs source reads. Each takes the file's text (or bytes) and
  * returns plain data or throws a MalformedProcFileError with a one-line reason; none does I/O.
@@ -5,7 +7,7 @@
 
 export class MalformedProcFileError extends Error {
   constructor(file: string, reason: string) {
-    super(`malformed ${file}: ${reason}`);
+    super(oneLine(`malformed ${file}: ${reason}`));
     this.name = 'MalformedProcFileError';
   }
 }

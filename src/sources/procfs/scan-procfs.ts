@@ -54,12 +54,14 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
   const root = opts.procfsPath;
   if (scratch.bootTimeSeconds === null) scratch.bootTimeSeconds = readBootTime(root, scratch, errors);
 
+  // Not being able to list /proc (EMFILE, a vanished mount) is a failed poll, never an empty host:
+  // an empty snapshot would report every component down.
   let names: string[];
   try {
     names = fs.readdirSync(root);
   } catch (err) {
-    errors.push(toReadError('procfs', err));
-    names = [];
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(`cannot list ${root}: ${e.code ?? e.message}`);
   }
 
   const processes: ProcessInfo[] = [];
@@ -86,6 +88,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
     }
   }
 
+  const pidfile = readPidfile(opts.pidfilePath, scratch, errors);
   return {
     takenAtMs: Date.now(),
     bootTimeSeconds: scratch.bootTimeSeconds,
@@ -94,7 +97,8 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
     scannedPids,
     vanished,
     errors,
-    dockerdPidfilePid: readPidfile(opts.pidfilePath, scratch, errors),
+    dockerdPidfilePid: pidfile.pid,
+    dockerdPidfileFailed: pidfile.failed,
   };
 }
 
@@ -193,16 +197,19 @@ function readBootTime(root: string, scratch: ProcfsScratch, errors: ReadError[])
   }
 }
 
-function readPidfile(path: string | null, scratch: ProcfsScratch, errors: ReadError[]): number | null {
-  if (path === null) return null;
+/** The pidfile's pid; `failed` when it exists but could not be read or parsed (not the same as absent). */
+function readPidfile(
+  path: string | null,
+  scratch: ProcfsScratch,
+  errors: ReadError[],
+): { pid: number | null; failed: boolean } {
+  if (path === null) return { pid: null, failed: false };
   try {
     const text = readSmall(path, scratch);
-    return text === VANISHED ? null : parseOrFail(() => parsePidfile(text));
+    return { pid: text === VANISHED ? null : parseOrFail(() => parsePidfile(text)), failed: false };
   } catch (err) {
-    errors.push(
-      err instanceof ReadFailure ? { ...err.error, file: 'pidfile' } : toReadError('pidfile', err),
-    );
-    return null;
+    errors.push(err instanceof ReadFailure ? { ...err.error, file: 'pidfile' } : toReadError('pidfile', err));
+    return { pid: null, failed: true };
   }
 }
 

@@ -30,19 +30,18 @@ export function createPsListSource(opts: PsListSourceOptions): ProcessSource {
     name: 'ps-list',
     async scan(): Promise<ProcessSnapshot> {
       const errors: ReadError[] = [];
-      let entries: PsListEntry[] = [];
-      try {
-        entries = await psList({ all: true });
-      } catch (err) {
-        errors.push({ file: 'ps', reason: 'io', message: `ps-list failed: ${(err as Error).message}` });
-      }
-      if (entries.length === 0 && errors.length === 0) {
-        errors.push({ file: 'ps', reason: 'io', message: 'ps listed no processes (busybox ps is not supported)' });
-      }
+      // A failed or empty listing is a failed poll, never an empty host (everything would look down).
+      const entries: PsListEntry[] = await psList({ all: true });
+      if (entries.length === 0) throw new Error('ps listed no processes (busybox ps is not supported)');
       const snapshot = psListSnapshot(entries, Date.now());
       const pidfile = await readPidfile(opts.pidfilePath);
       if (pidfile.error) errors.push(pidfile.error);
-      return { ...snapshot, errors: [...errors, ...snapshot.errors], dockerdPidfilePid: pidfile.pid };
+      return {
+        ...snapshot,
+        errors: [...errors, ...snapshot.errors],
+        dockerdPidfilePid: pidfile.pid,
+        dockerdPidfileFailed: pidfile.error !== undefined,
+      };
     },
     async close(): Promise<void> {},
   };
