@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EngineTree } from '../engine/engine-tree.js';
 import { registerStatusPage } from './status-page.js';
+import { connectionLimit } from './connection-limit.js';
 import type { WebConfigRuntime } from './web-config-reload.js';
 import { attachWebConfigTls, httpsServerOptions } from './web-config-tls.js';
 
@@ -30,15 +31,13 @@ export interface AppOptions {
 }
 
 const ALLOWED = 'GET, HEAD';
-/** Prometheus keeps one connection per target; this leaves room for people, probes and a few HA scrapers. */
-const MAX_CONNECTIONS = 512;
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   // fastify's own request logging stays off: one line per scrape would drown the state changes.
   // Limits, on purpose: a scrape is one small GET. Slow or stuck clients (Slowloris) are cut off after
   // 10 s of headers / 15 s of request, checked every second; a connection serves at most 100 requests
-  // (pipelined floods cannot queue unbounded answers); at most MAX_CONNECTIONS are open at once.
+  // (pipelined floods cannot queue unbounded answers); connections are capped (connection-limit.ts).
   const serverLimits = { headersTimeout: 10_000, requestTimeout: 15_000, connectionsCheckingInterval: 1_000 };
   const base = {
     logger: false,
@@ -56,7 +55,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     tls ? Fastify({ ...base, https: { ...httpsServerOptions(tls), ...serverLimits } }) : Fastify(base)
   ) as unknown as FastifyInstance;
   if (web && tls) attachWebConfigTls(app.server as unknown as TlsServer, tls, web, opts.logger);
-  app.server.maxConnections = MAX_CONNECTIONS;
+  app.server.maxConnections = connectionLimit();
   // No "100 Continue": nothing here wants a body, and the hook below refuses it before it is sent.
   app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
 

@@ -86,3 +86,13 @@ test('the built binary: a bad flag is one line on stderr and exit 2, before anyt
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--web\.listen-address=":9733"/);
 });
+
+test('the connection cap follows the fd limit', async () => {
+  const { connectionLimit, parseOpenFilesLimit } = await import('../../src/http/connection-limit.js');
+  const limits = (soft: string) => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}              1048576              files\n`;
+  assert.equal(parseOpenFilesLimit(limits('256')), 256);
+  assert.equal(connectionLimit(limits('256')), 128);
+  assert.equal(connectionLimit(limits('1048576')), 1024);
+  assert.equal(connectionLimit(limits('unlimited')), 1024);
+  assert.equal(connectionLimit('garbage'), 1024);
+});
