@@ -187,6 +187,18 @@ export function renderMarkdown(report: BenchReport): string {
 export const BEGIN_MARKER = '<!-- bench:results:begin (written by npm run bench; edits between the markers are lost) -->';
 export const END_MARKER = '<!-- bench:results:end -->';
 
+/** Replaces the text between `begin` and `end` in docsPath, appending a new section when they are absent. */
+export function writeSection(docsPath: string, begin: string, end: string, markdown: string): void {
+  const text = existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '';
+  const b = text.indexOf(begin);
+  const e = text.indexOf(end);
+  const next =
+    b >= 0 && e > b
+      ? `${text.slice(0, b + begin.length)}\n${markdown}\n${text.slice(e)}`
+      : `${text.trimEnd()}\n\n${begin}\n${markdown}\n${end}\n`;
+  writeFileSync(docsPath, next);
+}
+
 /** Replaces the text between the markers of docsPath (the file must hold both). */
 export function writeMarkdown(docsPath: string, markdown: string): void {
   if (!existsSync(docsPath)) throw new Error(`${docsPath} does not exist`);

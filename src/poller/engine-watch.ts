@@ -25,7 +25,7 @@ export interface EngineWatch {
 }
 
 export interface EngineWatchOptions {
-  /** Poll again when containerd's event stream drops, as the exporter does; off for a one-shot look. */
+  /** Poll again at once when containerd's event stream drops or a daemon starts or stops answering, as the exporter does; off for a one-shot look. */
   followStreamDrops: boolean;
   /** Restart memory restored from --state.file. */
   initialState?: TrackerState;
@@ -52,6 +52,9 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
       ...(opts.initialEventCounts ? { initialEventCounts: opts.initialEventCounts } : {}),
       // containerd's socket closes while it is still exiting: look again every 100 ms for up to 2 s,
       // until the scan no longer sees it up.
+      onAnswerChanged: () => {
+        if (opts.followStreamDrops) poller?.pollNow();
+      },
       onEventStreamDrop: () => {
         if (!opts.followStreamDrops) return;
         const until = Date.now() + 2000;

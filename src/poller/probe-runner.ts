@@ -35,6 +35,8 @@ export interface ProbeRunnerOptions {
   logger: Logger;
   /** The event stream ended: poll again now rather than at the next tick. */
   onEventStreamDrop: () => void;
+  /** A daemon's answer changed (answering ↔ not): poll now so health follows within the probe timeout. */
+  onAnswerChanged?: () => void;
   slowEveryMs?: number;
   containersEveryMs?: number;
   /** Task event counts to continue from (restored from the state file). */
@@ -117,6 +119,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
     const identity = view.containerd ? identityKey(view.containerd) : null;
     const lanes = [
       lane('containerd_health', async () => {
+        const before = containerdAnswering;
         try {
           const status = await client.health(opts.timeoutMs);
           if (status !== 'SERVING') throw new Error(`health status ${status}`);
@@ -126,6 +129,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
           throw err;
         } finally {
           containerdAnswers++;
+          if (before !== null && before !== containerdAnswering) opts.onAnswerChanged?.();
         }
       }),
       lane('containerd_tasks', async () => {
@@ -157,6 +161,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
     const dockerdView = view.dockerd;
     const lanes = [
       lane('dockerd_ping', async () => {
+        const before = dockerdAnswering;
         try {
           const res = await client.get('/_ping', opts.timeoutMs);
           if (res.status !== 200) throw new Error(`/_ping answered ${res.status}`);
@@ -166,6 +171,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
           throw err;
         } finally {
           dockerdAnswers++;
+          if (before !== null && before !== dockerdAnswering) opts.onAnswerChanged?.();
         }
       }),
     ];

@@ -53,16 +53,19 @@ describe('compose deployment', () => {
     assert.ok(proc !== undefined && proc.source === '/proc' && proc.readOnly, '/proc mounted read-only at /host/proc');
   });
 
-  it('gives the exporter the Docker socket and /run/containerd, and points its flags at them', () => {
+  it("gives the exporter the host's /run (socket and pidfile) and containerd's socket folders at their own paths", () => {
     const ex = service('exporter');
-    const sock = ex.volumes.find((v) => v.source === '/var/run/docker.sock');
-    assert.ok(sock !== undefined, 'the Docker socket is mounted');
-    const ctrd = ex.volumes.find((v) => v.source === '/run/containerd');
-    assert.ok(ctrd !== undefined, '/run/containerd is mounted');
+    const run = ex.volumes.find((v) => v.source === '/run');
+    assert.ok(run !== undefined, "the host's /run is mounted (not the socket and pidfile as single files, which go stale)");
     const args = commandOf(ex);
-    assert.equal(flagValue(args, '--docker.host'), `unix://${sock.target}`);
-    const address = flagValue(args, '--containerd.address');
-    assert.ok(address !== undefined && address.startsWith(`${ctrd.target}/`), `--containerd.address ${address} is inside ${ctrd.target}`);
+    assert.equal(flagValue(args, '--docker.host'), `unix://${run.target}/docker.sock`);
+    assert.equal(flagValue(args, '--docker.pidfile'), `${run.target}/docker.pid`);
+    // containerd's socket is discovered from the process tree, so its folders keep their host paths.
+    for (const dir of ['/run/docker', '/run/containerd']) {
+      const v = ex.volumes.find((x) => x.source === dir);
+      assert.ok(v !== undefined && v.target === dir, `${dir} is mounted at the same path`);
+    }
+    assert.equal(flagValue(args, '--containerd.address'), undefined, 'no --containerd.address: a managed containerd is found by the tree');
     for (const v of ex.volumes) assert.ok(v.readOnly, `${v.source} is mounted read-only`);
   });
 
