@@ -117,7 +117,10 @@ export function createPoller(opts: PollerOptions): Poller {
     inFlight = pollOnce().finally(() => {
       inFlight = null;
       if (stopped) return;
-      const wait = again ? 0 : Math.max(0, opts.intervalMs - (performance.now() - started));
+      // A poll that takes longer than the interval (tens of thousands of processes on a slow host) is
+      // followed by a pause as long as itself: polling never takes more than half a core.
+      const took = performance.now() - started;
+      const wait = again ? 0 : Math.max(opts.intervalMs - took, took >= opts.intervalMs ? took : 0);
       again = false;
       timer = setTimeout(loop, wait);
     });
