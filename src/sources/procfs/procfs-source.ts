@@ -24,7 +24,13 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcessSource {
   let nextId = 1;
 
   const startWorker = (): Worker => {
-    const w = new Worker(new URL('./scan-worker.js', import.meta.url), { workerData: workerOptions });
+    // Small heap limits: the scan keeps almost nothing between polls, and without them V8 sizes the
+    // worker's heap for throughput and its RSS creeps up over a long run. A worker that hits them
+    // exits, that scan fails (a counted poll error), and the next scan starts a fresh worker.
+    const w = new Worker(new URL('./scan-worker.js', import.meta.url), {
+      workerData: workerOptions,
+      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+    });
     w.unref(); // a scan in flight must not keep the process alive on shutdown
     w.on('exit', () => {
       if (worker === w) worker = null;
