@@ -5,7 +5,8 @@
  * three poll intervals the engine series are withheld rather than shown as fresh: the exporter's own
  * metrics then tell why.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { registerComponentCounter, registerComponentGauge } from './component-metric.js';
 import { COMPONENTS, SINGLETONS, type Component } from '../engine/components.js';
 import { registerOptionalGauge } from './optional-gauge.js';
 import type { EngineState } from '../engine/engine-state.js';
@@ -26,59 +27,34 @@ export function registerEngineMetrics(opts: EngineMetricsOptions): void {
   const singletons = SINGLETONS.filter((c) => c !== 'dockerd' || opts.dockerdExpected);
   const components = COMPONENTS.filter((c) => c !== 'dockerd' || opts.dockerdExpected);
 
-  new Gauge({
+  const common = { registry, freshState };
+  registerComponentGauge({
+    ...common,
     name: `${NS}_component_up`,
     help: 'Whether a live, non-zombie process of this singleton component runs for the watched engine (1) or not (0).',
-    labelNames: ['component'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const state = freshState();
-      if (!state) return;
-      for (const c of singletons) this.set({ component: c }, state.view[c] ? 1 : 0);
-    },
+    components: singletons,
+    read: (state, c) => (state.view[c] ? 1 : 0),
   });
-
-  new Gauge({
+  registerComponentGauge({
+    ...common,
     name: `${NS}_component_processes`,
     help: 'Live processes of each component that belong to the watched engine.',
-    labelNames: ['component'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const state = freshState();
-      if (!state) return;
-      for (const c of components) this.set({ component: c }, state.view.members[c].length);
-    },
+    components,
+    read: (state, c) => state.view.members[c].length,
   });
-
-  new Counter({
+  registerComponentCounter({
+    ...common,
     name: `${NS}_component_restarts_total`,
     help: 'Times a new process (pid and start time) replaced the one seen before, with or without a gap between.',
-    labelNames: ['component'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const state = freshState();
-      if (!state) return;
-      for (const c of singletons) this.inc({ component: c }, state.tracker.singletons[c].restarts);
-    },
+    components: singletons,
+    read: (state, c) => state.tracker.singletons[c].restarts,
   });
-
-  new Gauge({
+  registerComponentGauge({
+    ...common,
     name: `${NS}_component_start_time_seconds`,
     help: 'Unix time the current process of this singleton component started.',
-    labelNames: ['component'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const state = freshState();
-      if (!state) return;
-      for (const c of singletons) {
-        const started = state.view[c]?.startTimeSeconds;
-        if (started !== undefined && started !== null) this.set({ component: c }, started);
-      }
-    },
+    components: singletons,
+    read: (state, c) => state.view[c]?.startTimeSeconds ?? null,
   });
 
   registerOptionalGauge(registry, `${NS}_zombie_processes`, 'Engine processes that have exited but are not reaped yet (state Z).', () => {
@@ -88,20 +64,15 @@ export function registerEngineMetrics(opts: EngineMetricsOptions): void {
 
   if (!opts.resourcesAvailable) return;
 
-  new Counter({
+  registerComponentCounter({
+    ...common,
     name: `${NS}_component_cpu_seconds_total`,
     help: "User and system CPU time of the component's processes, including those that have exited since the exporter started.",
-    labelNames: ['component'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const state = freshState();
-      if (!state) return;
-      const totals = new Map<Component, number>(components.map((c) => [c, state.tracker.retiredCpuSeconds[c]]));
-      for (const { component, cpuSeconds } of state.tracker.liveCpu.values()) {
-        totals.set(component, (totals.get(component) ?? 0) + cpuSeconds);
-      }
-      for (const c of components) this.inc({ component: c }, roundTo(totals.get(c) ?? 0, 2));
+    components,
+    read: (state, c) => {
+      let total = state.tracker.retiredCpuSeconds[c];
+      for (const live of state.tracker.liveCpu.values()) if (live.component === c) total += live.cpuSeconds;
+      return roundTo(total, 2);
     },
   });
 
@@ -110,21 +81,16 @@ export function registerEngineMetrics(opts: EngineMetricsOptions): void {
     help: string,
     pick: (p: EngineState['view']['members'][Component][number]) => number | null,
   ): void => {
-    new Gauge({
+    registerComponentGauge({
+      ...common,
       name: `${NS}_component_${suffix}`,
       help,
-      labelNames: ['component'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        const state = freshState();
-        if (!state) return;
-        for (const c of components) {
-          const values = state.view.members[c].map(pick);
-          // One unreadable process makes the sum unknown: omit it rather than under-report.
-          if (values.some((v) => v === null)) continue;
-          this.set({ component: c }, values.reduce<number>((a, v) => a + (v ?? 0), 0));
-        }
+      components,
+      read: (state, c) => {
+        const values = state.view.members[c].map(pick);
+        // One unreadable process makes the sum unknown: omit it rather than under-report.
+        if (values.some((v) => v === null)) return null;
+        return values.reduce<number>((a, v) => a + (v ?? 0), 0);
       },
     });
   };

@@ -5,6 +5,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { SINGLETONS } from '../engine/components.js';
 import { registerOptionalGauge } from './optional-gauge.js';
+import { registerComponentGauge } from './component-metric.js';
 import type { EngineState } from '../engine/engine-state.js';
 
 export interface ProbeMetricsOptions {
@@ -21,19 +22,15 @@ export function registerProbeMetrics(opts: ProbeMetricsOptions): void {
   const { registry, freshState } = opts;
   const singletons = SINGLETONS.filter((c) => c !== 'dockerd' || opts.dockerdExpected);
 
-  new Gauge({
+  registerComponentGauge({
+    registry,
+    freshState,
     name: `${NS}_component_healthy`,
     help: 'Whether the component is up and answered its socket probe within the timeout (dockerd: /_ping, containerd: gRPC health).',
-    labelNames: ['component'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const state = freshState();
-      if (!state) return;
-      for (const c of singletons) {
-        const healthy = state.tracker.singletons[c].healthy;
-        if (healthy !== null) this.set({ component: c }, healthy ? 1 : 0);
-      }
+    components: singletons,
+    read: (state, c) => {
+      const healthy = state.tracker.singletons[c].healthy;
+      return healthy === null ? null : healthy ? 1 : 0;
     },
   });
 

@@ -15,7 +15,7 @@ import protobuf from 'protobufjs';
 import { MalformedEventError, decodeFields, decodeTaskEvent } from '../../src/sources/containerd/task-events.js';
 import { MalformedApiResponseError, parseInfo, parsePublishedPorts, parseVersion } from '../../src/sources/docker/engine-api-parse.js';
 import { parseUserlandProxySetting } from '../../src/sources/docker/daemon-config.js';
-import { anyString, assertOneLineError, onlyThrows, params } from '../support/property.js';
+import { anyString, assertOneLineError, onlyThrows, params, wellFormedString } from '../support/property.js';
 
 // containerd's api/events/task.proto (field numbers as upstream), and a later version of TaskExit with
 // fields of every wire type added after the known ones, as a newer containerd may send.
@@ -43,7 +43,7 @@ const timestamp = fc.record({ seconds: fc.integer({ min: 0, max: 2 ** 40 }), nan
 describe('containerd task events', () => {
   it('a TaskExit with any strings and uint32s decodes back', () => {
     fc.assert(
-      fc.property(EXIT_URL, anyString(100), anyString(100), uint32, uint32, fc.option(timestamp, { nil: undefined }), (url, containerId, id, pid, exitStatus, exitedAt) => {
+      fc.property(EXIT_URL, wellFormedString(100), wellFormedString(100), uint32, uint32, fc.option(timestamp, { nil: undefined }), (url, containerId, id, pid, exitStatus, exitedAt) => {
         const bytes = TaskExit.encode(TaskExit.create({ containerId, id, pid, exitStatus, ...(exitedAt ? { exitedAt } : {}) })).finish();
         assert.deepEqual(decodeTaskEvent(url, bytes), { kind: 'exit', containerId, id, pid, exitStatus });
       }),
@@ -54,8 +54,8 @@ describe('containerd task events', () => {
   it('fields a newer containerd adds, of every wire type, are skipped', () => {
     fc.assert(
       fc.property(
-        anyString(40),
-        anyString(40),
+        wellFormedString(40),
+        wellFormedString(40),
         uint32,
         uint32,
         fc.record({
@@ -79,7 +79,7 @@ describe('containerd task events', () => {
 
   it('a TaskOOM decodes back; other event types are null', () => {
     fc.assert(
-      fc.property(OOM_URL, anyString(100), anyString(60), (url, containerId, otherUrl) => {
+      fc.property(OOM_URL, wellFormedString(100), anyString(60), (url, containerId, otherUrl) => {
         const bytes = TaskOOM.encode(TaskOOM.create({ containerId })).finish();
         assert.deepEqual(decodeTaskEvent(url, bytes), { kind: 'oom', containerId });
         fc.pre(!otherUrl.endsWith('containerd.events.TaskExit') && !otherUrl.endsWith('containerd.events.TaskOOM'));

@@ -61,3 +61,10 @@ export const anyString = (maxLength = 200): fc.Arbitrary<string> => fc.string({ 
 /** Any bytes, decoded the way the procfs scan decodes them (UTF-8, replacement characters). */
 export const anyBytesAsUtf8 = (maxLength = 300): fc.Arbitrary<string> =>
   fc.uint8Array({ maxLength }).map((b) => Buffer.from(b).toString('utf8'));
+
+/**
+ * Any string that UTF-8 can carry: no lone surrogates. A lone surrogate cannot survive an encoding
+ * round trip (protobuf, JSON files) whatever the decoder does, so round-trip properties use this.
+ */
+export const wellFormedString = (maxLength = 200): fc.Arbitrary<string> =>
+  anyString(maxLength).filter((s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s));
