@@ -92,7 +92,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       ? { initialState: trackerFromPersisted(restored), initialEventCounts: { exits: restored.taskExits, ooms: restored.taskOoms } }
       : {}),
     onPollDone: (seconds) => exporterMetrics.observePoll(seconds),
-    onPolled: (state) => saver?.consider(state.tracker, watch.probes.report().events),
+    onPolled: (state) => saver?.consider(state.tracker, state.probes?.events ?? null),
   });
   poller = watch.poller;
   const freshState = () => (isFresh() ? (poller?.status().latest ?? null) : null);

@@ -23,12 +23,7 @@ export function registerComponentGauge<C extends string>(spec: ComponentMetricSp
     registers: [spec.registry],
     collect() {
       this.reset();
-      const state = spec.freshState();
-      if (!state) return;
-      for (const c of spec.components) {
-        const value = spec.read(state, c);
-        if (value !== null) this.set({ component: c }, value);
-      }
+      eachKnown(spec, (component, value) => this.set({ component }, value));
     },
   });
 }
@@ -42,12 +37,16 @@ export function registerComponentCounter<C extends string>(spec: ComponentMetric
     registers: [spec.registry],
     collect() {
       this.reset();
-      const state = spec.freshState();
-      if (!state) return;
-      for (const c of spec.components) {
-        const value = spec.read(state, c);
-        if (value !== null) this.inc({ component: c }, value);
-      }
+      eachKnown(spec, (component, value) => this.inc({ component }, value));
     },
   });
+}
+
+function eachKnown<C extends string>(spec: ComponentMetricSpec<C>, write: (component: C, value: number) => void): void {
+  const state = spec.freshState();
+  if (!state) return;
+  for (const c of spec.components) {
+    const value = spec.read(state, c);
+    if (value !== null) write(c, value);
+  }
 }

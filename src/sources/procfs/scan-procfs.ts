@@ -29,14 +29,19 @@ export interface ProcfsScanOptions {
 /** Linux's USER_HZ; the same on every architecture Docker ships for. */
 const TICKS_PER_SECOND = 100;
 
-/** Per-source scratch space: a buffer reused across reads and the boot time measured once. */
+/** Per-source scratch space: a buffer reused across reads, the boot time measured once, cached addresses. */
 export interface ProcfsScratch {
   buffer: Buffer;
   bootTimeSeconds: number | null;
+  /**
+   * containerd's gRPC address by process identity (pid@start): its config file is read once per
+   * containerd process, not on every poll. Holds only the containerds of the latest scan.
+   */
+  containerdAddresses: Map<string, string | null>;
 }
 
 export function createProcfsScratch(): ProcfsScratch {
-  return { buffer: Buffer.allocUnsafe(64 * 1024), bootTimeSeconds: null };
+  return { buffer: Buffer.allocUnsafe(64 * 1024), bootTimeSeconds: null, containerdAddresses: new Map() };
 }
 
 /** Thrown for a read that must be recorded (not a vanished pid). */
@@ -65,6 +70,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
   }
 
   const processes: ProcessInfo[] = [];
+  const seenContainerds = new Map<string, string | null>();
   let scannedPids = 0;
   let vanished = 0;
   for (const name of names) {
@@ -79,7 +85,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
         continue;
       }
       if (!CANDIDATE_COMMS.has(comm.trimEnd())) continue;
-      const info = readCandidate(dir, scratch.bootTimeSeconds, scratch);
+      const info = readCandidate(dir, scratch.bootTimeSeconds, scratch, seenContainerds);
       if (info === VANISHED) vanished++;
       else processes.push(info);
     } catch (err) {
@@ -88,6 +94,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
     }
   }
 
+  scratch.containerdAddresses = seenContainerds;
   const pidfile = readPidfile(opts.pidfilePath, scratch, errors);
   return {
     takenAtMs: Date.now(),
@@ -106,6 +113,7 @@ function readCandidate(
   dir: string,
   bootTimeSeconds: number | null,
   scratch: ProcfsScratch,
+  seenContainerds: Map<string, string | null>,
 ): ProcessInfo | typeof VANISHED {
   const statText = readSmall(`${dir}/stat`, scratch);
   if (statText === VANISHED) return VANISHED;
@@ -142,7 +150,12 @@ function readCandidate(
     exe: readExe(dir),
     openFds: countFds(dir),
   };
-  if (stat.comm === 'containerd') info.containerdAddress = containerdAddress(dir, argv, scratch);
+  if (stat.comm === 'containerd') {
+    const key = `${stat.pid}@${stat.startTicks}`;
+    const known = scratch.containerdAddresses.get(key);
+    info.containerdAddress = known !== undefined ? known : containerdAddress(dir, argv, scratch);
+    seenContainerds.set(key, info.containerdAddress);
+  }
   return info;
 }
 
