@@ -224,3 +224,16 @@ export function programVersion(binary: string): string {
   const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   return /revision:\s*([^)\s]+)/.exec(text)?.[1] ?? /version\s+(\S+)/.exec(text)?.[1] ?? 'unknown';
 }
+
+/**
+ * The node flags the exporter is deployed with, read from dist/main.js's shebang (the bin; the
+ * Dockerfile's ENTRYPOINT passes the same, test/static checks both), so the benchmarks run it as
+ * deployed and cannot drift from it.
+ */
+export function deployedNodeFlags(mainJs: string): string[] {
+  const first = readFileSync(mainJs, 'utf8').split('\n', 1)[0] ?? '';
+  const words = first.replace(/^#!/, '').trim().split(/\s+/);
+  const node = words.indexOf('node');
+  if (!first.startsWith('#!') || node < 0) throw new Error(`${mainJs}: no "#!... node" shebang`);
+  return words.slice(node + 1);
+}

@@ -2,6 +2,7 @@
 import type { MachineInfo } from './report.js';
 import type { PollCostResult } from './compare-process-exporter.js';
 import type { ScrapeLatencyResult } from './scrape-latency.js';
+import type { ExporterRssResult } from './exporter-rss.js';
 import type { MemoryResult } from './memory-soak.js';
 import type { DetectionResult } from './detection.js';
 import { fmtMs, fmtRatio, mdTable } from './issue6-common.js';
@@ -18,12 +19,16 @@ export interface Issue6Report {
   pollCost: PollCostResult | null;
   scrapeLatency: ScrapeLatencyResult | null;
   memory: MemoryResult | null;
+  /** Absent in results saved before this part existed. */
+  memoryProcess?: ExporterRssResult | null;
   detection: DetectionResult | null;
   failures: string[];
 }
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '?' : `${Math.round(v * 100)}%`);
-const signedPct = (v: number): string => (Number.isNaN(v) ? '–' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`);
+// Figures that were NaN in the run arrive as null (JSON has no NaN): both print as "–".
+const signedPct = (v: number | null): string => (v === null || Number.isNaN(v) ? '–' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`);
+const signedNum = (v: number | null): string => (v === null || Number.isNaN(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(2)}`);
 const med = (s: { median: number; p90: number }): string => `${fmtMs(s.median)} (${fmtMs(s.p90)})`;
 
 function others(r: Issue6Report, part: string): string {
@@ -131,27 +136,41 @@ function scrapeLatency(r: Issue6Report, s: ScrapeLatencyResult): string[] {
   ];
 }
 
+const mib = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(1));
+
+function spread(xs: readonly number[]): string {
+  if (xs.length === 0) return '–';
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return `${lo.toFixed(1)}–${hi.toFixed(1)} MiB (max ${signedPct((hi - lo) / lo)} over min)`;
+}
+
+/** The issue's bound: RSS flat within 5 % between after start (the end of the warm-up) and the end. */
+const FLAT = 0.05;
+
 function memory(r: Issue6Report, m: MemoryResult): string[] {
   const o = m.options;
   const rows = m.checkpoints.map((c) => [
     c.label,
     c.polls.toLocaleString('en-US'),
     c.elapsedS.toFixed(0),
-    c.rssMiB.toFixed(1),
-    c.heapUsedMiB.toFixed(1),
-    c.externalMiB.toFixed(1),
+    mib(c.rssMiB),
+    mib(c.rssAnonMiB),
+    mib(c.rssFileMiB),
+    mib(c.heapUsedMiB),
+    mib(c.heapPhysicalMiB),
   ]);
-  const flat = Math.abs(m.rssGrowth) <= 0.05 && Math.abs(m.heapGrowth) <= 0.05;
-  // The second half of the run: checkpoints from half the polls on, the end included.
-  const late = m.checkpoints.filter((c) => c.polls >= m.pollsDone / 2);
-  const spread = (xs: number[]): string => {
-    if (xs.length === 0) return '–';
-    const lo = Math.min(...xs);
-    const hi = Math.max(...xs);
-    return `${lo.toFixed(1)}–${hi.toFixed(1)} MiB (max ${signedPct((hi - lo) / lo)} over min)`;
-  };
+  // Results saved before the readings existed have no samples: judge by the single readings then.
+  const samples = m.samples ?? [];
+  const windowed = samples.length > 0;
+  const rssGrowth = windowed ? m.rssWindowGrowth : m.rssGrowth;
+  const flat = typeof rssGrowth === 'number' && Math.abs(rssGrowth) <= FLAT;
+  const first = m.checkpoints[0];
+  const warm = m.checkpoints.find((c) => c.label === 'after warm-up');
+  const late = samples.filter((c) => c.polls >= m.pollsDone / 2);
   const back = m.seriesAdded.length === 0 && m.seriesRemoved.length === 0;
   const list = (xs: string[]): string => (xs.length === 0 ? 'none' : xs.slice(0, 12).map((x) => `\`${x}\``).join(', ') + (xs.length > 12 ? `, … (${xs.length})` : ''));
+  const k = Math.max(3, Math.floor(samples.length / 10));
   return [
     `### 3. Memory over ${m.pollsDone.toLocaleString('en-US')} polls with container churn`,
     '',
@@ -160,22 +179,38 @@ function memory(r: Issue6Report, m: MemoryResult): string[] {
       '(the test rig: dockerd, its containerd, runc), and `poller.pollOnce()` called back to back ' +
       `${o.polls.toLocaleString('en-US')} times (${o.warmup.toLocaleString('en-US')} of them warm-up), \`registry.metrics()\` every ${o.scrapeEvery} polls, ` +
       `while ${o.churnWorkers} loops ran \`docker run --rm rig/busybox true\` back to back the whole time. ` +
-      `Memory after a full GC of the main thread (\`node --expose-gc\`${m.gcForced ? '' : ': not available in this run'}): heapUsed is the main ` +
-      'isolate\'s live objects, what a leak there would grow; RSS is the whole process, including the scan worker thread ' +
-      '(whose heap the forced GC does not collect) and the heap space V8 keeps reserved for both.' +
+      `Node ran with \`${(m.nodeFlags ?? []).join(' ') || '(no flags)'}\` and ` +
+      `${m.mallocArenaMax ? `\`MALLOC_ARENA_MAX=${m.mallocArenaMax}\`, as the Dockerfile and the systemd unit set it` : "glibc's default malloc arenas"}. ` +
+      `Every reading is taken after a full GC of the main thread${m.gcForced ? '' : ' (not available in this run)'}: ` +
+      'RSS is the whole process as the kernel counts it, split into anonymous memory (the V8 heaps of the main thread and the scan ' +
+      'worker, malloc arenas) and file-backed pages (node\'s own code, paged in as code paths first run); heapUsed is the main ' +
+      'isolate\'s live objects, what a leak in the pipeline would grow; "heap pages" is the memory V8 holds for that heap.' +
       others(r, 'memory'),
     '',
-    mdTable(['checkpoint', 'polls', 's', 'RSS (MiB)', 'heapUsed (MiB)', 'external (MiB)'], rows),
+    mdTable(['checkpoint', 'polls', 's', 'RSS (MiB)', 'anon', 'file', 'heapUsed (MiB)', 'heap pages (MiB)'], rows),
     '',
     mdTable(
       ['', 'value'],
       [
         ['polls', `${m.pollsDone.toLocaleString('en-US')}${m.stoppedByBudget ? ` (stopped by the ${o.budgetS} s budget)` : ''}`],
-        ['measured loop', `${m.loopSeconds.toFixed(0)} s, ${m.pollsPerSecond.toFixed(0)} polls/s`],
+        [
+          'measured loop',
+          `${m.loopSeconds.toFixed(0)} s, ${m.pollsPerSecond.toFixed(0)} polls/s${m.cpuMsPerPoll === undefined ? '' : `, ${m.cpuMsPerPoll.toFixed(2)} ms of CPU per poll`}`,
+        ],
         ['containers run and removed meanwhile', `${m.containersRun} (${m.containerRunFailures} failed \`docker run\`)`],
-        ['RSS, end against after warm-up', `${signedPct(m.rssGrowth)} (${flat ? 'flat within 5%' : 'NOT within 5%'} together with heapUsed ${signedPct(m.heapGrowth)})`],
-        [`RSS over the second half of the run (${late.length} checkpoints)`, spread(late.map((c) => c.rssMiB))],
-        [`heapUsed over the second half of the run`, spread(late.map((c) => c.heapUsedMiB))],
+        ['RSS after the first poll → after the warm-up', `${mib(first?.rssMiB)} → ${mib(warm?.rssMiB)} MiB (the warm-up; see below)`],
+        ...(windowed
+          ? [
+              [
+                `**RSS from the end of the warm-up to the end** (median of the last ${k} of ${samples.length} readings, one every ${o.sampleEvery.toLocaleString('en-US')} polls, against the first ${k})`,
+                `**${signedPct(m.rssWindowGrowth)}: ${flat ? 'flat within 5 %' : Number.isFinite(rssGrowth) ? 'NOT within 5 %' : 'too few readings to tell'}**`,
+              ],
+              ['RSS trend over those readings (least squares)', `${signedNum(m.rssTrendMiBPer100k)} MiB per 100,000 polls`],
+              ['heapUsed, the same two ways', `${signedPct(m.heapWindowGrowth)}; ${signedNum(m.heapTrendMiBPer100k)} MiB per 100,000 polls`],
+              [`RSS over the second half (${late.length} readings)`, spread(late.map((c) => c.rssMiB))],
+            ]
+          : []),
+        ['single readings, end against after the warm-up: RSS / heapUsed', `${signedPct(m.rssGrowth)} / ${signedPct(m.heapGrowth)}`],
         ['series before the churn (all / `docker_engine_*`)', `${m.seriesBaseline} / ${m.engineSeriesBaseline}`],
         ['series, most during the churn (all)', String(m.seriesMaxDuringChurn)],
         [
@@ -189,6 +224,48 @@ function memory(r: Issue6Report, m: MemoryResult): string[] {
         ['failed polls', JSON.stringify(m.pollErrors)],
         ['read errors inside polls', Object.keys(m.readErrors).length === 0 ? 'none' : JSON.stringify(m.readErrors)],
         ['log lines', String(m.logLines)],
+      ],
+    ),
+  ];
+}
+
+function memoryProcess(r: Issue6Report, p: ExporterRssResult): string[] {
+  const o = p.options;
+  const s = p.samples;
+  const firstSample = s[0];
+  const lastSample = s.at(-1);
+  // One row a minute, the first reading and the last included.
+  const rows = s
+    .filter((x, i) => i === 0 || i === s.length - 1 || Math.floor(x.elapsedS / 60) > Math.floor((s[i - 1]?.elapsedS ?? 0) / 60))
+    .map((x) => [x.elapsedS.toFixed(0), x.polls === null ? '–' : x.polls.toLocaleString('en-US'), mib(x.rssMiB), mib(x.rssAnonMiB), mib(x.rssFileMiB)]);
+  // The process after start: once its first 2,000 polls are done, as the soak's warm-up (or from the
+  // middle of a shorter run).
+  const warmIndex = s.findIndex((x) => x.polls !== null && x.polls >= 2000);
+  const settled = s.slice(warmIndex >= 0 && warmIndex < s.length - 1 ? warmIndex : Math.floor(s.length / 2));
+  const settledFirst = settled[0];
+  return [
+    `### 3b. The exporter process itself, from its start`,
+    '',
+    'The soak above polls back to back, far faster than the exporter ever does. Here the exporter runs as deployed: ' +
+      `\`node ${(p.nodeFlags ?? []).map((f) => `${f} `).join('')}dist/main.js --poll.interval=100ms\` (node's flags from main.js's shebang, the ` +
+      'fastest interval the flag allows) with `MALLOC_ARENA_MAX=2`, as the Dockerfile and the systemd unit run it, against the test rig, ' +
+      `${o.churnWorkers} loops running \`docker run --rm rig/busybox true\` the whole time and \`/metrics\` scraped every ${o.scrapeS} s, ` +
+      `for ${o.durationS} s; its RSS read from \`/proc/<pid>/status\` every ${o.sampleS} s from the first answered scrape on ` +
+      '(no forced GC: what an operator\'s `ps` shows).' +
+      others(r, 'memory-process'),
+    '',
+    mdTable(['s', 'polls', 'RSS (MiB)', 'anon', 'file'], rows),
+    '',
+    mdTable(
+      ['', 'value'],
+      [
+        ['RSS at the first scrape → at the end', `${mib(firstSample?.rssMiB)} → ${mib(lastSample?.rssMiB)} MiB (${firstSample && lastSample ? signedPct((lastSample.rssMiB - firstSample.rssMiB) / firstSample.rssMiB) : '–'})`],
+        [
+          `RSS from ${settledFirst ? `${settledFirst.elapsedS.toFixed(0)} s (${settledFirst.polls?.toLocaleString('en-US') ?? '?'} polls)` : '–'} to the end (${settled.length} readings)`,
+          `${spread(settled.map((x) => x.rssMiB))}; ${settledFirst && lastSample ? signedPct((lastSample.rssMiB - settledFirst.rssMiB) / settledFirst.rssMiB) : '–'} from the first of them to the last`,
+        ],
+        ['containers run and removed meanwhile', String(p.containersRun)],
+        ['scrapes (failed)', `${p.scrapes} (${p.failedScrapes})`],
       ],
     ),
   ];
@@ -266,6 +343,7 @@ export function renderIssue6(r: Issue6Report): string {
   if (r.pollCost) out.push(...pollCost(r, r.pollCost), '');
   if (r.scrapeLatency) out.push(...scrapeLatency(r, r.scrapeLatency), '');
   if (r.memory) out.push(...memory(r, r.memory), '');
+  if (r.memoryProcess) out.push(...memoryProcess(r, r.memoryProcess), '');
   if (r.detection) out.push(...detection(r, r.detection), '');
   if (r.failures.length > 0) out.push('**Parts that failed in this run:**', '', ...r.failures.map((f) => `- ${f}`), '');
   out.push(
@@ -277,16 +355,19 @@ export function renderIssue6(r: Issue6Report): string {
     '```',
     'apt-get install -y docker.io containerd runc busybox-static prometheus prometheus-node-exporter prometheus-process-exporter gcc',
     'npm ci && npm run build && npm run build:test',
-    'node build/bench/run-issue6.js                      # all four parts (~13 min on 2 cores), writes this section',
+    'node build/bench/run-issue6.js                      # all five parts (~25 min on 2 cores), writes this section',
     'node build/bench/run-issue6.js --only=poll-cost,scrape-latency --no-write',
-    'node build/bench/run-issue6.js --only=memory --polls=20000   # a shorter soak',
-    'node --expose-gc build/bench/memory-soak.js --polls=100000  # the soak alone, a RESULT {json} line on stdout',
+    'node build/bench/run-issue6.js --only=memory,memory-process --polls=20000 --process-duration-s=120 --no-write   # shorter',
+    'node --expose-gc --max-semi-space-size=2 build/bench/memory-soak.js --polls=100000  # the soak alone, a RESULT {json} line on stdout',
+    '# what the main heap is made of, between the end of the warm-up and the end (snapshots perturb RSS: not for the figures above)',
+    'node --expose-gc --max-semi-space-size=2 build/bench/memory-soak.js --heap-snapshots=/tmp/heap >/dev/null',
+    'node build/bench/heap-snapshot-diff.js /tmp/heap/warm.heapsnapshot /tmp/heap/end.heapsnapshot',
     'node build/bench/run-issue6.js --from=build/bench/issue6/results-<time>.json   # render this section again from a run\'s saved figures',
     '```',
     '',
-    'Options: `--only=poll-cost,scrape-latency,memory,detection`, `--sizes=host,2000,10000`, `--rounds=10`, ' +
+    'Options: `--only=poll-cost,scrape-latency,memory,memory-process,detection`, `--sizes=host,2000,10000`, `--rounds=10`, ' +
       '`--per-round=3`, `--clients=50`, `--requests-per-client=40`, `--latency-processes=10000`, `--polls=100000`, ' +
-      '`--warmup=2000`, `--scrape-every=100`, `--churn-workers=2`, `--budget-s=840`, `--kills=20`, `--scrape-interval=15`, `--settle-ms=2000`, ' +
+      '`--warmup=2000`, `--scrape-every=100`, `--sample-every=1000`, `--churn-workers=2`, `--budget-s=840`, `--process-duration-s=300`, `--kills=20`, `--scrape-interval=15`, `--settle-ms=2000`, ' +
       '`--no-write`. None of these programs is started as a service: the bench runs each binary itself, under ' +
       '`setpriv --pdeathsig TERM`, so that nothing outlives an interrupted run.',
   );

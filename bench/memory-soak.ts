@@ -16,13 +16,16 @@
  * the churn (no container has run yet), at the most during it, and after it stopped and every
  * container is gone.
  *
- * Run it on its own (as root): node --expose-gc build/bench/memory-soak.js [--polls=100000]
+ * Run it on its own (as root): node --expose-gc --max-semi-space-size=2 build/bench/memory-soak.js [--polls=100000]
  *   [--warmup=2000] [--scrape-every=100] [--churn-workers=2] [--budget-s=840]
  * It prints progress on stderr and one line `RESULT {json}` on stdout. run-issue6.ts runs it as a child.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { Registry } from 'prom-client';
 import { parseFlags } from '../src/config/flags.js';
 import { createLogger } from '../src/log/logger.js';
@@ -32,7 +35,9 @@ import { registerProbeMetrics } from '../src/metrics/probe-metrics.js';
 import { createEngineWatch, type EngineWatch } from '../src/poller/engine-watch.js';
 import { packageVersion } from '../src/version.js';
 import { startEngineRig, waitFor, type EngineRig } from '../test/support/engine-rig.js';
-import { seriesCount, seriesSet, sleep } from './issue6-common.js';
+import { deployedNodeFlags, seriesCount, seriesSet, sleep } from './issue6-common.js';
+import { slope, windowGrowth } from './stats.js';
+import { startContainerChurn, type ContainerChurn } from './container-churn.js';
 
 export interface MemoryOptions {
   polls: number;
@@ -40,9 +45,21 @@ export interface MemoryOptions {
   scrapeEvery: number;
   churnWorkers: number;
   budgetS: number;
+  /** After the warm-up, RSS and heapUsed are also sampled (after a forced GC) every this many polls. */
+  sampleEvery: number;
+  /** A folder to write main-isolate heap snapshots to (after the warm-up and at the end), or null. */
+  heapSnapshots: string | null;
 }
 
-export const DEFAULT_MEMORY_OPTIONS: MemoryOptions = { polls: 100_000, warmup: 2_000, scrapeEvery: 100, churnWorkers: 2, budgetS: 840 };
+export const DEFAULT_MEMORY_OPTIONS: MemoryOptions = {
+  polls: 100_000,
+  warmup: 2_000,
+  scrapeEvery: 100,
+  churnWorkers: 2,
+  budgetS: 840,
+  sampleEvery: 1_000,
+  heapSnapshots: null,
+};
 
 export interface MemoryCheckpoint {
   label: string;
@@ -51,20 +68,46 @@ export interface MemoryCheckpoint {
   rssMiB: number;
   heapUsedMiB: number;
   externalMiB: number;
+  /** The main isolate's heap pages actually backed by memory, and what V8 has malloc'ed outside them. */
+  heapPhysicalMiB: number;
+  mallocedMiB: number;
+  /**
+   * RSS split as the kernel counts it (/proc/self/status): anonymous memory (the heaps: V8's pages of
+   * both isolates, malloc arenas) and file-backed pages (node's own binary and libraries, paged in as
+   * code paths first run; clean, shared and reclaimable).
+   */
+  rssAnonMiB: number | null;
+  rssFileMiB: number | null;
 }
 
 export interface MemoryResult {
   options: MemoryOptions;
   gcForced: boolean;
+  /** How the soak's node ran: its flags, and glibc's MALLOC_ARENA_MAX (null: glibc's default). */
+  nodeFlags: string[];
+  mallocArenaMax: string | null;
   pollsDone: number;
   /** Polls of the measured loop, with the churn running. */
   loopSeconds: number;
   pollsPerSecond: number;
+  /** CPU time (user + system, the whole process: main thread and scan worker) per poll of the loop. */
+  cpuMsPerPoll: number;
   stoppedByBudget: boolean;
   checkpoints: MemoryCheckpoint[];
-  /** End of the loop against after the warm-up, rss and heapUsed: (end − warm) / warm. */
+  /** End of the loop against after the warm-up, rss and heapUsed: (end − warm) / warm, one reading each. */
   rssGrowth: number;
   heapGrowth: number;
+  /** Readings every `sampleEvery` polls from the end of the warm-up to the end of the loop. */
+  samples: MemorySample[];
+  /**
+   * The same comparison with the noise of single readings taken out: the median of the last tenth of
+   * the samples against the median of the first tenth (at least 3 each).
+   */
+  rssWindowGrowth: number;
+  heapWindowGrowth: number;
+  /** Least-squares trend of RSS over the samples, MiB per 100,000 polls: what a leak would make positive. */
+  rssTrendMiBPer100k: number;
+  heapTrendMiBPer100k: number;
   seriesBaseline: number;
   seriesMaxDuringChurn: number;
   seriesAfter: number;
@@ -89,7 +132,14 @@ export interface MemoryResult {
   taskExitsCounted: number | null;
 }
 
+export interface MemorySample {
+  polls: number;
+  rssMiB: number;
+  heapUsedMiB: number;
+}
+
 const MiB = 2 ** 20;
+
 
 function parseArgs(argv: readonly string[]): MemoryOptions {
   const o = { ...DEFAULT_MEMORY_OPTIONS };
@@ -116,6 +166,12 @@ function parseArgs(argv: readonly string[]): MemoryOptions {
       case 'budget-s':
         o.budgetS = int(key, value, 10, 24 * 3600);
         break;
+      case 'sample-every':
+        o.sampleEvery = int(key, value, 10, 1_000_000);
+        break;
+      case 'heap-snapshots':
+        o.heapSnapshots = value;
+        break;
       default:
         throw new Error(`unknown option ${arg}`);
     }
@@ -132,6 +188,8 @@ function checkpoint(label: string, polls: number, t0: number): MemoryCheckpoint 
     gc();
   }
   const m = process.memoryUsage();
+  const h = getHeapStatistics();
+  const status = readFileSync('/proc/self/status', 'utf8');
   return {
     label,
     polls,
@@ -139,7 +197,16 @@ function checkpoint(label: string, polls: number, t0: number): MemoryCheckpoint 
     rssMiB: m.rss / MiB,
     heapUsedMiB: m.heapUsed / MiB,
     externalMiB: m.external / MiB,
+    heapPhysicalMiB: h.total_physical_size / MiB,
+    mallocedMiB: h.malloced_memory / MiB,
+    rssAnonMiB: statusKiB(status, 'RssAnon'),
+    rssFileMiB: statusKiB(status, 'RssFile'),
   };
+}
+
+function statusKiB(status: string, field: string): number | null {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+  return m?.[1] === undefined ? null : Number(m[1]) / 1024;
 }
 
 const isEngine = (series: string): boolean => series.startsWith('docker_engine_');
@@ -152,8 +219,7 @@ function valueOf(body: string, key: string): number | null {
 export async function runMemorySoak(opts: MemoryOptions, log: (line: string) => void): Promise<MemoryResult> {
   let rig: EngineRig | null = null;
   let watch: EngineWatch | null = null;
-  let churning = false;
-  const churners: Promise<void>[] = [];
+  let churn: ContainerChurn | null = null;
   try {
     log(`memory: starting the engine rig`);
     rig = await startEngineRig();
@@ -193,8 +259,14 @@ export async function runMemorySoak(opts: MemoryOptions, log: (line: string) => 
     registerEngineMetrics({ registry, freshState, dockerdExpected: true, resourcesAvailable: true });
     registerProbeMetrics({ registry, freshState, dockerdExpected: true, namespaces: config.containerdNamespaces });
 
+    const snapshot = (name: string): void => {
+      if (opts.heapSnapshots === null) return;
+      mkdirSync(opts.heapSnapshots, { recursive: true });
+      log(`memory: heap snapshot ${writeHeapSnapshot(join(opts.heapSnapshots, `${name}.heapsnapshot`))}`);
+    };
     const t0 = performance.now();
     const checkpoints: MemoryCheckpoint[] = [];
+    const samples: MemorySample[] = [];
     let polls = 0;
     let scrapes = 0;
     const scrape = async (): Promise<string> => {
@@ -216,29 +288,13 @@ export async function runMemorySoak(opts: MemoryOptions, log: (line: string) => 
     const baseline = seriesSet(baselineBody);
 
     // The churn: containers created and removed the whole time.
-    let containersRun = 0;
-    let failures = 0;
-    churning = true;
-    for (let w = 0; w < opts.churnWorkers; w++) {
-      churners.push(
-        (async () => {
-          while (churning) {
-            try {
-              await theRig.docker(['run', '--rm', 'rig/busybox', 'true'], { timeoutMs: 60_000 });
-              containersRun++;
-            } catch {
-              failures++;
-              await sleep(500);
-            }
-          }
-        })(),
-      );
-    }
-    await waitFor('the first churned container', () => containersRun > 0 || failures > 3, 60_000);
-    if (containersRun === 0) throw new Error('docker run --rm rig/busybox true failed repeatedly');
+    const theChurn = (churn = startContainerChurn(theRig, opts.churnWorkers));
+    await waitFor('the first churned container', () => theChurn.run > 0 || theChurn.failed > 3, 60_000);
+    if (theChurn.run === 0) throw new Error('docker run --rm rig/busybox true failed repeatedly');
 
     log(`memory: ${opts.polls.toLocaleString('en-US')} polls (warm-up ${opts.warmup}), registry scraped every ${opts.scrapeEvery}, ${opts.churnWorkers} churn loops`);
     const loopStart = performance.now();
+    const cpuStart = process.cpuUsage();
     const deadline = loopStart + opts.budgetS * 1000;
     const every = Math.max(1, Math.floor((opts.polls - opts.warmup) / 10));
     let seriesMax = 0;
@@ -249,10 +305,17 @@ export async function runMemorySoak(opts: MemoryOptions, log: (line: string) => 
       polls++;
       loopPolls++;
       if (loopPolls % opts.scrapeEvery === 0) seriesMax = Math.max(seriesMax, seriesCount(await scrape()));
-      if (loopPolls === opts.warmup) checkpoints.push(checkpoint('after warm-up', polls, t0));
+      if (loopPolls >= opts.warmup && (loopPolls - opts.warmup) % opts.sampleEvery === 0) {
+        const c = checkpoint('sample', polls, t0);
+        samples.push({ polls, rssMiB: c.rssMiB, heapUsedMiB: c.heapUsedMiB });
+      }
+      if (loopPolls === opts.warmup) {
+        checkpoints.push(checkpoint('after warm-up', polls, t0));
+        snapshot('warm');
+      }
       else if (loopPolls > opts.warmup && (loopPolls - opts.warmup) % every === 0 && polls < opts.polls) {
         checkpoints.push(checkpoint(`${polls.toLocaleString('en-US')} polls`, polls, t0));
-        log(`memory: ${polls} polls, ${containersRun} containers, rss ${checkpoints.at(-1)?.rssMiB.toFixed(1)} MiB`);
+        log(`memory: ${polls} polls, ${theChurn.run} containers, rss ${checkpoints.at(-1)?.rssMiB.toFixed(1)} MiB`);
       }
       if (performance.now() > deadline) {
         stoppedByBudget = true;
@@ -261,14 +324,15 @@ export async function runMemorySoak(opts: MemoryOptions, log: (line: string) => 
       }
     }
     const loopSeconds = (performance.now() - loopStart) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
     seriesMax = Math.max(seriesMax, seriesCount(await scrape()));
     checkpoints.push(checkpoint('end of the polls', polls, t0));
+    samples.push({ polls, rssMiB: checkpoints.at(-1)!.rssMiB, heapUsedMiB: checkpoints.at(-1)!.heapUsedMiB });
+    snapshot('end');
 
     // Stop the churn; wait until no container is left, then poll at the exporter's pace for a while
     // (the /containers/json probe runs every 5 s) before counting series again.
-    churning = false;
-    await Promise.all(churners);
-    churners.length = 0;
+    await theChurn.stop();
     let left = -1;
     await waitFor(
       'every churned container to be gone',
@@ -291,13 +355,21 @@ export async function runMemorySoak(opts: MemoryOptions, log: (line: string) => 
     return {
       options: opts,
       gcForced: gc !== undefined,
+      nodeFlags: process.execArgv,
+      mallocArenaMax: process.env['MALLOC_ARENA_MAX'] ?? null,
       pollsDone: polls,
       loopSeconds,
       pollsPerSecond: loopPolls / loopSeconds,
+      cpuMsPerPoll: (cpu.user + cpu.system) / 1000 / loopPolls,
       stoppedByBudget,
       checkpoints,
       rssGrowth: warm && end ? (end.rssMiB - warm.rssMiB) / warm.rssMiB : Number.NaN,
       heapGrowth: warm && end ? (end.heapUsedMiB - warm.heapUsedMiB) / warm.heapUsedMiB : Number.NaN,
+      samples,
+      rssWindowGrowth: windowGrowth(samples.map((x) => x.rssMiB)),
+      heapWindowGrowth: windowGrowth(samples.map((x) => x.heapUsedMiB)),
+      rssTrendMiBPer100k: slope(samples.map((x) => x.polls), samples.map((x) => x.rssMiB)) * 100_000,
+      heapTrendMiBPer100k: slope(samples.map((x) => x.polls), samples.map((x) => x.heapUsedMiB)) * 100_000,
       seriesBaseline: baseline.size,
       seriesMaxDuringChurn: seriesMax,
       seriesAfter: after.size,
@@ -307,8 +379,8 @@ export async function runMemorySoak(opts: MemoryOptions, log: (line: string) => 
       engineSeriesAfter: [...after].filter(isEngine).length,
       defaultSeriesAdded: [...after].filter((s) => !isEngine(s) && !baseline.has(s)),
       defaultSeriesRemoved: [...baseline].filter((s) => !isEngine(s) && !after.has(s)),
-      containersRun,
-      containerRunFailures: failures,
+      containersRun: theChurn.run,
+      containerRunFailures: theChurn.failed,
       containersLeftAfter: left,
       settlePolls: settle,
       pollErrors: { ...status.pollErrors },
@@ -323,8 +395,7 @@ export async function runMemorySoak(opts: MemoryOptions, log: (line: string) => 
       taskExitsCounted: valueOf(afterBody, 'docker_engine_task_exits_total{namespace="moby"}'),
     };
   } finally {
-    churning = false;
-    await Promise.all(churners).catch(() => undefined);
+    await churn?.stop();
     await watch?.close();
     await rig?.stop();
   }
@@ -333,17 +404,23 @@ export async function runMemorySoak(opts: MemoryOptions, log: (line: string) => 
 /** Runs this file as a child (`node --expose-gc`), streaming its progress; resolves with its RESULT. */
 export function runMemorySoakChild(opts: MemoryOptions, log: (line: string) => void): Promise<MemoryResult> {
   const script = fileURLToPath(import.meta.url);
+  const mainJs = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
   const args = [
     '--expose-gc',
+    ...deployedNodeFlags(mainJs),
     script,
     `--polls=${opts.polls}`,
     `--warmup=${opts.warmup}`,
     `--scrape-every=${opts.scrapeEvery}`,
     `--churn-workers=${opts.churnWorkers}`,
     `--budget-s=${opts.budgetS}`,
+    `--sample-every=${opts.sampleEvery}`,
+    ...(opts.heapSnapshots === null ? [] : [`--heap-snapshots=${opts.heapSnapshots}`]),
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // As deployed: the Dockerfile and the systemd unit set MALLOC_ARENA_MAX=2.
+    const env = { ...process.env, MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '2' };
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let result: MemoryResult | null = null;
     const kill = (): void => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -1,10 +1,11 @@
 /**
  * Issue 6's benchmarks, in one run: poll cost beside process-exporter, /metrics latency under 50
- * concurrent clients beside node_exporter, memory over 100,000 polls with container churn, and the
- * detection of 20 containerd restarts beside Prometheus + process-exporter. Writes the section of
+ * concurrent clients beside node_exporter, memory over 100,000 polls with container churn and of the
+ * exporter process from its start, and the detection of 20 containerd restarts beside Prometheus +
+ * process-exporter. Writes the section of
  * docs/benchmarks.md between `<!-- issue6:begin -->` and `<!-- issue6:end -->` (nothing else there).
  *
- *   node build/bench/run-issue6.js [--only=poll-cost,scrape-latency,memory,detection] [--no-write] …
+ *   node build/bench/run-issue6.js [--only=poll-cost,scrape-latency,memory,memory-process,detection] [--no-write] …
  *
  * (after `npm run build && npm run build:test`; as root). Options: see parseOptions below and the
  * "How to rerun" part of the section it writes.
@@ -19,12 +20,13 @@ import { othersShare, sampleCpu } from './cpu-meter.js';
 import { measureDetection, type DetectionResult } from './detection.js';
 import { writeIssue6Section } from './issue6-common.js';
 import { renderIssue6, type Issue6Report } from './issue6-report.js';
+import { DEFAULT_EXPORTER_RSS_OPTIONS, runExporterRss, type ExporterRssOptions, type ExporterRssResult } from './exporter-rss.js';
 import { DEFAULT_MEMORY_OPTIONS, runMemorySoakChild, type MemoryOptions, type MemoryResult } from './memory-soak.js';
 import { machineInfo } from './report.js';
 import { measureScrapeLatency, type ScrapeLatencyResult } from './scrape-latency.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const PARTS = ['poll-cost', 'scrape-latency', 'memory', 'detection'] as const;
+const PARTS = ['poll-cost', 'scrape-latency', 'memory', 'memory-process', 'detection'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Options {
@@ -37,6 +39,7 @@ interface Options {
   latencyProcesses: number;
   candidatesPerMille: number;
   memory: MemoryOptions;
+  memoryProcess: ExporterRssOptions;
   kills: number;
   scrapeIntervalS: number;
   settleMs: number;
@@ -56,6 +59,7 @@ function parseOptions(argv: readonly string[]): Options {
     latencyProcesses: 10000,
     candidatesPerMille: 10,
     memory: { ...DEFAULT_MEMORY_OPTIONS },
+    memoryProcess: { ...DEFAULT_EXPORTER_RSS_OPTIONS },
     kills: 20,
     scrapeIntervalS: 15,
     settleMs: 2000,
@@ -111,6 +115,12 @@ function parseOptions(argv: readonly string[]): Options {
         break;
       case 'budget-s':
         o.memory.budgetS = int(key, value, 10, 24 * 3600);
+        break;
+      case 'sample-every':
+        o.memory.sampleEvery = int(key, value, 10, 1_000_000);
+        break;
+      case 'process-duration-s':
+        o.memoryProcess.durationS = int(key, value, 30, 24 * 3600);
         break;
       case 'kills':
         o.kills = int(key, value, 1, 200);
@@ -189,6 +199,7 @@ async function main(): Promise<void> {
     pollCost: null,
     scrapeLatency: null,
     memory: null,
+    memoryProcess: null,
     detection: null,
     failures: [],
   };
@@ -236,6 +247,7 @@ async function main(): Promise<void> {
     measureDetection({ kills: opts.kills, workDir, scrapeIntervalS: opts.scrapeIntervalS, settleMs: opts.settleMs, log }),
   );
   report.memory = await part<MemoryResult>('memory', () => runMemorySoakChild(opts.memory, log));
+  report.memoryProcess = await part<ExporterRssResult>('memory-process', () => runExporterRss(opts.memoryProcess, log));
   report.durationS = (Date.now() - startedAt.getTime()) / 1000;
 
   // Every figure, so that the section can be rendered again (--from) without measuring again.

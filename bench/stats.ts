@@ -61,3 +61,32 @@ export async function repeat(fn: () => unknown, opts: RepeatOptions): Promise<Sa
   }
   return out;
 }
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Median of the last tenth of the values against the median of the first tenth, (last − first) / first. */
+export function windowGrowth(values: readonly number[]): number {
+  const k = Math.max(3, Math.floor(values.length / 10));
+  if (values.length < 2 * k) return Number.NaN;
+  const first = median(values.slice(0, k));
+  return (median(values.slice(-k)) - first) / first;
+}
+
+/** Least-squares slope of y over x. */
+export function slope(xs: readonly number[], ys: readonly number[]): number {
+  const n = Math.min(xs.length, ys.length);
+  if (n < 2) return Number.NaN;
+  const mx = xs.slice(0, n).reduce((a, b) => a + b, 0) / n;
+  const my = ys.slice(0, n).reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den === 0 ? Number.NaN : num / den;
+}

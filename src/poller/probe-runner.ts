@@ -4,6 +4,9 @@
  * /version and /info make dockerd exec runc and docker-init, so they run only at start, after a
  * dockerd restart and every `slowEveryMs`. Each call is bounded by the probe timeout.
  *
+ * The health probes (containerd's Health/Check, dockerd's /_ping) first check that the socket file is
+ * still there: an open connection outlives a removed socket, new clients do not (socket-present.ts).
+ *
  * Every probe is its own lane: each poll starts the probes that are due and not still running, and
  * never waits for them (only the first poll does). So a hung containerd's health check times out on
  * its own clock, and neither the process scan nor dockerd's ping waits behind it.
@@ -25,6 +28,7 @@ import {
 import { readUserlandProxySetting } from '../sources/docker/daemon-config.js';
 import { userlandProxyFromArgv } from '../engine/chain-checks.js';
 import type { ProbeName, ProbeOutcome, ProbeReport } from '../sources/probe-report.js';
+import { assertSocketPresent } from '../sources/socket-present.js';
 
 export interface ProbeRunnerOptions {
   dockerSocket: string | null;
@@ -121,6 +125,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
       lane('containerd_health', async () => {
         const before = containerdAnswering;
         try {
+          await assertSocketPresent(address);
           const status = await client.health(opts.timeoutMs);
           if (status !== 'SERVING') throw new Error(`health status ${status}`);
           containerdAnswering = true;
@@ -155,14 +160,16 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
   };
 
   const dockerdProbes = (view: EngineView): Promise<void>[] => {
-    if (!docker) return [];
+    if (!docker || opts.dockerSocket === null) return [];
     const client = docker;
+    const dockerSocket = opts.dockerSocket;
     const identity = view.dockerd ? identityKey(view.dockerd) : null;
     const dockerdView = view.dockerd;
     const lanes = [
       lane('dockerd_ping', async () => {
         const before = dockerdAnswering;
         try {
+          await assertSocketPresent(dockerSocket);
           const res = await client.get('/_ping', opts.timeoutMs);
           if (res.status !== 200) throw new Error(`/_ping answered ${res.status}`);
           dockerdAnswering = true;

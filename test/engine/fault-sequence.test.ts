@@ -1,7 +1,7 @@
 /**
  * Issue 6, "Reliability / fault sequence": one engine, one exporter (restarted once, on its
  * --state.file), and every fault in a row: kill -9 of containerd, SIGSTOP/SIGCONT of containerd and of
- * dockerd, containerd's socket renamed away and back, the dockerd pidfile made unreadable and readable
+ * dockerd, containerd's and dockerd's sockets renamed away and back, the dockerd pidfile made unreadable and readable
  * again, a kill -9 of containerd while the exporter is down, another one after it is back, and finally
  * kill -9 of dockerd and a new dockerd. After each step the counters equal the faults injected so far
  * (exactly: nothing lost, nothing counted twice) and the step's log lines are the expected ones; at the
@@ -15,9 +15,9 @@
  * idle stand-in for another engine on the host, as rootless Docker beside the system one) runs, so
  * that "the only dockerd on the host" is not a fallback that happens to work.
  *
- * Renaming containerd's socket away does not disturb connections already made (dockerd's, the
- * exporter's gRPC channel): the step checks that nothing is counted, and reports whether any probe
- * noticed.
+ * Renaming a daemon's socket away does not disturb connections already made (dockerd's to containerd,
+ * the exporter's own), but every new client fails: the steps check that the exporter shows the daemon
+ * unhealthy meanwhile (it checks the socket path before each health probe), and counts nothing.
  *
  * The rig (test/support/engine-rig.ts) runs without an image or containers: the faults are the
  * daemons', and without live-restore the new dockerd would stop containers anyway.
@@ -223,23 +223,45 @@ describe('fault sequence on one running exporter', { skip, timeout: 420_000 }, (
     await stopAndContinue('dockerd', pid);
   });
 
-  it("4. containerd's socket renamed away and back: no down, no restart; healthy again", async (t) => {
+  /**
+   * A daemon's socket renamed away and back: the process stays up and is never restarted, but while
+   * the socket is away new clients cannot connect, so the exporter shows it unhealthy (its own open
+   * connection would still be answered: socket-present.ts), with the reason in the probe's log line.
+   */
+  async function socketAway(component: 'containerd' | 'dockerd', socket: string, probe: string): Promise<void> {
     const from = ex().jsonLogs().length;
-    const away = `${r().containerdSocket}.away`;
-    renameSync(r().containerdSocket, away);
+    const away = `${socket}.away`;
+    renameSync(socket, away);
     try {
-      await delay(5000);
+      let last: Map<string, number> = new Map();
+      await waitFor(
+        `${component} unhealthy while its socket is away`,
+        async () => metric((last = await scrape(ex().url, 3000)), HEALTHY, { component }) === 0,
+        10_000,
+        POLL_MS,
+      );
+      assert.equal(metric(last, UP, { component }), 1, `${component} is still up`);
+      assert.equal(metric(last, 'docker_engine_probe_success', { probe }), 0, `probe_success{probe="${probe}"}`);
+      const failed = lines(from, 'probe failed').filter((l) => l.probe === probe);
+      assert.equal(failed.length, 1, `one "probe failed" line for ${probe}\n${logSince(from)}`);
+      assert.match(String(failed[0]?.err), /no such file \(removed or renamed\?\)/);
     } finally {
-      renameSync(away, r().containerdSocket);
+      renameSync(away, socket);
     }
-    await settled('after the socket came back');
-    const hung = lines(from, HUNG, 'containerd').length;
-    const answering = lines(from, ANSWERING, 'containerd').length;
-    t.diagnostic(`while the socket was away: ${hung} hung line(s), ${answering} answering-again line(s) for containerd`);
-    assert.equal(hung, answering, `every hung line has its answering-again line\n${logSince(from)}`);
+    await settled(`after ${component}'s socket came back`);
+    assert.equal(lines(from, 'probe recovered').filter((l) => l.probe === probe).length, 1, `one "probe recovered" line\n${logSince(from)}`);
+    assert.equal(lines(from, HUNG, component).length, lines(from, ANSWERING, component).length, `every hung line has its answering-again line\n${logSince(from)}`);
     for (const msg of ['component down', 'component up', 'component restarted']) {
       assert.deepEqual(lines(from, msg), [], `no "${msg}" line\n${logSince(from)}`);
     }
+  }
+
+  it("4. containerd's socket renamed away and back: unhealthy while away, no down, no restart; healthy again", async () => {
+    await socketAway('containerd', r().containerdSocket, 'containerd_health');
+  });
+
+  it("4b. dockerd's socket renamed away and back: unhealthy while away, no down, no restart; healthy again", async () => {
+    await socketAway('dockerd', r().dockerSocket, 'dockerd_ping');
   });
 
   it('5. dockerd pidfile unreadable (chmod 000) and readable again, with another dockerd on the host: counted as read errors, dockerd never down', async () => {

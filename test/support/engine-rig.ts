@@ -908,6 +908,8 @@ export interface StartExporterOptions {
   env?: NodeJS.ProcessEnv;
   /** Defaults to <repo>/dist/main.js. */
   main?: string;
+  /** Flags for node itself, before the script (e.g. the ones dist/main.js's shebang passes). */
+  nodeArgs?: string[];
   /** How long to wait for /healthz to answer at all (default 20 s). */
   readyTimeoutMs?: number;
 }
@@ -921,7 +923,7 @@ export async function startExporter(opts: StartExporterOptions = {}): Promise<Ex
   if (!existsSync(main)) throw new Error(`${main} not found: run \`npm run build\` first`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [main, ...(opts.args ?? []), `--web.listen-address=127.0.0.1:${port}`], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), main, ...(opts.args ?? []), `--web.listen-address=127.0.0.1:${port}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: opts.env ?? process.env,
     cwd: repoRoot(),

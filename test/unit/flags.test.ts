@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { FlagError, envName, helpText, parseDuration, parseFlags, type Config } from '../../src/config/flags.js';
 
 function run(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
@@ -85,6 +87,19 @@ test('the built binary: a bad flag is one line on stderr and exit 2, before anyt
   const help = spawnSync(process.execPath, [main, '--help'], { encoding: 'utf8', timeout: 10_000 });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--web\.listen-address=":9733"/);
+});
+
+test("the built binary's shebang (the bin `npm install -g` puts on the PATH) runs it with the deployed node flags", () => {
+  const main = new URL('../../../dist/main.js', import.meta.url).pathname;
+  const shebang = readFileSync(main, 'utf8').split('\n')[0] ?? '';
+  // The same flag as the Dockerfile's ENTRYPOINT: a small young generation (docs/benchmarks.md, memory).
+  assert.equal(shebang, '#!/usr/bin/env -S node --max-semi-space-size=2');
+  const [interpreter = '', ...args] = shebang.slice(2).split(' ');
+  // As the kernel would run it, but with this test's node first on the PATH.
+  const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` };
+  const r = spawnSync(interpreter, [...args, main, '--version'], { encoding: 'utf8', timeout: 10_000, env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^docker-engine-exporter \S+/);
 });
 
 test('the connection cap follows the fd limit', async () => {
