@@ -120,3 +120,26 @@ test('procfs scan of a recorded-style tree with a malformed stat and a vanished 
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('procfs source: a worker that runs out of heap fails that scan with a clear error, and the next worker gets twice the limit', async () => {
+  // A real V8 heap limit, set far too low for the worker to even load the scan code: it runs out of
+  // memory as it would on a host with more processes than the limit was sized for.
+  const source = createProcfsSource({ procfsPath: '/proc', pidfilePath: null, workerHeapMb: 1 });
+  const failures: string[] = [];
+  try {
+    for (let i = 0; i < 8; i++) {
+      try {
+        const snap = await source.scan();
+        assert.ok(snap.scannedPids > 1, `the scan walked ${snap.scannedPids} pids`);
+        break;
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+  } finally {
+    await source.close();
+  }
+  assert.ok(failures.length >= 1, 'a 1 MiB heap must not be enough');
+  assert.ok(failures.length < 8, `the limit doubles until a scan succeeds:\n${failures.join('\n')}`);
+  failures.forEach((msg, i) => assert.match(msg, new RegExp(`^procfs scan worker ran out of heap; the next scan gets ${2 ** (i + 1)} MiB: `)));
+});

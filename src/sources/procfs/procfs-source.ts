@@ -9,7 +9,12 @@ import type { ProcfsScanOptions } from './scan-procfs.js';
 
 export interface ProcfsSourceOptions extends ProcfsScanOptions {
   scanTimeoutMs?: number;
+  /** The scan worker's old-generation heap limit to start with, MiB (default 12). */
+  workerHeapMb?: number;
 }
+
+/** Where the doubling of the worker's heap limit stops: far above what 100,000 processes need. */
+const MAX_WORKER_HEAP_MB = 256;
 
 interface WorkerReply {
   id: number;
@@ -22,14 +27,18 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcessSource {
   const workerOptions: ProcfsScanOptions = { procfsPath: opts.procfsPath, pidfilePath: opts.pidfilePath };
   let worker: Worker | null = null;
   let nextId = 1;
+  let heapMb = opts.workerHeapMb ?? 12;
 
   const startWorker = (): Worker => {
-    // Small heap limits: the scan keeps almost nothing between polls, and without them V8 sizes the
-    // worker's heap for throughput and its RSS creeps up over a long run. A worker that hits them
-    // exits, that scan fails (a counted poll error), and the next scan starts a fresh worker.
+    // Small heap limits: the scan keeps ~4 MiB live between polls, and V8 lets garbage pile up
+    // towards whatever limit it has before it collects, so a high limit is RSS that rises for hours
+    // and falls back (a 32 MiB limit: ~16 MiB of worker heap before each full GC; 12 MiB: ~12 MiB;
+    // docs/benchmarks.md, memory). 12 MiB scans 30,000 processes. A host with more that makes the
+    // worker run out of heap fails that scan (a counted poll error), and the next scan starts a fresh
+    // worker with twice the limit.
     const w = new Worker(new URL('./scan-worker.js', import.meta.url), {
       workerData: workerOptions,
-      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 4 },
     });
     w.unref(); // a scan in flight must not keep the process alive on shutdown
     w.on('exit', () => {
@@ -58,6 +67,11 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcessSource {
         };
         const onError = (err: Error): void => {
           cleanup();
+          if ((err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' && heapMb < MAX_WORKER_HEAP_MB) {
+            heapMb = Math.min(heapMb * 2, MAX_WORKER_HEAP_MB);
+            reject(new Error(`procfs scan worker ran out of heap; the next scan gets ${heapMb} MiB: ${err.message}`));
+            return;
+          }
           reject(new Error(`procfs scan worker crashed: ${err.message}`));
         };
         const onExit = (code: number): void => {
