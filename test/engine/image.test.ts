@@ -207,7 +207,7 @@ describe('container image built from the Dockerfile, run against a real Docker e
       ExposedPorts?: Record<string, unknown>;
     };
     assert.match(config.User ?? '', /^[1-9]\d*(:\d+)?$/, `a numeric non-root USER, got ${JSON.stringify(config.User)}`);
-    assert.deepEqual(config.Entrypoint, ['/usr/local/bin/node', '/app/dist/main.js']);
+    assert.deepEqual(config.Entrypoint, ['/usr/local/bin/node', '--max-semi-space-size=2', '/app/dist/main.js']);
     assert.equal(config.Healthcheck?.Test?.[0], 'CMD', 'HEALTHCHECK in exec form (the image has no shell)');
     assert.ok(config.Healthcheck?.Test?.some((a) => a.includes('/healthz')), 'the HEALTHCHECK asks /healthz');
     assert.ok(config.ExposedPorts !== undefined && '9733/tcp' in config.ExposedPorts);
