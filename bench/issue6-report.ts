@@ -181,7 +181,8 @@ function memory(r: Issue6Report, m: MemoryResult): string[] {
       `while ${o.churnWorkers} loops ran \`docker run --rm rig/busybox true\` back to back the whole time. ` +
       `Node ran with \`${(m.nodeFlags ?? []).join(' ') || '(no flags)'}\` and ` +
       `${m.mallocArenaMax ? `\`MALLOC_ARENA_MAX=${m.mallocArenaMax}\`, as the Dockerfile and the systemd unit set it` : "glibc's default malloc arenas"}. ` +
-      `Every reading is taken after a full GC of the main thread${m.gcForced ? '' : ' (not available in this run)'}: ` +
+      `Every reading is taken after a full GC of the main thread${m.gcForced ? '' : ' (not available in this run)'} and a 50 ms pause ` +
+      '(V8 returns freed pages to the kernel from a background thread): ' +
       'RSS is the whole process as the kernel counts it, split into anonymous memory (the V8 heaps of the main thread and the scan ' +
       'worker, malloc arenas) and file-backed pages (node\'s own code, paged in as code paths first run); heapUsed is the main ' +
       'isolate\'s live objects, what a leak in the pipeline would grow; "heap pages" is the memory V8 holds for that heap.' +

@@ -182,11 +182,13 @@ function parseArgs(argv: readonly string[]): MemoryOptions {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-function checkpoint(label: string, polls: number, t0: number): MemoryCheckpoint {
+async function checkpoint(label: string, polls: number, t0: number): Promise<MemoryCheckpoint> {
   if (gc) {
     gc();
     gc();
   }
+  // V8 hands the pages a GC freed back to the kernel from a background thread: read RSS after it did.
+  await sleep(50);
   const m = process.memoryUsage();
   const h = getHeapStatistics();
   const status = readFileSync('/proc/self/status', 'utf8');
@@ -277,7 +279,7 @@ export async function runMemorySoak(opts: MemoryOptions, log: (line: string) => 
     await poller.pollOnce();
     polls++;
     await scrape();
-    checkpoints.push(checkpoint('after start (first poll)', polls, t0));
+    checkpoints.push(await checkpoint('after start (first poll)', polls, t0));
     // Baseline: no container has run yet; a few polls at the exporter's pace so every probe answered.
     for (let i = 0; i < 30; i++) {
       await poller.pollOnce();
@@ -306,15 +308,15 @@ export async function runMemorySoak(opts: MemoryOptions, log: (line: string) => 
       loopPolls++;
       if (loopPolls % opts.scrapeEvery === 0) seriesMax = Math.max(seriesMax, seriesCount(await scrape()));
       if (loopPolls >= opts.warmup && (loopPolls - opts.warmup) % opts.sampleEvery === 0) {
-        const c = checkpoint('sample', polls, t0);
+        const c = await checkpoint('sample', polls, t0);
         samples.push({ polls, rssMiB: c.rssMiB, heapUsedMiB: c.heapUsedMiB });
       }
       if (loopPolls === opts.warmup) {
-        checkpoints.push(checkpoint('after warm-up', polls, t0));
+        checkpoints.push(await checkpoint('after warm-up', polls, t0));
         snapshot('warm');
       }
       else if (loopPolls > opts.warmup && (loopPolls - opts.warmup) % every === 0 && polls < opts.polls) {
-        checkpoints.push(checkpoint(`${polls.toLocaleString('en-US')} polls`, polls, t0));
+        checkpoints.push(await checkpoint(`${polls.toLocaleString('en-US')} polls`, polls, t0));
         log(`memory: ${polls} polls, ${theChurn.run} containers, rss ${checkpoints.at(-1)?.rssMiB.toFixed(1)} MiB`);
       }
       if (performance.now() > deadline) {
@@ -326,7 +328,7 @@ export async function runMemorySoak(opts: MemoryOptions, log: (line: string) => 
     const loopSeconds = (performance.now() - loopStart) / 1000;
     const cpu = process.cpuUsage(cpuStart);
     seriesMax = Math.max(seriesMax, seriesCount(await scrape()));
-    checkpoints.push(checkpoint('end of the polls', polls, t0));
+    checkpoints.push(await checkpoint('end of the polls', polls, t0));
     samples.push({ polls, rssMiB: checkpoints.at(-1)!.rssMiB, heapUsedMiB: checkpoints.at(-1)!.heapUsedMiB });
     snapshot('end');
 
