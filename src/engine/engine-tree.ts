@@ -24,6 +24,10 @@ export const EXIT_CODES: Readonly<Record<EngineStatus, 0 | 1 | 2 | 3>> = { OK: 0
 /** Docker's short container id. */
 export const SHORT_ID_LENGTH = 12;
 
+/** Start order (start ticks since boot), pid as the tie-break (and where a start is unknown): the order processes came up in. */
+const byStart = (a: ProcessInfo, b: ProcessInfo): number =>
+  (a.startTicks ?? Number.POSITIVE_INFINITY) - (b.startTicks ?? Number.POSITIVE_INFINITY) || a.pid - b.pid;
+
 export interface ProbeSummary {
   probe: ProbeName;
   success: boolean;
@@ -183,12 +187,15 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
     processState: p.state,
     stuck: component === 'runc' && stuck.has(p.pid),
   });
-  const shims: ShimNode[] = view.members['containerd-shim'].map((s) => {
+  // Oldest first: start order, not pid order, which wraps around on a busy host.
+  const shims: ShimNode[] = [...view.members['containerd-shim']].sort(byStart).map((s) => {
     const id = flagValue(s.argv, ['-id', '--id']);
     const children = [
-      ...view.members['docker-init'].filter((c) => c.ppid === s.pid).map((c) => childNode(c, 'docker-init')),
-      ...view.members.runc.filter((c) => c.ppid === s.pid).map((c) => childNode(c, 'runc')),
-    ].sort((a, b) => a.pid - b.pid);
+      ...view.members['docker-init'].filter((c) => c.ppid === s.pid).map((c) => [c, childNode(c, 'docker-init')] as const),
+      ...view.members.runc.filter((c) => c.ppid === s.pid).map((c) => [c, childNode(c, 'runc')] as const),
+    ]
+      .sort(([a], [b]) => byStart(a, b))
+      .map(([, node]) => node);
     return {
       component: 'containerd-shim',
       state: 'up',
@@ -200,7 +207,6 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
       children,
     };
   });
-  shims.sort((a, b) => a.pid - b.pid);
 
   const containerdExpected = view.containerdMode !== 'none' || shims.length > 0;
   const containerd: ContainerdNode = {

@@ -46,6 +46,19 @@ test('healthy engine: OK, exit 0, the whole tree with pids, uptimes, probe laten
   assert.deepEqual(tree.checks, { orphanShims: 0, stuckRunc: 0, missingProxies: 0, zombies: 0 });
 });
 
+test('shims are listed oldest first, by start time: pids wrap around on a busy host', async () => {
+  // The shim started later got the lower pid (pid_max reached and wrapped).
+  const procs = [dockerd(10), containerd(20, 10), shim(900, ID_A, undefined, { startTicks: 100 }), shim(60, ID_B, undefined, { startTicks: 5_000 })];
+  const tree = buildEngineTree(await stateAfter([snap(procs)], [{ ...UP, published: [] }]), OPTS);
+  assert.deepEqual(
+    tree.containerd?.shims.map((s) => [s.pid, s.containerId]),
+    [
+      [900, 'aaaaaaaaaaaa'],
+      [60, 'bbbbbbbbbbbb'],
+    ],
+  );
+});
+
 test('containerd SIGSTOPped: unresponsive after one unanswered probe, hung after two; CRITICAL, exit 2', async () => {
   const down: Answers = { dockerd: true, containerd: false, tasks: null };
   let tree = buildEngineTree(await stateAfter([snap(HEALTHY), snap(HEALTHY)], [UP, down]), OPTS);
