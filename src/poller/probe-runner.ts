@@ -76,6 +76,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
   let tasks: Map<string, TaskInfo[]> | null = null;
   let containerdVersion: string | null = null;
   let containerdVersionOf: string | null = null; // identity the version was read from
+  let containerdClientOf: string | null = null; // identity of the containerd the client was made for
   let engineVersions: EngineVersions | null = null;
   let info: EngineInfo | null = null;
   let slowOf: string | null = null;
@@ -113,14 +114,18 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
       tasks = null;
       return [];
     }
-    if (containerd?.address !== address) {
+    const identity = view.containerd ? identityKey(view.containerd) : null;
+    // A new client for a new containerd too: the old channel is in gRPC's reconnect back-off after the
+    // outage (up to seconds), and the event stream must be back before the next crash, not after it.
+    const restarted = identity !== null && containerdClientOf !== null && identity !== containerdClientOf;
+    if (containerd?.address !== address || restarted) {
       containerd?.close();
       containerd = createContainerdClient(address, services);
       watcher.setClient(containerd);
       containerdVersionOf = null;
     }
+    if (identity !== null) containerdClientOf = identity;
     const client = containerd;
-    const identity = view.containerd ? identityKey(view.containerd) : null;
     const lanes = [
       lane('containerd_health', async () => {
         const before = containerdAnswering;
