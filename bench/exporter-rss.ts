@@ -7,11 +7,10 @@
  * containers churned the whole time and /metrics scraped every `scrapeS` seconds, and reads the
  * process's RSS from /proc/<pid>/status every `sampleS` seconds from the first answered scrape on.
  */
-import { readFileSync } from 'node:fs';
 import { startEngineRig, startExporter, type EngineRig, type ExporterProcess } from '../test/support/engine-rig.js';
 import { fileURLToPath } from 'node:url';
 import { startContainerChurn, type ContainerChurn } from './container-churn.js';
-import { deployedNodeFlags, httpGet, sampleValue, sleep } from './issue6-common.js';
+import { deployedNodeFlags, httpGet, residentMiB, sampleValue, sleep } from './issue6-common.js';
 
 export interface ExporterRssOptions {
   durationS: number;
@@ -26,8 +25,8 @@ export interface RssSample {
   elapsedS: number;
   polls: number | null;
   rssMiB: number;
-  rssAnonMiB: number;
-  rssFileMiB: number;
+  rssAnonMiB: number | null;
+  rssFileMiB: number | null;
 }
 
 export interface ExporterRssResult {
@@ -40,16 +39,6 @@ export interface ExporterRssResult {
 }
 
 const POLLS = 'docker_engine_exporter_poll_duration_seconds_count';
-
-function statusMiB(pid: number): { rss: number; anon: number; file: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string): number => {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
-    if (m?.[1] === undefined) throw new Error(`/proc/${pid}/status has no ${field}`);
-    return Number(m[1]) / 1024;
-  };
-  return { rss: kib('VmRSS'), anon: kib('RssAnon'), file: kib('RssFile') };
-}
 
 export async function runExporterRss(opts: ExporterRssOptions, log: (line: string) => void): Promise<ExporterRssResult> {
   let rig: EngineRig | null = null;
@@ -83,8 +72,8 @@ export async function runExporterRss(opts: ExporterRssOptions, log: (line: strin
     const t0 = performance.now();
     const samples: RssSample[] = [];
     const sample = (): void => {
-      const m = statusMiB(theExporter.pid);
-      samples.push({ elapsedS: (performance.now() - t0) / 1000, polls: lastPolls, rssMiB: m.rss, rssAnonMiB: m.anon, rssFileMiB: m.file });
+      const m = residentMiB(theExporter.pid);
+      samples.push({ elapsedS: (performance.now() - t0) / 1000, polls: lastPolls, rssMiB: m.rss ?? Number.NaN, rssAnonMiB: m.anon, rssFileMiB: m.file });
     };
     sample();
 

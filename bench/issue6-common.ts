@@ -117,8 +117,7 @@ export class ExternalProgram {
   /** Resident set size now, bytes. */
   rssBytes(): number {
     try {
-      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
-      return m?.[1] === undefined ? Number.NaN : Number(m[1]) * 1024;
+      return (residentMiB(this.pid).rss ?? Number.NaN) * 2 ** 20;
     } catch {
       return Number.NaN;
     }
@@ -236,4 +235,21 @@ export function deployedNodeFlags(mainJs: string): string[] {
   const node = words.indexOf('node');
   if (!first.startsWith('#!') || node < 0) throw new Error(`${mainJs}: no "#!... node" shebang`);
   return words.slice(node + 1);
+}
+
+export interface ResidentMiB {
+  /** VmRSS, and its split as the kernel counts it: anonymous memory and file-backed pages. */
+  rss: number | null;
+  anon: number | null;
+  file: number | null;
+}
+
+/** A process's resident memory from /proc/<pid>/status, MiB; a field the kernel does not give is null. */
+export function residentMiB(pid: number | 'self'): ResidentMiB {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mib = (field: string): number | null => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+    return m?.[1] === undefined ? null : Number(m[1]) / 1024;
+  };
+  return { rss: mib('VmRSS'), anon: mib('RssAnon'), file: mib('RssFile') };
 }

@@ -23,7 +23,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { Registry } from 'prom-client';
@@ -35,7 +35,7 @@ import { registerProbeMetrics } from '../src/metrics/probe-metrics.js';
 import { createEngineWatch, type EngineWatch } from '../src/poller/engine-watch.js';
 import { packageVersion } from '../src/version.js';
 import { startEngineRig, waitFor, type EngineRig } from '../test/support/engine-rig.js';
-import { deployedNodeFlags, seriesCount, seriesSet, sleep } from './issue6-common.js';
+import { deployedNodeFlags, residentMiB, seriesCount, seriesSet, sleep } from './issue6-common.js';
 import { slope, windowGrowth } from './stats.js';
 import { startContainerChurn, type ContainerChurn } from './container-churn.js';
 
@@ -191,7 +191,7 @@ async function checkpoint(label: string, polls: number, t0: number): Promise<Mem
   await sleep(50);
   const m = process.memoryUsage();
   const h = getHeapStatistics();
-  const status = readFileSync('/proc/self/status', 'utf8');
+  const resident = residentMiB('self');
   return {
     label,
     polls,
@@ -201,14 +201,9 @@ async function checkpoint(label: string, polls: number, t0: number): Promise<Mem
     externalMiB: m.external / MiB,
     heapPhysicalMiB: h.total_physical_size / MiB,
     mallocedMiB: h.malloced_memory / MiB,
-    rssAnonMiB: statusKiB(status, 'RssAnon'),
-    rssFileMiB: statusKiB(status, 'RssFile'),
+    rssAnonMiB: resident.anon,
+    rssFileMiB: resident.file,
   };
-}
-
-function statusKiB(status: string, field: string): number | null {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
-  return m?.[1] === undefined ? null : Number(m[1]) / 1024;
 }
 
 const isEngine = (series: string): boolean => series.startsWith('docker_engine_');

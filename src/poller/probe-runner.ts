@@ -165,16 +165,15 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
   };
 
   const dockerdProbes = (view: EngineView): Promise<void>[] => {
-    if (!docker || opts.dockerSocket === null) return [];
+    if (!docker) return [];
     const client = docker;
-    const dockerSocket = opts.dockerSocket;
     const identity = view.dockerd ? identityKey(view.dockerd) : null;
     const dockerdView = view.dockerd;
     const lanes = [
       lane('dockerd_ping', async () => {
         const before = dockerdAnswering;
         try {
-          await assertSocketPresent(dockerSocket);
+          await assertSocketPresent(client.socketPath);
           const res = await client.get('/_ping', opts.timeoutMs);
           if (res.status !== 200) throw new Error(`/_ping answered ${res.status}`);
           dockerdAnswering = true;
