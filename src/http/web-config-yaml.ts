@@ -119,8 +119,9 @@ export class GoYaml {
     let n = node ?? null;
     while (n && isAlias(n)) {
       if (++this.aliases > 100) throw new YamlDecodeError('too many aliases (more than 100)');
+      const name = (n as Alias).source;
       n = ((n as Alias).resolve(this.doc) as Node | undefined) ?? null;
-      if (n === null) throw new YamlDecodeError('an alias names no anchor');
+      if (n === null) throw new YamlDecodeError(`the alias *${name} names no anchor`);
     }
     return n;
   }
