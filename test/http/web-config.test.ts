@@ -435,6 +435,22 @@ describe('the app with a web config (inject)', () => {
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
   });
 
+  test('rate_limit: 429 beyond the burst, on every path, before authentication; a changed rate_limit applies at once', async () => {
+    const { app, rewrite, logs } = setup(`rate_limit:\n  interval: 1h\n  burst: 2\nbasic_auth_users:\n  alice: ${ALICE}\n`);
+    const asAlice = () => app.inject({ url: '/metrics', headers: basic('alice:alice-secret') });
+    assert.equal((await asAlice()).statusCode, 200);
+    assert.equal((await app.inject({ url: '/nope' })).statusCode, 401, 'a refused request still takes a token');
+    const limited = await asAlice();
+    assert.equal(limited.statusCode, 429);
+    assert.equal(limited.body, 'Too Many Requests\n');
+    assert.equal((await app.inject({ url: '/healthz' })).statusCode, 429, 'every path, as the toolkit');
+    assert.match(JSON.stringify(logs()[0]), /"rateLimit":"burst 2, one per 3600000ms"/);
+    rewrite(`rate_limit:\n  interval: 1h\n  burst: 1\nbasic_auth_users:\n  alice: ${ALICE}\n`);
+    assert.deepEqual([(await asAlice()).statusCode, (await asAlice()).statusCode], [200, 429], 'a new, full bucket of the new burst');
+    rewrite(`basic_auth_users:\n  alice: ${ALICE}\n`);
+    for (let i = 0; i < 3; i++) assert.equal((await asAlice()).statusCode, 200, 'no rate_limit: no limit');
+  });
+
   test('the file is read again on the next request after a change; a broken file keeps the last good one, logged once', async () => {
     const { app, rewrite, logs } = setup(`basic_auth_users:\n  alice: ${ALICE}\n`);
     const asAlice = (pw: string) => app.inject({ url: '/metrics', headers: basic(`alice:${pw}`) });
