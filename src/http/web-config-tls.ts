@@ -11,7 +11,9 @@
  *
  * Go's client auth policies onto OpenSSL's two switches (requestCert, rejectUnauthorized), and a check
  * after the handshake for the two OpenSSL cannot express: RequireAnyClientCert (some certificate,
- * verified or not) and VerifyClientCertIfGiven (none, or one that verifies).
+ * verified or not) and VerifyClientCertIfGiven (none, or one that verifies). client_allowed_sans is
+ * checked at the same point (client-sans.ts). cipher_suites and curve_preferences are in the context
+ * options (web-config.ts).
  */
 import type { Socket } from 'node:net';
 import type { ServerOptions } from 'node:https';

@@ -1,8 +1,9 @@
 /**
  * `--web.config.file` in the Prometheus exporter-toolkit format (docs/web-configuration.md of
- * prometheus/exporter-toolkit): TLS, basic authentication and extra response headers, so one file
- * serves every exporter on a host. Parsing is strict, as the toolkit's (an unknown key is an error, not
- * a silently ignored setting), and every message is one line naming the key: main prints it and exits 2
+ * prometheus/exporter-toolkit): TLS, client certificates, basic authentication, extra response headers
+ * and a rate limit, so one file serves every exporter on a host. The file is read as the toolkit reads
+ * it (Go's yaml.v2, strictly: web-config-yaml.ts), and docs/web-config.md lists how each of the
+ * toolkit's own test files fares. Every message is one line naming the key: main prints it and exits 2
  * before listening; at runtime a reload that fails keeps the last good config (web-config-reload.ts).
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
