@@ -123,17 +123,19 @@ describe("exporter-toolkit's web/testdata, re-stated", () => {
   });
 
   test('the built exporter starts with each accepted file and exits 2 with one line on each refused one', async () => {
-    for (const name of names) {
+    const check = async (name: string): Promise<void> => {
       const file = join(tmp.dir, name);
       if (UPSTREAM_CASES[name]?.verdict === 'accepted') {
         const exporter = await startExporter(file);
         await exporter.stop();
-      } else {
-        const r = await runExporterToExit(file);
-        assert.equal(r.code, 2, `${name}: ${r.stderr}`);
-        assert.match(r.stderr, /^docker-engine-exporter: error: --web\.config\.file: [^\n]+\n$/, name);
+        return;
       }
-    }
+      const r = await runExporterToExit(file);
+      assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, /^docker-engine-exporter: error: --web\.config\.file: [^\n]+\n$/, name);
+    };
+    // Four at a time: each is a separate process, and this is the slow part of the file.
+    for (let i = 0; i < names.length; i += 4) await Promise.all(names.slice(i, i + 4).map(check));
   });
 });
 
