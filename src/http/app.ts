@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EngineTree } from '../engine/engine-tree.js';
 import { registerStatusPage } from './status-page.js';
+import { rateLimitHook } from './rate-limit.js';
 import { connectionLimit } from './connection-limit.js';
 import type { WebConfigRuntime } from './web-config-reload.js';
 import { attachWebConfigTls, httpsServerOptions } from './web-config-tls.js';
@@ -56,6 +57,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   ) as unknown as FastifyInstance;
   if (web && tls) attachWebConfigTls(app.server as unknown as TlsServer, tls, web, opts.logger);
   app.server.maxConnections = connectionLimit();
+  // rate_limit of the web config: first of all, as the toolkit checks it before anything else.
+  if (web) app.addHook('onRequest', rateLimitHook(web));
   // No "100 Continue": nothing here wants a body, and the hook below refuses it before it is sent.
   app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
 
