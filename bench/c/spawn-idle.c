@@ -1,14 +1,13 @@
 /*
  * spawn-idle: raise the host's process count for the benchmark, then reap everything on request.
  *
- *   spawn-idle COUNT [CANDIDATES [clone|fork]]
+ *   spawn-idle COUNT [CANDIDATES]
  *
- * Starts COUNT idle children (each blocks in pause()). By default they are clone(CLONE_VM) children
- * sharing this program's memory: separate processes in /proc, each with its own comm, fd table and
- * signal state, but one address space. Forked children (`fork`) each get a copy-on-write copy of it,
- * and their shared pages then have 10,000 mappings: a kernel that samples page accesses through
- * reverse mappings (DAMON, on this project's test machines) then burns half a CPU while they exist,
- * which is noise for the benchmark, not a cost of the scan. The first CANDIDATES of them rename their comm
+ * Starts COUNT idle children (each blocks in pause()): clone(CLONE_VM) children sharing this
+ * program's memory, separate processes in /proc, each with its own comm, fd table and signal state,
+ * but one address space. (Forked children would share their copy-on-write pages through 10,000
+ * mappings, and a kernel that samples page accesses through reverse mappings, DAMON, then burns half
+ * a CPU while they exist: noise for the benchmark, not a cost of the scan.) The first CANDIDATES of them rename their comm
  * to "containerd-shim", so that a procfs scan takes its full candidate path (stat, status, cmdline,
  * exe, fd) for them; their exe stays this binary, so an exporter never mistakes them for real shims.
  * The others are named "bench-idle".
@@ -77,9 +76,8 @@ int main(int argc, char **argv) {
   }
   long count = strtol(argv[1], NULL, 10);
   long candidates = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
-  int use_fork = argc > 3 && strcmp(argv[3], "fork") == 0;
-  if (count < 0 || count > 1000000 || candidates < 0 || (argc > 3 && !use_fork && strcmp(argv[3], "clone") != 0)) {
-    fprintf(stderr, "spawn-idle: bad COUNT, CANDIDATES or mode (clone|fork)\n");
+  if (count < 0 || count > 1000000 || candidates < 0) {
+    fprintf(stderr, "spawn-idle: bad COUNT or CANDIDATES\n");
     return 2;
   }
   pid_t self = getpid();
@@ -114,18 +112,11 @@ int main(int argc, char **argv) {
   int failed = 0;
   struct child_args args[2] = {{self, nullfd, 0}, {self, nullfd, 1}};
   for (; started < count; started++) {
-    pid_t p;
-    if (use_fork) {
-      p = fork();
-      if (p == 0) child_main(self, nullfd, started < candidates);
-    } else {
-      /* Stacks stay allocated until exit: the children use them until they are killed. */
-      char *stack = malloc(CHILD_STACK);
-      p = stack ? clone(clone_child, stack + CHILD_STACK, CLONE_VM | SIGCHLD, &args[started < candidates]) : -1;
-    }
+    /* Stacks stay allocated until exit: the children use them until they are killed. */
+    char *stack = malloc(CHILD_STACK);
+    pid_t p = stack ? clone(clone_child, stack + CHILD_STACK, CLONE_VM | SIGCHLD, &args[started < candidates]) : -1;
     if (p < 0) {
-      fprintf(stderr, "spawn-idle: %s failed after %ld children: %s\n", use_fork ? "fork" : "clone", started,
-              strerror(errno));
+      fprintf(stderr, "spawn-idle: clone failed after %ld children: %s\n", started, strerror(errno));
       failed = 1;
       break;
     }

@@ -1,4 +1,5 @@
-/** Small statistics helpers for the benchmark (nearest-rank percentiles, like bench/c/scan-floor.c). */
+/** Statistics for the bench: nearest-rank percentiles (as bench/c/scan-floor.c), timed repeats, trends, CPU share. */
+import { readFileSync } from 'node:fs';
 
 export interface Summary {
   n: number;
@@ -7,6 +8,7 @@ export interface Summary {
   p99: number;
   min: number;
   max: number;
+  mean: number;
 }
 
 /** Nearest-rank percentile of an ascending array; NaN for an empty one. */
@@ -25,39 +27,28 @@ export function summarize(samples: readonly number[]): Summary {
     p99: percentile(sorted, 99),
     min: sorted[0] ?? Number.NaN,
     max: sorted[sorted.length - 1] ?? Number.NaN,
+    mean: sorted.length === 0 ? Number.NaN : sorted.reduce((a, b) => a + b, 0) / sorted.length,
   };
 }
 
-export interface RepeatOptions {
-  /** Unmeasured runs first (worker start-up, dentry cache, JIT). */
-  warmup: number;
-  /** Upper bound on measured runs. */
-  iterations: number;
-  /** Stop early once this much time went into measured runs, if at least `minIterations` ran. */
-  budgetMs: number;
-  minIterations: number;
-}
-
 export interface Samples {
-  /** Wall time of each measured run, ms. */
+  /** Wall time and CPU time (user + system, all threads of this process) of each run, ms. */
   wall: number[];
-  /** CPU time (user + system, all threads of this process) of each measured run, ms. */
   cpu: number[];
 }
 
-/** Runs `fn` a bounded number of times and returns the duration of each measured run. */
-export async function repeat(fn: () => unknown, opts: RepeatOptions): Promise<Samples> {
-  for (let i = 0; i < opts.warmup; i++) await fn();
+/** Runs `fn` `iterations` times, stopping early past `budgetMs` once 3 runs are in; each run's wall and CPU time. */
+export async function repeat(fn: () => unknown, iterations: number, budgetMs = 60_000): Promise<Samples> {
   const out: Samples = { wall: [], cpu: [] };
   const started = performance.now();
-  for (let i = 0; i < opts.iterations; i++) {
+  for (let i = 0; i < iterations; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await fn();
     out.wall.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
     out.cpu.push((c.user + c.system) / 1000);
-    if (out.wall.length >= opts.minIterations && performance.now() - started > opts.budgetMs) break;
+    if (out.wall.length >= Math.min(3, iterations) && performance.now() - started > budgetMs) break;
   }
   return out;
 }
@@ -89,4 +80,34 @@ export function slope(xs: readonly number[], ys: readonly number[]): number {
     den += (xs[i]! - mx) ** 2;
   }
   return den === 0 ? Number.NaN : num / den;
+}
+
+export interface CpuSample {
+  total: number;
+  busy: number;
+  own: number;
+}
+
+/**
+ * All CPUs' busy time (/proc/stat) and this process's plus its reaped children's (/proc/self/stat), in
+ * clock ticks. Children still running count as other work until reaped: sample after stopping them.
+ */
+export function sampleCpu(): CpuSample | null {
+  try {
+    // user nice system idle iowait irq softirq steal (guest time is already inside user)
+    const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    const self = readFileSync('/proc/self/stat', 'utf8');
+    // after ") ": state=0 ... utime=11 stime=12 cutime=13 cstime=14
+    const s = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number);
+    return { total, busy: total - (f[3] ?? 0) - (f[4] ?? 0), own: (s[11] ?? 0) + (s[12] ?? 0) + (s[13] ?? 0) + (s[14] ?? 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** Share (0..1) of all CPUs' time between two samples that other work used; null when unknown. */
+export function othersShare(a: CpuSample | null, b: CpuSample | null): number | null {
+  if (a === null || b === null || b.total <= a.total) return null;
+  return Math.min(1, Math.max(0, (b.busy - a.busy - (b.own - a.own)) / (b.total - a.total)));
 }
