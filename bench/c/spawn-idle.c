@@ -12,13 +12,10 @@
  * exe, fd) for them; their exe stays this binary, so an exporter never mistakes them for real shims.
  * The others are named "bench-idle".
  *
- * Protocol (one JSON line each on stdout):
- *   {"event":"ready","pid":P,"children":N}      after all children exist
- *   {"event":"reaped","children":N}             after all children were killed and waited for
- * It reaps on any of: a line on stdin, EOF on stdin (its parent went away or closed the pipe),
- * SIGTERM, SIGINT, SIGHUP, or the death of the process that started it (PR_SET_PDEATHSIG).
- * If it is itself SIGKILLed, every child dies with it (each child has PR_SET_PDEATHSIG = SIGKILL)
- * and is reaped by PID 1. It also makes itself a process group leader, so `kill -KILL -- -P` works.
+ * Prints {"event":"ready","pid":P,"children":N} once all children exist, {"event":"reaped","children":N}
+ * once all were killed and waited for. It reaps on a line or EOF on stdin, SIGTERM, SIGINT, SIGHUP or
+ * the death of its parent (PR_SET_PDEATHSIG). SIGKILLed, its children die with it (theirs is SIGKILL).
+ * It leads its own process group, so that the bench can count what is left of it.
  */
 #define _GNU_SOURCE
 #include <errno.h>

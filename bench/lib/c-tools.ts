@@ -2,7 +2,7 @@
  * The bench's C helpers, compiled with gcc at run time into build/bench/c/ (never committed): the C
  * floor of the procfs scan, and the idle processes that raise the host's process count.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -50,47 +50,32 @@ export function runScanFloor(binary: string, iterations: number): Promise<FloorR
 }
 
 /**
- * A running spawn-idle: children blocked in pause(). stop() makes it kill and reap them all; if it
- * does not answer, it is SIGKILLed by pid and its children die with it (PR_SET_PDEATHSIG).
+ * Starts spawn-idle: `count` children blocked in pause(), the first `candidates` named containerd-shim.
+ * stop() makes it kill and reap them all (a line on its stdin); if it does not answer, it is SIGKILLed
+ * by pid and its children die with it (PR_SET_PDEATHSIG).
  */
-class IdleProcesses {
-  private constructor(
-    readonly pid: number,
-    readonly children: number,
-    private readonly child: ChildProcess,
-    private readonly lines: AsyncIterator<string>,
-  ) {}
-
-  static async start(binary: string, count: number, candidates: number): Promise<IdleProcesses> {
-    const child = spawn(binary, [String(count), String(candidates)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    if (child.pid === undefined) throw new Error('spawn-idle did not start');
-    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    const first = await withTimeout(lines.next(), 60_000, 'spawn-idle ready');
-    const ready = first.done ? null : (JSON.parse(first.value) as { event: string; children: number });
-    if (ready?.event !== 'ready') {
-      child.kill('SIGKILL');
-      throw new Error(`spawn-idle failed to start ${count} processes (exit before ready)`);
-    }
-    return new IdleProcesses(child.pid, ready.children, child, lines);
+async function startIdle(binary: string, count: number, candidates: number) {
+  const child = spawn(binary, [String(count), String(candidates)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const handle = { killNow: () => void (gone() || child.kill('SIGTERM')) };
+  track(handle);
+  const first = await withTimeout(lines.next(), 60_000, 'spawn-idle ready').catch(() => ({ done: true as const, value: '' }));
+  const ready = first.done ? null : (JSON.parse(first.value) as { event: string; children: number });
+  const stop = async (): Promise<void> => {
+    untrack(handle);
+    if (gone()) return;
+    child.stdin?.end('stop\n');
+    await withTimeout(lines.next(), 60_000, 'spawn-idle reap')
+      .then(() => withTimeout(exited, 5_000, 'spawn-idle exit'))
+      .catch(() => (child.kill('SIGKILL'), withTimeout(exited, 5_000, 'spawn-idle exit after SIGKILL').catch(() => undefined)));
+  };
+  if (ready?.event !== 'ready' || child.pid === undefined) {
+    await stop();
+    throw new Error(`spawn-idle failed to start ${count} processes`);
   }
-
-  /** Asks for the reap (stdin), waits for the confirmation, falls back to SIGKILL by pid. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.stdin?.end('stop\n');
-    try {
-      await withTimeout(this.lines.next(), 60_000, 'spawn-idle reap');
-      await withTimeout(exited, 5_000, 'spawn-idle exit');
-    } catch {
-      process.kill(this.pid, 'SIGKILL');
-      await withTimeout(exited, 5_000, 'spawn-idle exit after SIGKILL').catch(() => undefined);
-    }
-  }
-
-  killNow(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-  }
+  return { pid: child.pid, children: ready.children, stop };
 }
 
 /** Processes of process group `pgid` (spawn-idle leads its own group: it and its children, zombies included). */
@@ -123,19 +108,14 @@ export async function withProcesses<T>(
   const notes: string[] = [];
   const need = total === 'host' ? 0 : total - countProcesses();
   if (total !== 'host' && need <= 0) notes.push(`the host already ran ${countProcesses()} processes; measured as it was`);
-  let idle: IdleProcesses | null = null;
+  const candidates = Math.round((need * perMille) / 1000);
+  if (need > 0) log(`starting ${need} idle processes (${candidates} named containerd-shim)`);
+  const idle = need > 0 ? await startIdle(bins.spawnIdle, need, candidates) : null;
   try {
-    if (need > 0) {
-      const candidates = Math.round((need * perMille) / 1000);
-      log(`starting ${need} idle processes (${candidates} named containerd-shim)`);
-      idle = await IdleProcesses.start(bins.spawnIdle, need, candidates);
-      track(idle);
-    }
     return { result: await fn(idle?.children ?? 0), notes };
   } finally {
     if (idle) {
       await idle.stop();
-      untrack(idle);
       let left = countGroup(idle.pid);
       for (let i = 0; i < 100 && left > 0; i++, left = countGroup(idle.pid)) await sleep(100);
       if (left > 0) notes.push(`${left} idle processes left behind after the reap`);

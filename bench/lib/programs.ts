@@ -6,8 +6,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
+import { freePort } from '../../test/support/engine-rig.js';
 
 export const PROCESS_EXPORTER = '/usr/bin/prometheus-process-exporter';
 export const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
@@ -18,11 +18,8 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** Everything started here that still runs, for the exit handler of an interrupted run. */
@@ -38,18 +35,6 @@ export function track(r: { killNow(): void }): void {
 }
 export function untrack(r: { killNow(): void }): void {
   live.delete(r);
-}
-
-/** A free loopback port (bound then released; the program binds it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr !== null ? addr.port : 0));
-    });
-  });
 }
 
 export interface HttpResult {
@@ -155,12 +140,7 @@ export class Program {
 export const POLLS = 'docker_engine_exporter_poll_duration_seconds_count';
 export const POLL_SECONDS = 'docker_engine_exporter_poll_duration_seconds_sum';
 
-/** Sample lines of an exposition (not comments, not blank): the number of series. */
-export function seriesCount(body: string): number {
-  return seriesSet(body).size;
-}
-
-/** `name{labels}` of every sample line, as written. */
+/** `name{labels}` of every sample line (not comments, not blank), as written: the series. */
 export function seriesSet(body: string): Set<string> {
   const out = new Set<string>();
   for (const line of body.split('\n')) {
@@ -190,15 +170,11 @@ export function processCpuMs(pid: number): number {
   }
 }
 
-export interface ResidentMiB {
-  /** VmRSS, and its split as the kernel counts it: anonymous memory and file-backed pages. */
-  rss: number | null;
-  anon: number | null;
-  file: number | null;
-}
-
-/** A process's resident memory from /proc/<pid>/status, MiB; a field the kernel does not give is null. */
-export function residentMiB(pid: number | 'self'): ResidentMiB {
+/**
+ * A process's resident memory from /proc/<pid>/status, MiB: VmRSS and its split as the kernel counts
+ * it, anonymous memory and file-backed pages; a field the kernel does not give is null.
+ */
+export function residentMiB(pid: number | 'self'): Record<'rss' | 'anon' | 'file', number | null> {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const mib = (field: string): number | null => {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
@@ -226,30 +202,13 @@ export function deployedNodeFlags(mainJs: string): string[] {
   return words.slice(node + 1);
 }
 
-export interface MachineInfo {
-  nproc: number;
-  cpu: string;
-  memGiB: number;
-  kernel: string;
-  node: string;
-  distro: string;
-}
+export type MachineInfo = Record<'cpu' | 'kernel' | 'node' | 'distro', string> & Record<'nproc' | 'memGiB', number>;
 
 export function machineInfo(): MachineInfo {
-  let distro = '';
-  try {
-    distro = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? '';
-  } catch {
-    // not Linux-like; leave it empty
-  }
-  return {
-    nproc: os.availableParallelism(),
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    kernel: `${os.type()} ${os.release()}`,
-    node: process.version,
-    distro,
-  };
+  const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+  const distro = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(release)?.[1] ?? '';
+  const [nproc, cpu, memGiB] = [os.availableParallelism(), os.cpus()[0]?.model ?? 'unknown', Math.round(os.totalmem() / 2 ** 30)];
+  return { nproc, cpu, memGiB, kernel: `${os.type()} ${os.release()}`, node: process.version, distro };
 }
 
 /** The checkout measured: the short HEAD, with "+ changes in src/" when src/ differs from it; null outside git. */

@@ -31,11 +31,8 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
-export interface Samples {
-  /** Wall time and CPU time (user + system, all threads of this process) of each run, ms. */
-  wall: number[];
-  cpu: number[];
-}
+/** Wall time and CPU time (user + system, all threads of this process) of each run, ms. */
+export type Samples = Record<'wall' | 'cpu', number[]>;
 
 /** Runs `fn` `iterations` times, stopping early past `budgetMs` once 3 runs are in; each run's wall and CPU time. */
 export async function repeat(fn: () => unknown, iterations: number, budgetMs = 60_000): Promise<Samples> {
@@ -70,23 +67,13 @@ export function windowGrowth(values: readonly number[]): number {
 /** Least-squares slope of y over x. */
 export function slope(xs: readonly number[], ys: readonly number[]): number {
   const n = Math.min(xs.length, ys.length);
-  if (n < 2) return Number.NaN;
-  const mx = xs.slice(0, n).reduce((a, b) => a + b, 0) / n;
-  const my = ys.slice(0, n).reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return den === 0 ? Number.NaN : num / den;
+  const [mx, my] = [xs, ys].map((v) => v.slice(0, n).reduce((a, b) => a + b, 0) / n) as [number, number];
+  let [num, den] = [0, 0];
+  for (let i = 0; i < n; i++) [num, den] = [num + (xs[i]! - mx) * (ys[i]! - my), den + (xs[i]! - mx) ** 2];
+  return n < 2 || den === 0 ? Number.NaN : num / den;
 }
 
-export interface CpuSample {
-  total: number;
-  busy: number;
-  own: number;
-}
+export type CpuSample = Record<'total' | 'busy' | 'own', number>;
 
 /**
  * All CPUs' busy time (/proc/stat) and this process's plus its reaped children's (/proc/self/stat), in

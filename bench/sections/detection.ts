@@ -12,31 +12,9 @@ import { startEngineRig, startExporter, type EngineRig, type ExporterProcess } f
 import type { Context, Section } from '../harness.js';
 import { fmtMs, mdTable } from '../lib/markdown.js';
 import { httpGet, PROCESS_EXPORTER, Program, programVersion, PROMETHEUS, sampleValue, sleep, waitHttp } from '../lib/programs.js';
-import { summarize, type Summary } from '../lib/stats.js';
+import { summarize } from '../lib/stats.js';
 
-interface Result {
-  kills: number;
-  settleMs: number;
-  /** Kill → an answer of /metrics with up=0, and kill → the new containerd in /proc, ms. */
-  detectionMs: Summary;
-  restartDelayMs: Summary;
-  exporterRestarts: number;
-  downLogLines: number;
-  prometheus: {
-    scrapeIntervalS: number;
-    query: string;
-    changes: number | null;
-    /** changes() of only the positive samples: without the empty group's zero time during an outage. */
-    positiveQuery: string;
-    changesPositiveOnly: number | null;
-    samples: number;
-    distinctStartTimes: number;
-    outageSamples: number;
-  };
-  versions: { processExporter: string; prometheus: string };
-  durationS: number;
-  notes: string[];
-}
+type Result = Awaited<ReturnType<typeof run>>;
 
 const UP = 'docker_engine_component_up{component="containerd"}';
 const RESTARTS = 'docker_engine_component_restarts_total{component="containerd"}';
@@ -51,7 +29,7 @@ async function promQuery(base: string, query: string, timeS: number): Promise<Pr
 }
 const scalar = (v: PromAnswer): number | null => (v.data.result[0]?.value?.[1] === undefined ? null : Number(v.data.result[0].value[1]));
 
-async function run(ctx: Context): Promise<Result> {
+async function run(ctx: Context) {
   const { kills, 'scrape-interval': intervalS, 'settle-ms': settleMs } = ctx.opts.num;
   const started = performance.now();
   const notes: string[] = [];
@@ -116,15 +94,15 @@ async function run(ctx: Context): Promise<Result> {
     return {
       kills,
       settleMs,
-      detectionMs: summarize(detection),
-      restartDelayMs: summarize(restartDelay),
+      detectionMs: summarize(detection), // kill → an answer of /metrics with up=0
+      restartDelayMs: summarize(restartDelay), // kill → the new containerd in /proc
       exporterRestarts: restartsAfter - restartsBefore,
       downLogLines: (exporter.logs().match(/msg="component down" component=containerd/g) ?? []).length,
       prometheus: {
         scrapeIntervalS: intervalS,
         query,
         changes: scalar(await promQuery(prom.baseUrl, query, endS)),
-        positiveQuery,
+        positiveQuery, // without the empty group's zero time, reported during an outage
         changesPositiveOnly: scalar(await promQuery(prom.baseUrl, positiveQuery, endS)),
         samples: values.length,
         distinctStartTimes: new Set(values.filter((v) => v > 0)).size,

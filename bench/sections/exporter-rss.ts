@@ -22,17 +22,9 @@ interface Sample {
   rssFileMiB: number | null;
 }
 
-interface Result {
-  durationS: number;
-  churnWorkers: number;
-  nodeFlags: string[];
-  samples: Sample[];
-  containersRun: number;
-  scrapes: number;
-  failedScrapes: number;
-}
+type Result = Awaited<ReturnType<typeof run>>;
 
-async function run(ctx: Context): Promise<Result> {
+async function run(ctx: Context) {
   const { 'process-duration-s': durationS, 'churn-workers': churnWorkers } = ctx.opts.num;
   let rig: EngineRig | null = null;
   let exporter: ExporterProcess | null = null;

@@ -19,70 +19,27 @@ import { registerProbeMetrics } from '../../src/metrics/probe-metrics.js';
 import { createEngineWatch, type EngineWatch } from '../../src/poller/engine-watch.js';
 import { packageVersion } from '../../src/version.js';
 import { startEngineRig, waitFor, type EngineRig } from '../../test/support/engine-rig.js';
-import type { Context, Section } from '../harness.js';
+import type { Context, Options, Section } from '../harness.js';
 import { startChurn, type Churn } from '../lib/churn.js';
 import { count, fmtMiB, mdTable, signedNum, signedPct } from '../lib/markdown.js';
-import { deployedNodeFlags, residentMiB, seriesCount, seriesSet, sleep, track, untrack } from '../lib/programs.js';
+import { deployedNodeFlags, residentMiB, seriesSet, sleep, track, untrack } from '../lib/programs.js';
 import { slope, windowGrowth } from '../lib/stats.js';
 
-interface SoakOptions {
-  polls: number;
-  warmup: number;
-  scrapeEvery: number;
-  sampleEvery: number;
-  churnWorkers: number;
-  budgetS: number;
-}
-
-interface Checkpoint {
-  label: string;
-  polls: number;
-  elapsedS: number;
-  /** RSS of the whole process and its split (/proc/self/status): anonymous (V8 heaps of both isolates, malloc) and file-backed (node's code). */
-  rssMiB: number;
-  rssAnonMiB: number | null;
-  rssFileMiB: number | null;
-  /** The main isolate's live objects, and the heap pages V8 holds for them. */
-  heapUsedMiB: number;
-  heapPhysicalMiB: number;
-}
-
-interface Result {
-  options: SoakOptions;
-  nodeFlags: string[];
-  pollsDone: number;
-  loopSeconds: number;
-  cpuMsPerPoll: number;
-  stoppedByBudget: boolean;
-  checkpoints: Checkpoint[];
-  /** Readings every `sampleEvery` polls from the end of the warm-up on, after a forced GC each. */
-  samples: Array<{ polls: number; rssMiB: number; heapUsedMiB: number }>;
-  seriesBaseline: number;
-  engineSeriesBaseline: number;
-  seriesMaxDuringChurn: number;
-  seriesAfter: number;
-  engineSeriesAfter: number;
-  /** docker_engine_* series added / removed against the baseline after the churn; the rest (prom-client's defaults) apart. */
-  engineAdded: string[];
-  engineRemoved: string[];
-  otherAdded: string[];
-  otherRemoved: string[];
-  containersRun: number;
-  containerRunFailures: number;
-  containersLeftAfter: number;
-  settlePolls: number;
-  pollErrors: Record<string, number>;
-  readErrors: Record<string, number>;
-  logLines: number;
-  restarts: { dockerd: number | null; containerd: number | null };
-  taskExits: number | null;
-}
+type SoakOptions = Pick<Options['num'], 'polls' | 'warmup' | 'scrape-every' | 'sample-every' | 'churn-workers' | 'budget-s'>;
 
 const MiB = 2 ** 20;
 const gc = (globalThis as { gc?: () => void }).gc;
 const SETTLE_POLLS = 80;
 
-async function checkpoint(label: string, polls: number, t0: number): Promise<Checkpoint> {
+type Checkpoint = Awaited<ReturnType<typeof checkpoint>>;
+type Result = Awaited<ReturnType<typeof soak>> & { nodeFlags: string[] };
+
+/**
+ * A reading after a full GC. RSS of the whole process and its split (/proc/self/status): anonymous
+ * (V8 heaps of both isolates, malloc) and file-backed (node's code); heapUsed: the main isolate's
+ * live objects, what a leak in the pipeline would grow; heapPhysical: the heap pages V8 holds.
+ */
+async function checkpoint(label: string, polls: number, t0: number) {
   gc?.();
   gc?.();
   // V8 hands the pages a GC freed back to the kernel from a background thread: read RSS after it did.
@@ -93,7 +50,7 @@ async function checkpoint(label: string, polls: number, t0: number): Promise<Che
   return { label, polls, elapsedS, rssMiB: m.rss / MiB, rssAnonMiB: r.anon, rssFileMiB: r.file, heapUsedMiB: m.heapUsed / MiB, heapPhysicalMiB: getHeapStatistics().total_physical_size / MiB };
 }
 
-async function soak(o: SoakOptions, log: (line: string) => void): Promise<Omit<Result, 'nodeFlags'>> {
+async function soak(o: SoakOptions, log: (line: string) => void) {
   let rig: EngineRig | null = null;
   let watch: EngineWatch | null = null;
   let churn: Churn | null = null;
@@ -117,7 +74,8 @@ async function soak(o: SoakOptions, log: (line: string) => void): Promise<Omit<R
 
     const t0 = performance.now();
     const checkpoints: Checkpoint[] = [];
-    const samples: Result['samples'] = [];
+    // Readings every `sample-every` polls from the end of the warm-up on.
+    const samples: Array<{ polls: number; rssMiB: number; heapUsedMiB: number }> = [];
     let polls = 0;
     const poll = async (): Promise<void> => void (await poller.pollOnce(), polls++);
     await poll();
@@ -127,10 +85,10 @@ async function soak(o: SoakOptions, log: (line: string) => void): Promise<Omit<R
     for (let i = 0; i < 30; i++) await poll().then(() => sleep(100));
     const baseline = seriesSet(await registry.metrics());
 
-    const theChurn = (churn = startChurn(theRig, o.churnWorkers));
+    const theChurn = (churn = startChurn(theRig, o['churn-workers']));
     await waitFor('the first churned container', () => theChurn.run > 0 || theChurn.failed > 3, 60_000);
     if (theChurn.run === 0) throw new Error('docker run --rm rig/busybox true failed repeatedly');
-    log(`${o.polls} polls (warm-up ${o.warmup}), registry scraped every ${o.scrapeEvery}, ${o.churnWorkers} churn loops`);
+    log(`${o.polls} polls (warm-up ${o.warmup}), registry scraped every ${o['scrape-every']}, ${o['churn-workers']} churn loops`);
     const loopStart = performance.now();
     const cpuStart = process.cpuUsage();
     const every = Math.max(1, Math.floor((o.polls - o.warmup) / 10));
@@ -138,9 +96,9 @@ async function soak(o: SoakOptions, log: (line: string) => void): Promise<Omit<R
     while (polls < o.polls) {
       await poll();
       loopPolls++;
-      if (loopPolls % o.scrapeEvery === 0) seriesMax = Math.max(seriesMax, seriesCount(await registry.metrics()));
+      if (loopPolls % o['scrape-every'] === 0) seriesMax = Math.max(seriesMax, seriesSet(await registry.metrics()).size);
       const since = loopPolls - o.warmup;
-      if (since >= 0 && since % o.sampleEvery === 0) {
+      if (since >= 0 && since % o['sample-every'] === 0) {
         const c = await checkpoint('sample', polls, t0);
         samples.push({ polls, rssMiB: c.rssMiB, heapUsedMiB: c.heapUsedMiB });
         if (since === 0) checkpoints.push({ ...c, label: 'after warm-up' });
@@ -149,14 +107,14 @@ async function soak(o: SoakOptions, log: (line: string) => void): Promise<Omit<R
         checkpoints.push(await checkpoint(`${count(polls)} polls`, polls, t0));
         log(`${polls} polls, ${theChurn.run} containers, rss ${checkpoints.at(-1)?.rssMiB.toFixed(1)} MiB`);
       }
-      if (performance.now() - loopStart > o.budgetS * 1000) {
+      if (performance.now() - loopStart > o['budget-s'] * 1000) {
         stoppedByBudget = true;
         break;
       }
     }
     const loopSeconds = (performance.now() - loopStart) / 1000;
     const cpu = process.cpuUsage(cpuStart);
-    seriesMax = Math.max(seriesMax, seriesCount(await registry.metrics()));
+    seriesMax = Math.max(seriesMax, seriesSet(await registry.metrics()).size);
     const end = await checkpoint('end of the polls', polls, t0);
     checkpoints.push(end);
     samples.push({ polls, rssMiB: end.rssMiB, heapUsedMiB: end.heapUsedMiB });
@@ -189,6 +147,7 @@ async function soak(o: SoakOptions, log: (line: string) => void): Promise<Omit<R
       seriesMaxDuringChurn: seriesMax,
       seriesAfter: after.size,
       engineSeriesAfter: [...after].filter(engine).length,
+      // docker_engine_* series added / removed against the baseline after the churn; prom-client's defaults apart.
       engineAdded: [...after].filter((s) => engine(s) && !baseline.has(s)),
       engineRemoved: [...baseline].filter((s) => engine(s) && !after.has(s)),
       otherAdded: [...after].filter((s) => !engine(s) && !baseline.has(s)),
@@ -212,8 +171,8 @@ async function soak(o: SoakOptions, log: (line: string) => void): Promise<Omit<R
 
 /** Runs the soak in a child node, streaming its progress; resolves with its RESULT line. */
 function run(ctx: Context): Promise<Result> {
-  const n = ctx.opts.num;
-  const o: SoakOptions = { polls: n.polls, warmup: n.warmup, scrapeEvery: n['scrape-every'], sampleEvery: n['sample-every'], churnWorkers: n['churn-workers'], budgetS: n['budget-s'] };
+  const { polls, warmup, 'scrape-every': scrape, 'sample-every': sample, 'churn-workers': churn, 'budget-s': budget } = ctx.opts.num;
+  const o: SoakOptions = { polls, warmup, 'scrape-every': scrape, 'sample-every': sample, 'churn-workers': churn, 'budget-s': budget };
   const nodeFlags = ['--expose-gc', ...deployedNodeFlags(ctx.mainJs)];
   return new Promise((resolve, reject) => {
     const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
@@ -222,7 +181,7 @@ function run(ctx: Context): Promise<Result> {
     track(handle);
     let result: Result | null = null;
     createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.startsWith('RESULT ')) result = { ...(JSON.parse(line.slice(7)) as Omit<Result, 'nodeFlags'>), nodeFlags };
+      if (line.startsWith('RESULT ')) result = { ...(JSON.parse(line.slice(7)) as Result), nodeFlags };
       else ctx.log(`memory-soak: ${line}`);
     });
     child.on('error', reject);
@@ -273,17 +232,17 @@ function render(m: Result): string[] {
   const list = (xs: string[]): string => (xs.length === 0 ? 'none' : xs.slice(0, 12).map((x) => `\`${x}\``).join(', ') + (xs.length > 12 ? `, … (${xs.length})` : ''));
   const back = m.engineAdded.length === 0 && m.engineRemoved.length === 0;
   return [
-    `\`poller.pollOnce()\` back to back ${count(o.polls)} times (${count(o.warmup)} of them warm-up), \`registry.metrics()\` every ${o.scrapeEvery} polls, ` +
-      `${o.churnWorkers} loops of \`docker run --rm rig/busybox true\`; node \`${m.nodeFlags.join(' ')}\`, \`MALLOC_ARENA_MAX=2\`. Every reading follows a full GC and a 50 ms pause.`,
+    `\`poller.pollOnce()\` back to back ${count(o.polls)} times (${count(o.warmup)} of them warm-up), \`registry.metrics()\` every ${o['scrape-every']} polls, ` +
+      `${o['churn-workers']} loops of \`docker run --rm rig/busybox true\`; node \`${m.nodeFlags.join(' ')}\`, \`MALLOC_ARENA_MAX=2\`. Every reading follows a full GC and a 50 ms pause.`,
     '',
     mdTable(['checkpoint', 'polls', 's', 'RSS (MiB)', 'anon', 'file', 'heapUsed (MiB)', 'heap pages (MiB)'], rows),
     '',
     mdTable(['', 'value'], [
-      ['polls', `${count(m.pollsDone)}${m.stoppedByBudget ? ` (stopped by the ${o.budgetS} s budget)` : ''}`],
+      ['polls', `${count(m.pollsDone)}${m.stoppedByBudget ? ` (stopped by the ${o['budget-s']} s budget)` : ''}`],
       ['measured loop', `${m.loopSeconds.toFixed(0)} s, ${(m.pollsDone / m.loopSeconds).toFixed(0)} polls/s, ${m.cpuMsPerPoll.toFixed(2)} ms of CPU per poll`],
       ['containers run and removed meanwhile', `${m.containersRun} (${m.containerRunFailures} failed \`docker run\`)`],
       ['RSS after the first poll → after the warm-up', `${fmtMiB(first?.rssMiB)} → ${fmtMiB(warm?.rssMiB)} MiB (the warm-up)`],
-      [`**RSS from the end of the warm-up to the end** (median of the last ${k} of ${m.samples.length} readings, one every ${count(o.sampleEvery)} polls, against the first ${k})`,
+      [`**RSS from the end of the warm-up to the end** (median of the last ${k} of ${m.samples.length} readings, one every ${count(o['sample-every'])} polls, against the first ${k})`,
         `**${signedPct(rss)}: ${Math.abs(rss) <= 0.05 ? 'flat within 5 %' : Number.isFinite(rss) ? 'NOT within 5 %' : 'too few readings to tell'}**`],
       ['RSS trend over those readings (least squares)', `${signedNum(trend('rssMiB'))} MiB per 100,000 polls`],
       ['heapUsed, the same two ways', `${signedPct(windowGrowth(m.samples.map((x) => x.heapUsedMiB)))}; ${signedNum(trend('heapUsedMiB'))} MiB per 100,000 polls`],

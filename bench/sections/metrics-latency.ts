@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Context, Section } from '../harness.js';
 import { countProcesses, withProcesses } from '../lib/c-tools.js';
 import { count, fmtMs, fmtRatio, mdTable } from '../lib/markdown.js';
-import { httpGet, NODE_EXPORTER, POLL_SECONDS, POLLS, Program, programVersion, sampleValue, seriesSet, waitHttp } from '../lib/programs.js';
+import { httpGet, type HttpResult, NODE_EXPORTER, POLL_SECONDS, POLLS, Program, programVersion, sampleValue, seriesSet, waitHttp } from '../lib/programs.js';
 import { summarize, type Summary } from '../lib/stats.js';
 
 interface Row {
@@ -30,16 +30,7 @@ interface Row {
   series?: number;
 }
 
-interface Result {
-  processes: number;
-  sequential: Row[];
-  clients: number;
-  requestsPerClient: number;
-  loadFlags: string[];
-  nodeExporterVersion: string | null;
-  load: Row[];
-  notes: string[];
-}
+type Result = Awaited<ReturnType<typeof run>>;
 
 interface Pool {
   samples: number[];
@@ -67,28 +58,29 @@ const pool = (): Pool => ({ samples: [], errorKinds: {}, wallMs: 0, bytes: 0, la
 async function load(url: string, clients: number, perClient: number, p: Pool, ours: boolean, warm = 0): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients, maxFreeSockets: clients });
   const fail = (kind: string): void => void (p.errorKinds[kind] = (p.errorKinds[kind] ?? 0) + 1);
-  const before = ours ? (await httpGet(url, undefined, 10_000)).body : '';
-  const t0 = performance.now();
-  try {
-    await Promise.all(Array.from({ length: clients }, async () => {
-      for (let i = 0; i < warm; i++) await httpGet(url, agent, 30_000);
-      for (let i = 0; i < perClient; i++) {
-        const r = await httpGet(url, agent, 30_000).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
-        if (r && r.status !== 200) fail(`HTTP ${r.status}${r.body.length < 200 ? `: ${r.body.trim().replace(/\s+/g, ' ')}` : ''}`);
-        if (r?.status !== 200) continue;
-        p.samples.push(r.ms);
-        p.bytes += r.body.length;
-        p.lastBody = r.body;
-      }
+  const loops = (n: number, each: (r: HttpResult | void) => void) =>
+    Promise.all(Array.from({ length: clients }, async () => {
+      for (let i = 0; i < n; i++) each(await httpGet(url, agent, 30_000).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err))));
     }));
-  } finally {
+  try {
+    await loops(warm, () => undefined);
+    const before = ours ? (await httpGet(url, undefined, 10_000)).body : '';
+    const t0 = performance.now();
+    await loops(perClient, (r) => {
+      if (r && r.status !== 200) fail(`HTTP ${r.status}${r.body.length < 200 ? `: ${r.body.trim().replace(/\s+/g, ' ')}` : ''}`);
+      if (r?.status !== 200) return;
+      p.samples.push(r.ms);
+      p.bytes += r.body.length;
+      p.lastBody = r.body;
+    });
     p.wallMs += performance.now() - t0;
+    if (!ours) return;
+    const after = (await httpGet(url, undefined, 10_000)).body;
+    p.polls += (sampleValue(after, POLLS) ?? 0) - (sampleValue(before, POLLS) ?? 0);
+    p.pollS += (sampleValue(after, POLL_SECONDS) ?? 0) - (sampleValue(before, POLL_SECONDS) ?? 0);
+  } finally {
     agent.destroy();
   }
-  if (!ours) return;
-  const after = (await httpGet(url, undefined, 10_000)).body;
-  p.polls += (sampleValue(after, POLLS) ?? 0) - (sampleValue(before, POLLS) ?? 0);
-  p.pollS += (sampleValue(after, POLL_SECONDS) ?? 0) - (sampleValue(before, POLL_SECONDS) ?? 0);
 }
 
 const row = (target: string, p: Pool, ours: boolean): Row => ({
@@ -102,7 +94,7 @@ const row = (target: string, p: Pool, ours: boolean): Row => ({
   series: seriesSet(p.lastBody).size,
 });
 
-async function run(ctx: Context): Promise<Result> {
+async function run(ctx: Context) {
   const { requests, clients, 'requests-per-client': perClient, 'latency-processes': total, 'candidates-per-mille': perMille } = ctx.opts.num;
   const log = (line: string): void => ctx.log(`metrics-latency: ${line}`);
   const logFile = path.join(ctx.workDir, 'exporter-latency.log');

@@ -19,38 +19,8 @@ import { count, fmtMiB, fmtMs, fmtRatio, mdTable, medP90 } from '../lib/markdown
 import { httpGet, PROCESS_EXPORTER, Program, processCpuMs, programVersion, residentMiB, sleep, waitHttp } from '../lib/programs.js';
 import { repeat, summarize, type Summary } from '../lib/stats.js';
 
-interface Row {
-  size: number | 'host';
-  processes: number;
-  /** Processes whose comm is a candidate (full reads), as the C floor counted them. */
-  candidates: number;
-  floor: Summary;
-  floorCpu: Summary;
-  sync: Summary;
-  syncCpu: Summary;
-  worker: Summary;
-  psList: Summary | null;
-  processExporter: Summary | null;
-  /** Mean CPU time per scrape, from its /proc/PID/stat over all measured scrapes. */
-  processExporterCpuMs: number | null;
-  /** Its first scrape after the idle processes appeared (it reads every new process once). */
-  processExporterFirstMs: number | null;
-  processExporterRssMiB: number | null;
-  /** Longest event-loop stall, ms: 1 s of doing nothing (the machine's noise), the worker source polling, ps-list polling. */
-  stallIdleMs: number | null;
-  stallWorkerMs: number | null;
-  stallPsListMs: number | null;
-  notes: string[];
-}
-
-interface Result {
-  rounds: number;
-  perRound: number;
-  psListPolls: number;
-  rows: Row[];
-  processExporterVersion: string | null;
-  processExporterStartMs: number | null;
-}
+type Result = Awaited<ReturnType<typeof run>>;
+type Row = Result['rows'][number];
 
 /** The six components as process-exporter's comm matchers (comm is cut to 15 bytes: containerd-shim). */
 const COMMS = ['dockerd', 'containerd', 'containerd-shim', 'runc', 'docker-proxy', 'docker-init'];
@@ -64,7 +34,7 @@ async function loopMax<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [r, h.max / 1e6];
 }
 
-async function run(ctx: Context): Promise<Result> {
+async function run(ctx: Context) {
   const { rounds, 'per-round': perRound, 'pslist-polls': psListPolls, 'candidates-per-mille': perMille } = ctx.opts.num;
   const scanOpts = { procfsPath: '/proc', pidfilePath: null };
   const bins = ctx.bins();
@@ -82,7 +52,7 @@ async function run(ctx: Context): Promise<Result> {
   const worker = createProcfsSource(scanOpts);
   const scratch = createProcfsScratch();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const rows: Row[] = [];
+  const rows = [];
   try {
     for (const size of ctx.opts.sizes) {
       const log = (line: string): void => ctx.log(`poll-cost ${size}: ${line}`);
@@ -139,7 +109,7 @@ async function run(ctx: Context): Promise<Result> {
         return {
           size,
           processes,
-          candidates,
+          candidates, // processes whose comm is a candidate (full reads), as the C floor counted them
           floor: summarize(s.floor),
           floorCpu: summarize(s.floorCpu),
           sync: summarize(s.sync),
@@ -147,9 +117,10 @@ async function run(ctx: Context): Promise<Result> {
           worker: summarize(s.worker),
           psList,
           processExporter: pe ? summarize(s.pe) : null,
-          processExporterCpuMs: pe ? peCpu / s.pe.length : null,
-          processExporterFirstMs: first,
+          processExporterCpuMs: pe ? peCpu / s.pe.length : null, // from its /proc/PID/stat over all measured scrapes
+          processExporterFirstMs: first, // it reads every new process once
           processExporterRssMiB: pe ? residentMiB(pe.pid).rss : null,
+          // Longest event-loop stall, ms: 1 s of doing nothing (the machine's noise), the worker source polling, ps-list polling.
           stallIdleMs,
           stallWorkerMs,
           stallPsListMs,
