@@ -17,30 +17,10 @@ import { count, fmtMs, fmtRatio, mdTable } from '../lib/markdown.js';
 import { httpGet, type HttpResult, NODE_EXPORTER, POLL_SECONDS, POLLS, Program, programVersion, sampleValue, seriesSet, waitHttp } from '../lib/programs.js';
 import { summarize, type Summary } from '../lib/stats.js';
 
-interface Row {
-  target: string;
-  latencyMs: Summary;
-  /** The exporter's own polls during the requests and their mean duration; null for node_exporter. */
-  polls: number | null;
-  meanPollMs: number | null;
-  /** Under load only: failed requests by kind (`HTTP <status>: <short body>` or the error), throughput, answer size. */
-  errorKinds?: Record<string, number>;
-  requestsPerSecond?: number;
-  bytesPerAnswer?: number;
-  series?: number;
-}
-
+type Row = ReturnType<typeof row>;
 type Result = Awaited<ReturnType<typeof run>>;
 
-interface Pool {
-  samples: number[];
-  errorKinds: Record<string, number>;
-  wallMs: number;
-  bytes: number;
-  lastBody: string;
-  polls: number;
-  pollS: number;
-}
+type Pool = ReturnType<typeof pool>;
 
 const SEQUENTIAL = {
   idle: { label: '60s', flags: ['--poll.interval=60s'] },
@@ -49,7 +29,8 @@ const SEQUENTIAL = {
 };
 const LOAD_FLAGS = ['--poll.interval=1s', '--docker.host=', '--docker.pidfile='];
 
-const pool = (): Pool => ({ samples: [], errorKinds: {}, wallMs: 0, bytes: 0, lastBody: '', polls: 0, pollS: 0 });
+/** Requests of one target pooled over its turns: latencies, failures by kind, time, bytes, the exporter's polls. */
+const pool = () => ({ samples: [] as number[], errorKinds: {} as Record<string, number>, wallMs: 0, bytes: 0, lastBody: '', polls: 0, pollS: 0 });
 
 /**
  * `clients` loops of `perClient` sequential GETs each, all at once, into `p`, each loop after `warm`
@@ -83,12 +64,13 @@ async function load(url: string, clients: number, perClient: number, p: Pool, ou
   }
 }
 
-const row = (target: string, p: Pool, ours: boolean): Row => ({
+/** A table row from a pool; polls: the exporter's own during the requests (its histogram), null for node_exporter. */
+const row = (target: string, p: Pool, ours: boolean) => ({
   target,
   latencyMs: summarize(p.samples),
   polls: ours ? p.polls : null,
   meanPollMs: ours && p.polls > 0 ? (p.pollS / p.polls) * 1000 : null,
-  errorKinds: p.errorKinds,
+  errorKinds: p.errorKinds, // failed requests by kind: `HTTP <status>: <short body>` or the error
   requestsPerSecond: (p.samples.length / p.wallMs) * 1000,
   bytesPerAnswer: p.samples.length > 0 ? p.bytes / p.samples.length : 0,
   series: seriesSet(p.lastBody).size,
@@ -142,7 +124,7 @@ async function run(ctx: Context) {
 
 function render(r: Result): string[] {
   const polls = (row: Row): string => (row.polls === null ? '–' : `${row.polls} (${fmtMs(row.meanPollMs)} ms)`);
-  const errors = (row: Row): number => Object.values(row.errorKinds ?? {}).reduce((a, b) => a + b, 0);
+  const errors = (row: Row): number => Object.values(row.errorKinds).reduce((a, b) => a + b, 0);
   const lat = (s: Summary): string[] => [fmtMs(s.median), fmtMs(s.p90), fmtMs(s.p99), fmtMs(s.max), String(s.n)];
   const [ours, node] = r.load;
   return [
@@ -154,10 +136,10 @@ function render(r: Result): string[] {
       `${r.nodeExporterVersion ? ` beside Debian's prometheus-node-exporter ${r.nodeExporterVersion}` : ''}. Milliseconds, of the answers with status 200:`,
     '',
     mdTable(['target', 'p50', 'p90', 'p99', 'max', 'requests', 'errors', 'requests/s', 'KiB per answer', 'series', 'polls during the load (mean poll)'],
-      r.load.map((row) => [row.target, ...lat(row.latencyMs), String(errors(row)), (row.requestsPerSecond ?? 0).toFixed(0), ((row.bytesPerAnswer ?? 0) / 1024).toFixed(1), String(row.series), polls(row)])),
+      r.load.map((row) => [row.target, ...lat(row.latencyMs), String(errors(row)), row.requestsPerSecond.toFixed(0), (row.bytesPerAnswer / 1024).toFixed(1), String(row.series), polls(row)])),
     '',
     ...(ours && node ? [`Exporter / node_exporter: p50 ${fmtRatio(ours.latencyMs.median, node.latencyMs.median)}, p99 ${fmtRatio(ours.latencyMs.p99, node.latencyMs.p99)}. Failed requests:`, ''] : []),
-    ...r.load.map((row) => `- ${row.target}: ${errors(row) === 0 ? 'no failed request' : Object.entries(row.errorKinds ?? {}).map(([k, n]) => `${n} × ${k}`).join('; ')}`),
+    ...r.load.map((row) => `- ${row.target}: ${errors(row) === 0 ? 'no failed request' : Object.entries(row.errorKinds).map(([k, n]) => `${n} × ${k}`).join('; ')}`),
     ...r.notes.map((n) => `- ${n}`),
   ];
 }
