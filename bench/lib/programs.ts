@@ -12,7 +12,7 @@ import { freePort } from '../../test/support/engine-rig.js';
 export const PROCESS_EXPORTER = '/usr/bin/prometheus-process-exporter';
 export const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 export const PROMETHEUS = '/usr/bin/prometheus';
-const SETPRIV = '/usr/bin/setpriv';
+export const SETPRIV = '/usr/bin/setpriv';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -7,6 +7,7 @@
  * deployed) so that every reading follows a full GC and nothing of the bench itself is counted.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
@@ -22,7 +23,7 @@ import { startEngineRig, waitFor, type EngineRig } from '../../test/support/engi
 import type { Context, Options, Section } from '../harness.js';
 import { startChurn, type Churn } from '../lib/churn.js';
 import { count, fmtMiB, mdTable, signedNum, signedPct } from '../lib/markdown.js';
-import { deployedNodeFlags, residentMiB, seriesSet, sleep, track, untrack } from '../lib/programs.js';
+import { deployedNodeFlags, residentMiB, seriesSet, SETPRIV, sleep, track, untrack } from '../lib/programs.js';
 import { slope, windowGrowth } from '../lib/stats.js';
 
 type SoakOptions = Pick<Options['num'], 'polls' | 'warmup' | 'scrape-every' | 'sample-every' | 'churn-workers' | 'budget-s'>;
@@ -176,7 +177,10 @@ function run(ctx: Context): Promise<Result> {
   const nodeFlags = ['--expose-gc', ...deployedNodeFlags(ctx.mainJs)];
   return new Promise((resolve, reject) => {
     const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
-    const child = spawn(process.execPath, [...nodeFlags, fileURLToPath(import.meta.url), JSON.stringify(o)], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    // Under setpriv's parent-death signal, as every program the bench starts: the soak's rig goes with a killed bench.
+    const argv = [process.execPath, ...nodeFlags, fileURLToPath(import.meta.url), JSON.stringify(o)];
+    const [file = process.execPath, ...args] = existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...argv] : argv;
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
     const handle = { killNow: () => void child.kill('SIGTERM') };
     track(handle);
     let result: Result | null = null;
