@@ -137,6 +137,7 @@ async function soak(o: SoakOptions, log: (line: string) => void) {
     };
     return {
       options: o,
+      mallocArenaMax: process.env['MALLOC_ARENA_MAX'] || null, // null: glibc's default
       pollsDone: polls,
       loopSeconds,
       cpuMsPerPoll: (cpu.user + cpu.system) / 1000 / loopPolls,
@@ -176,7 +177,8 @@ function run(ctx: Context): Promise<Result> {
   const o: SoakOptions = { polls, warmup, 'scrape-every': scrape, 'sample-every': sample, 'churn-workers': churn, 'budget-s': budget };
   const nodeFlags = ['--expose-gc', ...deployedNodeFlags(ctx.mainJs)];
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
+    // As deployed, unless the caller's environment sets MALLOC_ARENA_MAX itself (to compare other settings).
+    const env = { ...process.env, MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '2' };
     // Under setpriv's parent-death signal, as every program the bench starts: the soak's rig goes with a killed bench.
     const argv = [process.execPath, ...nodeFlags, fileURLToPath(import.meta.url), JSON.stringify(o)];
     const [file = process.execPath, ...args] = existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...argv] : argv;
@@ -237,7 +239,7 @@ function render(m: Result): string[] {
   const back = m.engineAdded.length === 0 && m.engineRemoved.length === 0;
   return [
     `\`poller.pollOnce()\` back to back ${count(o.polls)} times (${count(o.warmup)} of them warm-up), \`registry.metrics()\` every ${o['scrape-every']} polls, ` +
-      `${o['churn-workers']} loops of \`docker run --rm rig/busybox true\`; node \`${m.nodeFlags.join(' ')}\`, \`MALLOC_ARENA_MAX=2\`. Every reading follows a full GC and a 50 ms pause.`,
+      `${o['churn-workers']} loops of \`docker run --rm rig/busybox true\`; node \`${m.nodeFlags.join(' ')}\`, ${m.mallocArenaMax ? `\`MALLOC_ARENA_MAX=${m.mallocArenaMax}\`` : "glibc's default malloc arenas"}. Every reading follows a full GC and a 50 ms pause.`,
     '',
     mdTable(['checkpoint', 'polls', 's', 'RSS (MiB)', 'anon', 'file', 'heapUsed (MiB)', 'heap pages (MiB)'], rows),
     '',
