@@ -1,11 +1,11 @@
 /**
- * Container churn for the memory benchmarks: `workers` loops running `docker run --rm rig/busybox true`
- * back to back on the rig, so containers (shims, runc, tasks, exit events) come and go the whole time.
+ * Container churn on the test rig: `workers` loops running `docker run --rm rig/busybox true` back to
+ * back, so that shims, runc, tasks and exit events come and go the whole time.
  */
-import type { EngineRig } from '../test/support/engine-rig.js';
-import { sleep } from './issue6-common.js';
+import type { EngineRig } from '../../test/support/engine-rig.js';
+import { sleep } from './programs.js';
 
-export interface ContainerChurn {
+export interface Churn {
   /** Containers run and removed so far, and `docker run`s that failed. */
   readonly run: number;
   readonly failed: number;
@@ -13,27 +13,26 @@ export interface ContainerChurn {
   stop(): Promise<void>;
 }
 
-export function startContainerChurn(rig: EngineRig, workers: number): ContainerChurn {
+export function startChurn(rig: EngineRig, workers: number): Churn {
   let churning = true;
-  let run = 0;
-  let failed = 0;
+  const counts = { run: 0, failed: 0 };
   const loops = Array.from({ length: workers }, async () => {
     while (churning) {
       try {
         await rig.docker(['run', '--rm', 'rig/busybox', 'true'], { timeoutMs: 60_000 });
-        run++;
+        counts.run++;
       } catch {
-        failed++;
+        counts.failed++;
         await sleep(500);
       }
     }
   });
   return {
     get run() {
-      return run;
+      return counts.run;
     },
     get failed() {
-      return failed;
+      return counts.failed;
     },
     async stop() {
       churning = false;
