@@ -27,6 +27,7 @@ const NUMBERS = {
   'scrape-interval': [15, 2, 1, 120],
   'settle-ms': [2_000, 500, 0, 60_000],
   'probe-calls': [200, 20, 1, 10_000],
+  'flood-s': [15, 3, 1, 600],
 } as const satisfies Record<string, readonly [number, number, number, number]>;
 
 export type NumberOption = keyof typeof NUMBERS;

@@ -13,6 +13,7 @@ import { buildCBinaries, type CBinaries } from './lib/c-tools.js';
 import { fmtMs, pct, writeBlocks } from './lib/markdown.js';
 import { checkoutCommit, machineInfo, sleep } from './lib/programs.js';
 import { othersShare, sampleCpu } from './lib/stats.js';
+import { authFlood } from './sections/auth-flood.js';
 import { detection } from './sections/detection.js';
 import { exporterRss } from './sections/exporter-rss.js';
 import { memorySoak } from './sections/memory-soak.js';
@@ -21,7 +22,7 @@ import { pollCost } from './sections/poll-cost.js';
 import { probes } from './sections/probes.js';
 
 /** Every section, in the order a full run takes them (and the document shows them). */
-export const SECTIONS: ReadonlyArray<Section<unknown>> = [pollCost, metricsLatency, memorySoak, exporterRss, detection, probes];
+export const SECTIONS: ReadonlyArray<Section<unknown>> = [pollCost, metricsLatency, memorySoak, exporterRss, detection, probes, authFlood];
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const docsPath = path.join(repoRoot, 'docs', 'benchmarks.md');
