@@ -133,8 +133,7 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
         if (!f || f.id !== id) return;
         f.blocked = true;
         f.reject(new ScanBlockedError(Date.now() - f.startedMs));
-      }, scanTimeoutMs);
-      timer.unref();
+      }, scanTimeoutMs); // ref'd: a scan in flight keeps the process alive until it answers or times out
       inFlight = { id, startedMs, blocked: false, promise, resolve, reject, timer };
       w.postMessage(id);
       return promise;
