@@ -141,7 +141,7 @@ describe('a procfs scan blocked in the kernel', { timeout: 180_000 }, () => {
     }
   });
 
-  it('holds one thread, fails polls fast, resumes when the read returns, and SIGTERM still stops it in 5 s', async () => {
+  it('holds one thread, fails polls fast, resumes when the read returns, and SIGTERM still stops it in 5 s', async (t) => {
     const { root, procfs, fifo } = blockingProcfs();
     // 200 ms polls: the scan counts as blocked after 2 s (ten intervals, at least 2 s).
     const ex = await spawnExporter([...flags(root, procfs), '--poll.interval=200ms']);
@@ -162,6 +162,10 @@ describe('a procfs scan blocked in the kernel', { timeout: 180_000 }, () => {
     }
     const errorsAtEnd = metric(await scrape(ex.url), POLL_ERRORS, { source: 'procfs' }) ?? 0;
     const maxThreads = Math.max(...samples.map((s) => s.threads));
+    t.diagnostic(
+      `blocked for 8 s: threads ${first.threads} → max ${maxThreads}, RSS ${(first.rss / 1048576).toFixed(1)} → ` +
+        `${((samples[samples.length - 1]?.rss ?? 0) / 1048576).toFixed(1)} MiB, ${errorsAtEnd - errorsAtStart} failed polls`,
+    );
     assert.ok(maxThreads <= first.threads + 1, `threads grew from ${first.threads} to ${maxThreads} while the scan was blocked`);
     const lastRss = samples[samples.length - 1]?.rss ?? 0;
     assert.ok(lastRss - first.rss < 8 * 1024 * 1024, `RSS climbed by ${((lastRss - first.rss) / 1048576).toFixed(1)} MiB while the scan was blocked`);
@@ -189,7 +193,9 @@ describe('a procfs scan blocked in the kernel', { timeout: 180_000 }, () => {
     renameSync(again, fifo);
     await waitFor('the scan to block again', async () => String((await healthStatus(ex.url)).lastError).startsWith('procfs scan blocked'), 15_000, 200);
     ex.child.kill('SIGTERM');
+    const sigtermAt = Date.now();
     const end = await exitWithin(ex, 5000);
+    t.diagnostic(`SIGTERM with a blocked scan thread: exited after ${Date.now() - sigtermAt} ms`);
     assert.ok(end, `the exporter did not exit within 5 s of SIGTERM with a blocked scan thread:\n${ex.output().slice(-2000)}`);
     // process.exit() would wait for the blocked thread for good; it ends by the signal it was sent.
     assert.deepEqual(end, { code: null, signal: 'SIGTERM' });
