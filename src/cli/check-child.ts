@@ -1,7 +1,7 @@
 /**
- * The look of `check`, in a child process of the command (runCheckIsolated in check.ts): same argv and
- * environment; the parent sends the deadline, the tree is rendered here and sent back over IPC, and the
- * parent prints it and exits.
+ * The look of `check`, in a child process of the command (runCheckIsolated in check.ts), with the
+ * command's argv and environment. Once it listens it says so; the parent sends the deadline; the tree
+ * is rendered here and sent back over IPC, and the parent prints it and exits.
  */
 import { parseFlags } from '../config/flags.js';
 import { childScanTimeoutMs, runCheck, type ChildAnswer, type ChildStart } from './check.js';
@@ -22,3 +22,4 @@ process.once('message', (start: ChildStart) => {
     process.send?.(answer, () => process.disconnect());
   })();
 });
+process.send?.({ ready: true });

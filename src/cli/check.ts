@@ -118,13 +118,17 @@ export async function runCheckIsolated(argv: readonly string[], config: Config, 
   const deadlineAtMs = Math.max(performance.timeOrigin + checkDeadlineMs(config), Date.now() + MIN_LOOK_MS);
   const child = fork(new URL('./check-child.js', import.meta.url), [...argv], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const start: ChildStart = { deadlineAtMs };
-  child.send(start);
   const answer = await new Promise<ChildAnswer | string>((resolve) => {
     const timer = setTimeout(
       () => resolve(`check did not complete within ${((deadlineAtMs - performance.timeOrigin) / 1000).toFixed(1)} s`),
       Math.max(0, deadlineAtMs - Date.now()),
     );
     child.on('message', (m: unknown) => {
+      // The child says when it listens (a message sent before that would be lost), then answers.
+      if ((m as { ready?: unknown } | null)?.ready === true) {
+        child.send(start);
+        return;
+      }
       clearTimeout(timer);
       resolve(isChildAnswer(m) ? m : 'check child sent a malformed answer');
     });
@@ -156,7 +160,7 @@ export async function runCheckIsolated(argv: readonly string[], config: Config, 
 /** How long the child may take to end after its answer before it is killed. */
 const CHILD_EXIT_GRACE_MS = 500;
 
-/** Parent → child: when the command must have answered (ms since the epoch). */
+/** Parent → child, once the child has sent `{ ready: true }`: when the command must have answered (ms since the epoch). */
 export interface ChildStart {
   deadlineAtMs: number;
 }
