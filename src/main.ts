@@ -156,7 +156,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     await watch.close();
     saver?.flush();
     return true;
-  })();
+  })().catch((err: unknown) => {
+    logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+    return false;
+  });
   let grace: NodeJS.Timeout | undefined;
   const done = await Promise.race([graceful, new Promise<false>((r) => (grace = setTimeout(() => r(false), SHUTDOWN_GRACE_MS)))]);
   clearTimeout(grace);
