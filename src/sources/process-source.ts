@@ -65,4 +65,9 @@ export interface ProcessSource {
   readonly name: 'procfs' | 'ps-list';
   scan(): Promise<ProcessSnapshot>;
   close(): Promise<void>;
+  /**
+   * True while a thread of this source is blocked in a read it cannot be pulled out of. Node's
+   * process.exit() joins every worker thread first and would wait for it for good (main.ts).
+   */
+  threadBlocked?(): boolean;
 }
