@@ -11,11 +11,12 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
 import { parseDocument } from 'yaml';
 import { FlagError } from '../config/flags.js';
+import { oneLine } from '../one-line.js';
 
 export class WebConfigError extends Error {
   constructor(message: string) {
     // One line whatever the file held: line breaks and other control characters become spaces.
-    super(message.replace(/\s*[\x00-\x1f\x7f\u0085\u2028\u2029]+\s*/g, ' ').trim());
+    super(oneLine(message, 'space'));
     this.name = 'WebConfigError';
   }
 }
