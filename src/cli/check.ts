@@ -7,7 +7,8 @@
 import type { Config, LogLevel } from '../config/flags.js';
 import { createLogger } from '../log/logger.js';
 import { createEngineWatch, type EngineWatch } from '../poller/engine-watch.js';
-import { buildEngineTree, type EngineTree, type EngineTreeOptions } from '../engine/engine-tree.js';
+import { buildEngineTree, type EngineTreeOptions } from '../report/engine-tree.js';
+import type { EngineTree } from '../report/tree-nodes.js';
 import { renderTreeJson, renderTreeText } from './check-output.js';
 
 export interface CheckIo {

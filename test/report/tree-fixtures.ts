@@ -1,7 +1,7 @@
 /** Literal engine states for the tree and status-page tests, built by the real poller from literal snapshots and probe answers. */
 import assert from 'node:assert/strict';
 import type { EngineState } from '../../src/engine/engine-state.js';
-import type { EngineTreeOptions } from '../../src/engine/engine-tree.js';
+import type { EngineTreeOptions } from '../../src/report/engine-tree.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPoller } from '../../src/poller/poller.js';
 import type { ProbeRunner } from '../../src/poller/probe-runner.js';
