@@ -27,7 +27,8 @@ export interface Answers {
   dockerd: boolean | null;
   containerd: boolean | null;
   tasks?: string[] | null;
-  published?: number[] | null;
+  /** Published host ports: a number is 127.0.0.1:<port>/tcp. */
+  published?: Array<number | { hostIp: string; hostPort: number; proto: string }> | null;
 }
 
 /** A probe runner that answers what the test says, one answer per poll. */
@@ -63,7 +64,7 @@ function scriptedProbes(script: Answers[]): ProbeRunner {
         engineVersions: { dockerd: '26.1.5', containerd: '1.7.24', runc: '1.1.15', dockerInit: '0.19.0', apiVersion: '1.45' },
         info: null,
         tasks: tasks === null ? null : new Map([['moby', tasks.map((id, i) => ({ id, pid: 100 + i, status: 'RUNNING' }))]]),
-        publishedPorts: published === null ? null : published.map((port) => ({ hostIp: '127.0.0.1', hostPort: port, proto: 'tcp' })),
+        publishedPorts: published === null ? null : published.map((port) => (typeof port === 'number' ? { hostIp: '127.0.0.1', hostPort: port, proto: 'tcp' } : port)),
         userlandProxy: true,
         events: null,
       };
