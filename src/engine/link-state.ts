@@ -19,7 +19,7 @@ export const HEALTH_PROBE: Readonly<Record<Singleton, ProbeName>> = { dockerd: '
  * Whether this engine has the singleton at all. dockerd: unless --docker.host="" (a containerd-only
  * node). containerd: unless dockerd runs without one (mode none) and no shim says otherwise.
  */
-export function isExpected(state: EngineState, component: Singleton, dockerdExpected: boolean): boolean {
+function isExpected(state: EngineState, component: Singleton, dockerdExpected: boolean): boolean {
   if (component === 'dockerd') return dockerdExpected;
   return state.view.containerdMode !== 'none' || state.view.members['containerd-shim'].length > 0;
 }

@@ -7,7 +7,7 @@ import { isOrphanShim, proxyEndpoint, shimTask, stuckRunc, taskIdsOf, unproxiedP
 import { classifyProcess } from '../engine/classify.js';
 import type { Singleton } from '../engine/components.js';
 import type { EngineState, ProcessInfo } from '../engine/engine-state.js';
-import { HEALTH_PROBE, isExpected, linkState } from '../engine/link-state.js';
+import { HEALTH_PROBE, linkState } from '../engine/link-state.js';
 import { formatAgo } from './format.js';
 import type { ChildNode, ContainerdNode, DaemonNode, DockerdNode, EngineTree, ProbeSummary, ProxyNode, ShimNode, TreeChecks } from './tree-nodes.js';
 import { unknownVerdict, verdict } from './verdict.js';
