@@ -20,9 +20,9 @@ import { listen } from './http/server.js';
 import { loadWebConfigFlag, type LoadedWebConfig } from './http/web-config.js';
 import { createWebConfigRuntime } from './http/web-config-reload.js';
 import { packageVersion } from './version.js';
-import { SINGLETONS } from './engine/components.js';
 import { runCheckIsolated } from './cli/check.js';
-import { buildEngineTree } from './engine/engine-tree.js';
+import { buildEngineTree } from './report/engine-tree.js';
+import { healthComponents, healthProbes } from './report/health.js';
 import { readStateFile } from './sources/state-file.js';
 import { createStateSaver, type StateSaver } from './poller/state-saver.js';
 import { trackerFromPersisted } from './engine/persisted-state.js';
@@ -192,15 +192,8 @@ function endBySignal(signal: NodeJS.Signals): Promise<number> {
 function healthReport(poller: Poller, fresh: boolean, config: Config): HealthReport {
   const status = poller.status();
   const latest = status.latest;
-  const components: Record<string, string> = {};
-  for (const c of SINGLETONS) {
-    if (c === 'dockerd' && config.dockerSocket === null) continue;
-    const track = latest?.tracker.singletons[c];
-    components[c] = !latest || !track ? 'unknown' : !latest.view[c] ? 'down' : track.hung ? 'hung' : track.healthy === false ? 'unresponsive' : 'up';
-  }
-  const probes = latest?.probes
-    ? Object.fromEntries([...latest.probes.outcomes].map(([name, o]) => [name, o.success ? 'ok' : (o.error ?? 'failed')]))
-    : {};
+  const components = healthComponents(latest, config.dockerSocket !== null);
+  const probes = healthProbes(latest);
   return {
     ok: fresh,
     body: {

@@ -1,23 +1,19 @@
 /**
- * `check`'s output. Text: a monitoring-plugins first line (`DOCKER ENGINE <STATUS> - <summary> |
- * perfdata`) and then the tree, indented; JSON: the tree itself. Strings that come from command lines
- * are stripped of control characters, so no process can write escape sequences to the terminal.
+ * `check`'s output, rendering only (what it says comes from src/report). Text: a monitoring-plugins
+ * first line (`DOCKER ENGINE <STATUS> - <summary> | perfdata`) and then the tree, indented; JSON: the
+ * tree itself. Every string that may come from a command line or a daemon goes through `clean`, so no
+ * process can write escape sequences to the terminal.
  */
-import {
-  formatAge,
-  formatLatency,
-  type ChildNode,
-  type DaemonNode,
-  type EngineTree,
-  type ProxyNode,
-  type ShimNode,
-} from '../engine/engine-tree.js';
+import { oneLine } from '../one-line.js';
+import { formatAge, formatLatency, proxyAddress, unusualProcessState } from '../report/format.js';
+import { countChildren, runningProxies, type ChildNode, type DaemonNode, type EngineTree, type ProxyNode, type ShimNode } from '../report/tree-nodes.js';
 
 export function renderTreeJson(tree: EngineTree): string {
   return JSON.stringify(tree, null, 2) + '\n';
 }
 
 export function renderTreeText(tree: EngineTree): string {
+  // A '|' in the summary would end the plugin's text part and start its performance data.
   const lines: string[] = [`DOCKER ENGINE ${tree.status} - ${clean(tree.summary).replace(/\|/g, '/')}${perfData(tree)}`];
   const { dockerd, containerd } = tree;
   /** One node and its children, drawn with box-drawing branches under `prefix`. */
@@ -62,7 +58,7 @@ function daemonLine(node: DaemonNode, name: string): string {
     parts.push(`${node.probe.probe} ${node.probe.success ? formatLatency(node.probe.latencySeconds) : `failed after ${formatLatency(node.probe.latencySeconds)}`}`);
   }
   if (node.version !== null) parts.push(`v${clean(node.version)}`);
-  if (node.detail !== null && node.state !== 'up') parts.push(`(${clean(node.detail)})`);
+  if (node.detail !== null) parts.push(`(${clean(node.detail)})`);
   return parts.join('  ');
 }
 
@@ -76,14 +72,10 @@ function shimLine(shim: ShimNode): string {
 function childLine(c: ChildNode): string {
   const parts = [c.component, c.state.toUpperCase(), `pid ${c.pid}`];
   if (c.uptimeSeconds !== null) parts.push(`uptime ${formatAge(c.uptimeSeconds)}`);
-  if (c.processState !== null && c.processState !== 'S' && c.processState !== 'R') parts.push(`state ${clean(c.processState)}`);
+  const processState = unusualProcessState(c);
+  if (processState !== null) parts.push(`state ${clean(processState)}`);
   if (c.stuck) parts.push('STUCK');
   return parts.join('  ');
-}
-
-export function proxyAddress(p: ProxyNode): string {
-  const host = p.hostIp === null ? '' : p.hostIp.includes(':') ? `[${p.hostIp}]:` : `${p.hostIp}:`;
-  return `${host}${p.hostPort ?? '?'}/${p.proto}${p.target !== null ? ` -> ${p.target}` : ''}`;
 }
 
 function proxyLine(p: ProxyNode): string {
@@ -101,14 +93,14 @@ function perfData(tree: EngineTree): string {
   }
   if (tree.containerd) {
     items.push(`shims=${tree.containerd.shims.length};;;0`);
-    items.push(`runc=${tree.containerd.shims.reduce((n, s) => n + s.children.filter((c) => c.component === 'runc').length, 0)};;;0`);
+    items.push(`runc=${countChildren(tree.containerd, 'runc')};;;0`);
   }
-  if (tree.dockerd) items.push(`proxies=${tree.dockerd.proxies.filter((p) => p.state === 'up').length};;;0`);
+  if (tree.dockerd) items.push(`proxies=${runningProxies(tree.dockerd)};;;0`);
   for (const node of [tree.dockerd, tree.containerd]) if (node) items.push(`${node.component}_restarts=${node.restarts}c;;;0`);
   return items.length > 0 ? ` | ${items.join(' ')}` : '';
 }
 
-/** Control characters (C0, DEL, C1) become '?'; a '|' would end the plugin's text part. */
+/** Each control character becomes '?': short, and the plugin line stays one line. */
 function clean(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return oneLine(s, 'question-mark');
 }

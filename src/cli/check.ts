@@ -8,7 +8,9 @@ import { fork } from 'node:child_process';
 import type { Config, LogLevel } from '../config/flags.js';
 import { createLogger } from '../log/logger.js';
 import { createEngineWatch, type EngineWatch } from '../poller/engine-watch.js';
-import { buildEngineTree, EXIT_CODES, type EngineTree, type EngineTreeOptions } from '../engine/engine-tree.js';
+import { buildEngineTree, type EngineTreeOptions } from '../report/engine-tree.js';
+import type { EngineTree } from '../report/tree-nodes.js';
+import { EXIT_CODES } from '../report/verdict.js';
 import { renderTreeJson, renderTreeText } from './check-output.js';
 
 export interface CheckIo {

@@ -1,7 +1,8 @@
 /**
  * The chain checks: links that exist but are broken. Pure functions of the attributed view and what
  * the probes returned; each returns null when its input is unknown (a probe failed), so the metric is
- * withheld instead of guessed.
+ * withheld instead of guessed. Each rule is here once: the metrics count with it and the report
+ * (src/report) marks the nodes of the tree with it.
  */
 import type { ProcessInfo } from '../sources/process-source.js';
 import { flagValue } from '../sources/procfs/parse-proc.js';
@@ -10,27 +11,39 @@ import type { EngineView } from './attribute.js';
 /** A shim younger than this may not have its task created yet. */
 export const ORPHAN_GRACE_SECONDS = 10;
 
+/** The task a shim serves, from the `-namespace` and `-id` containerd starts it with; null where absent. */
+export function shimTask(shim: ProcessInfo): { namespace: string | null; id: string | null } {
+  return { namespace: flagValue(shim.argv, ['-namespace', '--namespace']), id: flagValue(shim.argv, ['-id', '--id']) };
+}
+
+/** Task ids per watched namespace (Tasks/List); null when any Tasks/List failed. */
+export type TaskIds = ReadonlyMap<string, ReadonlySet<string>>;
+
+export function taskIdsOf(tasks: ReadonlyMap<string, readonly { id: string }[]> | null): TaskIds | null {
+  return tasks === null ? null : new Map([...tasks].map(([ns, list]) => [ns, new Set(list.map((t) => t.id))]));
+}
+
 /**
- * Shims of the watched containerd whose `-id` is no task in their namespace. Shims in namespaces that
- * are not watched cannot be judged and are not counted. `tasks` is null when any Tasks/List failed.
+ * A shim whose `-id` is no task in its namespace. Null when it cannot be told: tasks unknown, its
+ * namespace not watched, no `-id`, or younger than ORPHAN_GRACE_SECONDS.
  */
-export function countOrphanShims(
-  view: EngineView,
-  tasks: ReadonlyMap<string, ReadonlySet<string>> | null,
-  nowSeconds: number,
-): number | null {
+export function isOrphanShim(shim: ProcessInfo, tasks: TaskIds | null, nowSeconds: number): boolean | null {
   if (tasks === null) return null;
-  let orphans = 0;
-  for (const shim of view.members['containerd-shim']) {
-    const ns = flagValue(shim.argv, ['-namespace', '--namespace']);
-    const id = flagValue(shim.argv, ['-id', '--id']);
-    if (ns === null || id === null) continue;
-    const known = tasks.get(ns);
-    if (!known) continue;
-    if (shim.startTimeSeconds !== null && nowSeconds - shim.startTimeSeconds < ORPHAN_GRACE_SECONDS) continue;
-    if (!known.has(id)) orphans++;
-  }
-  return orphans;
+  const { namespace, id } = shimTask(shim);
+  if (namespace === null || id === null) return null;
+  const known = tasks.get(namespace);
+  if (!known) return null;
+  if (shim.startTimeSeconds !== null && nowSeconds - shim.startTimeSeconds < ORPHAN_GRACE_SECONDS) return null;
+  return !known.has(id);
+}
+
+/**
+ * Shims of the watched containerd that are orphans. Shims in namespaces that are not watched cannot be
+ * judged and are not counted. Null when any Tasks/List failed.
+ */
+export function countOrphanShims(view: EngineView, tasks: TaskIds | null, nowSeconds: number): number | null {
+  if (tasks === null) return null;
+  return view.members['containerd-shim'].filter((shim) => isOrphanShim(shim, tasks, nowSeconds) === true).length;
 }
 
 /** runc lives for milliseconds; one older than `stuckAfterSeconds`, or in uninterruptible sleep, is stuck. */
@@ -45,27 +58,56 @@ export interface PublishedPortKey {
   proto: string;
 }
 
+/** What a docker-proxy forwards, from the arguments dockerd starts it with. */
+export interface ProxyEndpoint {
+  /** `-proto`; tcp when absent (docker-proxy's own default). */
+  proto: string;
+  hostIp: string | null;
+  /** `-host-port` as a number; null when absent or not a port. */
+  hostPort: number | null;
+  containerIp: string | null;
+  containerPort: string | null;
+}
+
+export function proxyEndpoint(proxy: ProcessInfo): ProxyEndpoint {
+  const port = Number(flagValue(proxy.argv, ['-host-port']));
+  return {
+    proto: flagValue(proxy.argv, ['-proto']) ?? 'tcp',
+    hostIp: flagValue(proxy.argv, ['-host-ip']),
+    hostPort: Number.isInteger(port) && port > 0 ? port : null,
+    containerIp: flagValue(proxy.argv, ['-container-ip']),
+    containerPort: flagValue(proxy.argv, ['-container-port']),
+  };
+}
+
 /**
- * Published host ports with no docker-proxy. Matched by port and protocol (dockerd may start one
- * proxy per address family for the same port). Null when the ports are unknown or the userland proxy
- * is off (then no proxy is expected).
+ * Published host ports with no docker-proxy, each protocol and port once (the first entry published).
+ * Matched by port and protocol, not address: dockerd may start one proxy per address family for the
+ * same port. Null when it cannot be told or no proxy is expected: dockerd down (its proxies went with
+ * it), the ports unknown, or the userland proxy off.
  */
-export function countMissingProxies(
+export function unproxiedPorts<P extends PublishedPortKey>(
   view: EngineView,
-  published: readonly PublishedPortKey[] | null,
+  published: readonly P[] | null,
   userlandProxy: boolean,
-): number | null {
-  if (published === null || !userlandProxy) return null;
+): P[] | null {
+  if (view.dockerd === null || published === null || !userlandProxy) return null;
+  const key = (proto: string, port: number): string => `${proto}/${port}`;
   const running = new Set<string>();
   for (const proxy of view.members['docker-proxy']) {
-    const port = flagValue(proxy.argv, ['-host-port']);
-    const proto = flagValue(proxy.argv, ['-proto']) ?? 'tcp';
-    if (port !== null) running.add(`${proto}/${port}`);
+    const { proto, hostPort } = proxyEndpoint(proxy);
+    if (hostPort !== null) running.add(key(proto, hostPort));
   }
-  const expected = new Set(published.map((p) => `${p.proto}/${p.hostPort}`));
-  let missing = 0;
-  for (const key of expected) if (!running.has(key)) missing++;
-  return missing;
+  const missing = new Map<string, P>();
+  for (const port of published) {
+    const k = key(port.proto, port.hostPort);
+    if (!running.has(k) && !missing.has(k)) missing.set(k, port);
+  }
+  return [...missing.values()];
+}
+
+export function countMissingProxies(view: EngineView, published: readonly PublishedPortKey[] | null, userlandProxy: boolean): number | null {
+  return unproxiedPorts(view, published, userlandProxy)?.length ?? null;
 }
 
 /** `--userland-proxy=false` on dockerd's command line; null when the command line does not say. */

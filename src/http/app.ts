@@ -6,7 +6,7 @@ import type { Server as TlsServer } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { EngineTree } from '../engine/engine-tree.js';
+import type { EngineTree } from '../report/tree-nodes.js';
 import { registerStatusPage } from './status-page.js';
 import { rateLimitHook } from './rate-limit.js';
 import { guardConnections } from './connection-limit.js';

@@ -1,21 +1,15 @@
 /**
- * The status page at `/`: the engine tree of `check`, live. Rendered on the server (so it reads
- * without JavaScript and every string is escaped in one place); a small inline script fetches the
- * page again every few seconds and swaps the tree in, and `/status.json` serves the same tree as JSON.
- * No external assets: one document with inline CSS and JS, allowed by a per-response CSP nonce.
+ * The status page at `/`: the engine tree of `check` (src/report), live. Rendering only: what the
+ * page says and how numbers are written come from the report; here it becomes markup, rendered on the
+ * server (so it reads without JavaScript and every string is escaped in one place). A small inline
+ * script fetches the page again every few seconds and swaps the tree in, and `/status.json` serves the
+ * same tree as JSON. No external assets: one document with inline CSS and JS, allowed by a
+ * per-response CSP nonce.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import {
-  formatAge,
-  formatLatency,
-  type ChildNode,
-  type DaemonNode,
-  type EngineTree,
-  type LinkState,
-  type ProxyNode,
-  type ShimNode,
-} from '../engine/engine-tree.js';
+import { formatAge, formatAgo, formatLatency, formatTime, proxyListenAddress, unusualProcessState } from '../report/format.js';
+import type { ChildNode, DaemonNode, EngineTree, LinkState, ProxyNode, ShimNode } from '../report/tree-nodes.js';
 
 export interface StatusPageOptions {
   /** The tree as of now; null before anything is known. Called once per request. */
@@ -140,7 +134,7 @@ function renderEngine(tree: EngineTree | null): string {
   const checksHtml = checks
     ? `<section class="checks">${checkCell('orphan shims', checks.orphanShims, 'shims without a containerd task')}${checkCell('stuck runc', checks.stuckRunc, 'runc alive too long or in D state')}${checkCell('missing proxies', checks.missingProxies, 'published ports without docker-proxy')}${checkCell('zombies', checks.zombies, 'dead engine processes not reaped')}</section>`
     : '';
-  const taken = tree.takenAtMs === null ? 'never' : `${formatTime(tree.takenAtMs)} (${formatAge(Math.max(0, (tree.nowMs - tree.takenAtMs) / 1000))} ago)`;
+  const taken = tree.takenAtMs === null ? 'never' : `${formatTime(tree.takenAtMs)} (${formatAgo(tree.takenAtMs, tree.nowMs)} ago)`;
   // One problem is the summary itself; several are listed under a count.
   const summary = tree.reasons.length > 1 ? `${tree.reasons.length} problems` : tree.summary;
   return `<main id="engine" data-status="${escapeHtml(tree.status)}">
@@ -168,9 +162,9 @@ function daemonRow(node: DaemonNode, name: string, mode: string | null, nowMs: n
       ),
     );
   }
-  if (node.sinceMs !== null) parts.push(kv('last change', `${formatTime(node.sinceMs, nowMs)} (${formatAge(Math.max(0, (nowMs - node.sinceMs) / 1000))} ago)`));
+  if (node.sinceMs !== null) parts.push(kv('last change', `${formatTime(node.sinceMs, nowMs)} (${formatAgo(node.sinceMs, nowMs)} ago)`));
   if (node.version !== null) parts.push(kv('version', node.version));
-  const detail = node.detail !== null && node.state !== 'up' ? `<div class="detail">${escapeHtml(node.detail)}</div>` : '';
+  const detail = node.detail !== null ? `<div class="detail">${escapeHtml(node.detail)}</div>` : '';
   return `<div class="row st-${node.state}">${parts.join('')}${detail}</div>`;
 }
 
@@ -187,17 +181,17 @@ function shimItem(shim: ShimNode): string {
 function childItem(c: ChildNode): string {
   const parts = [pill(c.state), `<span class="name">${escapeHtml(c.component)}</span>`, kv('pid', String(c.pid))];
   if (c.uptimeSeconds !== null) parts.push(kv('uptime', formatAge(c.uptimeSeconds)));
-  if (c.processState !== null && c.processState !== 'S' && c.processState !== 'R') parts.push(kv('state', c.processState));
+  const processState = unusualProcessState(c);
+  if (processState !== null) parts.push(kv('state', processState));
   if (c.stuck) parts.push(`<span class="flag warn">stuck</span>`);
   return `<li><div class="row st-${c.state}">${parts.join('')}</div></li>`;
 }
 
 function proxyItem(p: ProxyNode): string {
-  const host = p.hostIp === null ? '' : p.hostIp.includes(':') ? `[${p.hostIp}]:` : `${p.hostIp}:`;
   const parts = [
     p.state === 'down' ? pill('down', 'missing') : pill('up'),
     `<span class="name">docker-proxy</span>`,
-    `<code>${escapeHtml(`${host}${p.hostPort ?? '?'}/${p.proto}`)}</code>`,
+    `<code>${escapeHtml(proxyListenAddress(p))}</code>`,
   ];
   if (p.target !== null) parts.push(`<span class="arrow">→</span><code>${escapeHtml(p.target)}</code>`);
   if (p.pid !== null) parts.push(kv('pid', String(p.pid)));
@@ -214,15 +208,7 @@ function kv(key: string, value: string, tone?: 'warn' | 'bad'): string {
   return `<span class="kv${tone ? ` ${tone}` : ''}"><span class="k">${escapeHtml(key)}</span> ${escapeHtml(value)}</span>`;
 }
 
-/** `18:10:00 UTC` on the day of `nowMs`, `2026-11-27 18:10:00 UTC` on another. */
-function formatTime(ms: number, nowMs?: number): string {
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return '?';
-  const iso = d.toISOString();
-  const sameDay = nowMs !== undefined && new Date(nowMs).toISOString().slice(0, 10) === iso.slice(0, 10);
-  return `${sameDay ? iso.slice(11, 19) : iso.slice(0, 19).replace('T', ' ')} UTC`;
-}
-
+/** HTML encoding (not sanitizing, src/one-line.ts): every string on the page goes through it. */
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -13,11 +13,12 @@ import { createSecureContext, type SecureContextOptions, type SecureVersion } fr
 import type { Node } from 'yaml';
 import { FlagError } from '../config/flags.js';
 import { GoYaml, YamlDecodeError } from './web-config-yaml.js';
+import { oneLine } from '../one-line.js';
 
 export class WebConfigError extends Error {
   constructor(message: string) {
     // One line whatever the file held: line breaks and other control characters become spaces.
-    super(message.replace(/\s*[\x00-\x1f\x7f\u0085\u2028\u2029]+\s*/g, ' ').trim());
+    super(oneLine(message, 'space'));
     this.name = 'WebConfigError';
   }
 }

@@ -4,6 +4,7 @@
  */
 import { pino, type Logger } from 'pino';
 import type { LogFormat, LogLevel } from '../config/flags.js';
+import { isOneLine, oneLine } from '../one-line.js';
 
 export function createLogger(level: LogLevel, format: LogFormat, write?: (line: string) => void): Logger {
   const out = write ?? ((line: string) => process.stderr.write(line));
@@ -38,10 +39,10 @@ export function jsonLineToLogfmt(line: string): string {
 
 function logfmtValue(v: unknown): string {
   const s = typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  // JSON string quoting escapes newlines and control characters: a value never breaks the line.
-  if (s !== '' && !/[\s"=\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)) return s;
-  // JSON leaves DEL and the C1 controls (0x80-0x9f, e.g. CSI) raw: escape those too.
-  return JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (s !== '' && !/[\s"=\\]/.test(s) && isOneLine(s)) return s;
+  // JSON string quoting escapes newlines and the C0 controls but leaves DEL, the C1 controls (0x80-0x9f,
+  // e.g. CSI) and U+2028/2029 raw: oneLine escapes those the same way, so a value never breaks the line.
+  return oneLine(JSON.stringify(s));
 }
 
 /** logfmt keys cannot be quoted: anything but a plain identifier character becomes "_". */

@@ -8,7 +8,7 @@ import { attributeEngine, type AttributionSettings } from '../engine/attribute.j
 import { advanceTracker, initialTrackerState, type Answering, type EngineEvent, type TrackerState } from '../engine/tracker.js';
 import type { ChainChecks, EngineState } from '../engine/engine-state.js';
 import type { EngineView } from '../engine/attribute.js';
-import { countMissingProxies, countOrphanShims, stuckRunc } from '../engine/chain-checks.js';
+import { countMissingProxies, countOrphanShims, stuckRunc, taskIdsOf } from '../engine/chain-checks.js';
 import type { ProbeRunner } from './probe-runner.js';
 import type { ProbeReport } from '../sources/probe-report.js';
 
@@ -182,11 +182,10 @@ function errorKind(err: unknown, message: string): string {
 }
 
 function chainChecks(view: EngineView, probes: ProbeReport | null, nowSeconds: number, stuckAfter: number): ChainChecks {
-  const tasks = probes?.tasks ? new Map([...probes.tasks].map(([ns, list]) => [ns, new Set(list.map((t) => t.id))])) : null;
   return {
-    orphanShims: countOrphanShims(view, tasks, nowSeconds),
+    orphanShims: countOrphanShims(view, taskIdsOf(probes?.tasks ?? null), nowSeconds),
     stuckRunc: stuckRunc(view, nowSeconds, stuckAfter).length,
-    missingProxies: view.dockerd ? countMissingProxies(view, probes?.publishedPorts ?? null, probes?.userlandProxy ?? true) : null,
+    missingProxies: countMissingProxies(view, probes?.publishedPorts ?? null, probes?.userlandProxy ?? true),
   };
 }
 

@@ -2,10 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import { buildEngineTree, type EngineTree } from '../../src/engine/engine-tree.js';
+import { buildEngineTree } from '../../src/report/engine-tree.js';
+import type { EngineTree } from '../../src/report/tree-nodes.js';
 import { registerStatusPage } from '../../src/http/status-page.js';
 import { containerd, dockerd, shim } from '../unit/engine-helpers.js';
-import { HEALTHY, NOW_MS, OPTS, snap, stateAfter, UP } from './tree-fixtures.js';
+import { HEALTHY, NOW_MS, OPTS, snap, stateAfter, UP } from '../report/tree-fixtures.js';
 
 function appWith(getTree: () => EngineTree | null, telemetryPath = '/metrics') {
   const app = Fastify({ logger: false });

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { EngineTree } from '../../src/engine/engine-tree.js';
+import type { EngineTree } from '../../src/report/tree-nodes.js';
 import {
   freePort,
   isAlive,

@@ -7,11 +7,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Fastify from 'fastify';
-import { buildEngineTree, type EngineTree } from '../../src/engine/engine-tree.js';
+import { buildEngineTree } from '../../src/report/engine-tree.js';
+import type { EngineTree } from '../../src/report/tree-nodes.js';
 import { registerStatusPage } from '../../src/http/status-page.js';
 import { containerd, dockerd, shim } from '../unit/engine-helpers.js';
 import { dumpDom, skipUnlessChromium } from '../cli/chromium.js';
-import { HEALTHY, OPTS, snap, stateAfter, UP } from '../cli/tree-fixtures.js';
+import { HEALTHY, OPTS, snap, stateAfter, UP } from '../report/tree-fixtures.js';
 
 const skip = skipUnlessChromium();
 const EVIL = `<img src=x onerror="document.body.setAttribute('data-pwned','1')">`;

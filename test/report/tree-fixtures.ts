@@ -1,7 +1,7 @@
 /** Literal engine states for the tree and status-page tests, built by the real poller from literal snapshots and probe answers. */
 import assert from 'node:assert/strict';
 import type { EngineState } from '../../src/engine/engine-state.js';
-import type { EngineTreeOptions } from '../../src/engine/engine-tree.js';
+import type { EngineTreeOptions } from '../../src/report/engine-tree.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPoller } from '../../src/poller/poller.js';
 import type { ProbeRunner } from '../../src/poller/probe-runner.js';
@@ -27,7 +27,8 @@ export interface Answers {
   dockerd: boolean | null;
   containerd: boolean | null;
   tasks?: string[] | null;
-  published?: number[] | null;
+  /** Published host ports: a number is 127.0.0.1:<port>/tcp. */
+  published?: Array<number | { hostIp: string; hostPort: number; proto: string }> | null;
 }
 
 /** A probe runner that answers what the test says, one answer per poll. */
@@ -63,7 +64,7 @@ function scriptedProbes(script: Answers[]): ProbeRunner {
         engineVersions: { dockerd: '26.1.5', containerd: '1.7.24', runc: '1.1.15', dockerInit: '0.19.0', apiVersion: '1.45' },
         info: null,
         tasks: tasks === null ? null : new Map([['moby', tasks.map((id, i) => ({ id, pid: 100 + i, status: 'RUNNING' }))]]),
-        publishedPorts: published === null ? null : published.map((port) => ({ hostIp: '127.0.0.1', hostPort: port, proto: 'tcp' })),
+        publishedPorts: published === null ? null : published.map((port) => (typeof port === 'number' ? { hostIp: '127.0.0.1', hostPort: port, proto: 'tcp' } : port)),
         userlandProxy: true,
         events: null,
       };

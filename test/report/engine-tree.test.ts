@@ -1,12 +1,12 @@
 /**
- * The engine tree (src/engine/engine-tree.ts) and its renderings, on literal process snapshots and
- * literal probe answers, fed through the real poller (attribution, tracker, chain checks) so that the
- * states are the ones the exporter really builds.
+ * The engine tree (src/report/engine-tree.ts), on literal process snapshots and literal probe answers,
+ * fed through the real poller (attribution, tracker, chain checks) so that the states are the ones the
+ * exporter really builds.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildEngineTree, formatAge, formatLatency, type EngineTree } from '../../src/engine/engine-tree.js';
-import { renderTreeJson, renderTreeText } from '../../src/cli/check-output.js';
+import { buildEngineTree } from '../../src/report/engine-tree.js';
+import { renderTreeText } from '../../src/cli/check-output.js';
 import { child, containerd, dockerd, p, shim, SOCK } from '../unit/engine-helpers.js';
 import { HEALTHY, ID_A, ID_B, NOW_MS, OPTS, proxy, snap, stateAfter, UP, type Answers } from './tree-fixtures.js';
 
@@ -175,39 +175,4 @@ test('containerd-only node: no dockerd in the tree; containerd is the root', asy
   const text = renderTreeText(tree);
   assert.match(text, /^containerd \(system\)  UP  pid 20/m);
   assert.match(text, /^└── shim aaaaaaaaaaaa \[moby\]  UP  pid 50/m);
-});
-
-test('text output: plugin first line with perfdata, then the indented tree', async () => {
-  const tree = buildEngineTree(await stateAfter([snap(HEALTHY)], [UP]), OPTS);
-  const lines = renderTreeText(tree).split('\n');
-  assert.equal(
-    lines[0],
-    'DOCKER ENGINE OK - dockerd up, containerd up (managed), 2 shims, 1 docker-init, 1 docker-proxy | dockerd_ping=0.001200s;;;0 containerd_health=0.000800s;;;0 shims=2;;;0 runc=0;;;0 proxies=1;;;0 dockerd_restarts=0c;;;0 containerd_restarts=0c;;;0',
-  );
-  assert.deepEqual(lines.slice(1), [
-    'dockerd  UP  pid 10  uptime 3m10s  restarts 0  dockerd_ping 1.2ms  v26.1.5',
-    '├── docker-proxy 127.0.0.1:18080/tcp -> 10.213.0.3:80  UP  pid 12  uptime 3m08s',
-    '└── containerd (managed)  UP  pid 20  uptime 3m00s  restarts 0  containerd_health 0.8ms  v1.7.24',
-    '    ├── shim aaaaaaaaaaaa [moby]  UP  pid 50  uptime 2m30s',
-    '    └── shim bbbbbbbbbbbb [moby]  UP  pid 70  uptime 2m10s',
-    '        └── docker-init  UP  pid 71  uptime 2m09s',
-    'checks: orphan shims 0, stuck runc 0, missing proxies 0, zombies 0',
-    '',
-  ]);
-});
-
-test('text output strips control characters from command-line strings; JSON output is the tree', async () => {
-  const evil = shim(50, '\u001b[2J\u001b]0;pwned\u0007', SOCK);
-  const tree = buildEngineTree(await stateAfter([snap([dockerd(10), containerd(20, 10), evil])], [{ ...UP, tasks: null, published: null }]), OPTS);
-  const text = renderTreeText(tree);
-  assert.doesNotMatch(text, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
-  assert.match(text, /shim \?\[2J\?\]0;p/);
-  const parsed = JSON.parse(renderTreeJson(tree)) as EngineTree;
-  assert.equal(parsed.status, 'OK');
-  assert.equal(parsed.containerd?.shims[0]?.containerId, '\u001b[2J\u001b]0;pwned\u0007'.slice(0, 12));
-});
-
-test('formatAge and formatLatency', () => {
-  assert.deepEqual([0.44, 9.96, 42, 187, 7380, 363_600].map(formatAge), ['0.4s', '10s', '42s', '3m07s', '2h03m', '4d05h']);
-  assert.deepEqual([0.00081, 0.012, 1.043].map(formatLatency), ['0.8ms', '12ms', '1.04s']);
 });
