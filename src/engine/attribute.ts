@@ -87,7 +87,8 @@ export function attributeEngine(
   const hostNs = snapshot.hostMountNs ?? null;
 
   // dockerd: the pidfile's pid; without a pidfile, the only dockerd of root in the host's mount
-  // namespace (anyone can start a process called dockerd; only root on the host can start the engine).
+  // namespace (anyone can start a process called dockerd; only root on the host can start the engine),
+  // or among several such, the one listening on --docker.host.
   let dockerdAny: ProcessInfo | null = null;
   if (settings.dockerdExpected) {
     const dockerds = of('dockerd');
@@ -98,7 +99,11 @@ export function attributeEngine(
       dockerdAny = dockerds.find((p) => p.pid === memory.lastDockerdPid) ?? null;
     } else {
       const eligible = dockerds.filter((p) => uidMatches(p, [0]) && sameNs(p.mountNs, hostNs));
-      if (eligible.length === 1) dockerdAny = eligible[0] ?? null;
+      // The one serving the socket the exporter was given, when the sockets could be compared.
+      const dockerSocket = snapshot.configuredSockets?.docker ?? null;
+      const serving = dockerSocket === null ? [] : eligible.filter((p) => p.listening?.some((l) => l.fileId === dockerSocket));
+      if (serving.length === 1) dockerdAny = serving[0] ?? null;
+      else if (eligible.length === 1) dockerdAny = eligible[0] ?? null;
       else if (eligible.length > 1) notes.push(`${eligible.length} dockerd processes and no pidfile to choose one: set --docker.pidfile`);
     }
   }

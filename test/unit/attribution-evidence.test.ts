@@ -222,3 +222,14 @@ test('a remembered (restored) containerd address is not confirmed until the live
   assert.equal(managed.containerd, null);
   assert.equal(managed.containerdAddressConfirmed, true, 'the live dockerd names its managed socket (exec root)');
 });
+
+test('no pidfile, two root dockerds on the host: the one listening on --docker.host is the engine', () => {
+  const serving = host(dockerd(10, { listening: [{ path: '/run/docker.sock', fileId: '8:50' }] }));
+  const other = host(dockerd(60, { argv: ['dockerd'], listening: [{ path: '/run/other/docker.sock', fileId: '8:51' }] }));
+  const snap = { ...snapshot([serving, other], null), hostMountNs: HOST_NS, configuredSockets: { containerd: null, docker: '8:50' } };
+  const view = attributeEngine(snap, { dockerdExpected: true, containerdAddress: null }, EMPTY_MEMORY);
+  assert.equal(view.dockerd?.pid, 10);
+  assert.deepEqual(view.notes, []);
+  const unknown = attributeEngine({ ...snap, configuredSockets: { containerd: null, docker: null } }, { dockerdExpected: true, containerdAddress: null }, EMPTY_MEMORY);
+  assert.equal(unknown.dockerd, null, 'without the socket to compare, still ambiguous');
+});

@@ -4,7 +4,7 @@
  * names an engine binary get the rest read. Run it off the scrape's event loop (procfs-source.ts).
  */
 import * as fs from 'node:fs';
-import type { ListeningSocket, ProcessInfo, ProcessSnapshot, ReadError } from '../process-source.js';
+import type { ProcessInfo, ProcessSnapshot, ReadError } from '../process-source.js';
 import { CANDIDATE_COMMS } from '../candidate-comms.js';
 import {
   MalformedProcFileError,
@@ -44,6 +44,12 @@ export interface ProcfsScratch {
    * Holds only the containerds of the latest scan.
    */
   containerdConfigs: Map<string, ConfigRead>;
+  /**
+   * The socket paths each daemon (pid@start) was found listening on: a daemon binds its sockets at
+   * start, so once found they are not looked up again (dockerd may hold thousands of fds, net/unix
+   * thousands of lines); only their files are stat'ed again each poll. Latest scan's daemons only.
+   */
+  daemonSockets: Map<string, string[]>;
 }
 
 interface ConfigRead {
@@ -52,11 +58,8 @@ interface ConfigRead {
 }
 
 export function createProcfsScratch(): ProcfsScratch {
-  return { buffer: Buffer.allocUnsafe(64 * 1024), bootTimeSeconds: null, containerdConfigs: new Map() };
+  return { buffer: Buffer.allocUnsafe(64 * 1024), bootTimeSeconds: null, containerdConfigs: new Map(), daemonSockets: new Map() };
 }
-
-/** Daemons whose listening sockets are looked up: the only processes whose sockets name the engine. */
-const DAEMON_COMMS = new Set(['dockerd', 'containerd']);
 
 /** A pidfile holds a pid and a newline. */
 const PIDFILE_MAX_BYTES = 4096;
@@ -86,7 +89,9 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
     throw new Error(`cannot list ${root}: ${e.code ?? e.message}`);
   }
 
+  const pidfile = readPidfile(opts.pidfilePath, errors);
   const processes: ProcessInfo[] = [];
+  const seenSockets = new Map<string, string[]>();
   let scannedPids = 0;
   let vanished = 0;
   for (const name of names) {
@@ -101,7 +106,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
         continue;
       }
       if (!CANDIDATE_COMMS.has(comm.trimEnd())) continue;
-      const info = readCandidate(dir, scratch.bootTimeSeconds, scratch);
+      const info = readCandidate(dir, scratch.bootTimeSeconds, scratch, seenSockets, pidfile.pid !== null);
       if (info === VANISHED) vanished++;
       else processes.push(info);
     } catch (err) {
@@ -110,7 +115,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
     }
   }
 
-  const pidfile = readPidfile(opts.pidfilePath, errors);
+  scratch.daemonSockets = seenSockets;
   addManagedContainerdConfig(root, processes, pidfile.pid, scratch, errors);
   return {
     takenAtMs: Date.now(),
@@ -126,7 +131,13 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
   };
 }
 
-function readCandidate(dir: string, bootTimeSeconds: number | null, scratch: ProcfsScratch): ProcessInfo | typeof VANISHED {
+function readCandidate(
+  dir: string,
+  bootTimeSeconds: number | null,
+  scratch: ProcfsScratch,
+  seenSockets: Map<string, string[]>,
+  pidfileNamed: boolean,
+): ProcessInfo | typeof VANISHED {
   const statText = readSmall(`${dir}/stat`, scratch);
   if (statText === VANISHED) return VANISHED;
   const stat = parseOrFail(() => parseProcStat(statText));
@@ -157,7 +168,11 @@ function readCandidate(dir: string, bootTimeSeconds: number | null, scratch: Pro
   const cmdline = readSmall(`${dir}/cmdline`, scratch);
   if (cmdline === VANISHED) return VANISHED;
   const argv = parseCmdline(cmdline);
-  const fds = readFds(dir, DAEMON_COMMS.has(stat.comm));
+  // dockerd's sockets only matter without a pidfile (to pick the dockerd that serves --docker.host).
+  const isDaemon = stat.comm === 'containerd' || (stat.comm === 'dockerd' && !pidfileNamed);
+  const key = `${stat.pid}@${stat.startTicks}`;
+  const knownSockets = isDaemon ? scratch.daemonSockets.get(key) : undefined;
+  const fds = readFds(dir, isDaemon && knownSockets === undefined);
   const info: ProcessInfo = {
     ...base,
     argv,
@@ -168,7 +183,12 @@ function readCandidate(dir: string, bootTimeSeconds: number | null, scratch: Pro
     uid: parseStatusUid(statusText),
     mountNs: readLink(`${dir}/ns/mnt`),
   };
-  if (DAEMON_COMMS.has(stat.comm)) info.listening = fds === null ? null : listeningSockets(dir, fds.sockets, scratch);
+  if (isDaemon) {
+    const paths = knownSockets ?? (fds === null ? null : listeningPaths(dir, fds.sockets, scratch));
+    info.listening = paths === null ? null : paths.map((path) => ({ path, fileId: socketFileId(`${dir}/root${path}`) }));
+    // containerd binds its ttrpc socket just before its gRPC one: keep looking until both are there.
+    if (paths !== null && paths.length > 0 && (stat.comm !== 'containerd' || grpcAddressAmong(paths) !== null)) seenSockets.set(key, paths);
+  }
   if (stat.comm === 'containerd') {
     // What containerd itself listens on first; its --address flag next. The config file it names is
     // read later, and only for dockerd's own containerd (addManagedContainerdConfig).
@@ -200,12 +220,12 @@ function readFds(dir: string, wantSockets: boolean): { count: number; sockets: S
 }
 
 /**
- * The unix sockets this process listens on: its socket inodes looked up in its own network
- * namespace's net/unix. Each path is stat'ed through /proc/<pid>/root (the daemon's own view, so the
- * host path resolves from inside a container too) for the file's identity. Null when net/unix cannot
- * be read.
+ * The unix socket paths this process listens on: its socket inodes looked up in its own network
+ * namespace's net/unix. Each is stat'ed by the caller through /proc/<pid>/root (the daemon's own view,
+ * so the host path resolves from inside a container too) for the file's identity. Null when net/unix
+ * cannot be read.
  */
-function listeningSockets(dir: string, inodes: ReadonlySet<number>, scratch: ProcfsScratch): ListeningSocket[] | null {
+function listeningPaths(dir: string, inodes: ReadonlySet<number>, scratch: ProcfsScratch): string[] | null {
   if (inodes.size === 0) return [];
   let text: string | typeof VANISHED;
   try {
@@ -214,9 +234,7 @@ function listeningSockets(dir: string, inodes: ReadonlySet<number>, scratch: Pro
     return null;
   }
   if (text === VANISHED) return null;
-  const out: ListeningSocket[] = [];
-  for (const path of new Set(parseUnixListeners(text, inodes).values())) out.push({ path, fileId: socketFileId(`${dir}/root${path}`) });
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return [...new Set(parseUnixListeners(text, inodes).values())].sort();
 }
 
 /** `dev:ino` of a socket file; null when it is not there, is not a socket, or cannot be stat'ed. */
