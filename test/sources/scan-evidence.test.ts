@@ -166,6 +166,20 @@ test('listening sockets: containerd\'s gRPC address from its own socket inodes, 
   }
 });
 
+test('sockets are not looked up for a containerd of nobody or in a container (its net/unix may be huge)', () => {
+  const netUnix = 'Num       RefCount Protocol Flags    Type St Inode Path\n' + `0000000000000001: 00000002 00000000 00010000 0001 01   100 ${SOCK}\n`;
+  const fake = { fds: ['socket:[100]'], netUnix, argv: ['containerd'] };
+  const { root, pidfile } = fakeProc([dockerd(10), containerd(20, 1, { ...fake, uid: NOBODY }), containerd(21, 1, { ...fake, ns: POD_NS }), containerd(22, 1, fake)], 10);
+  try {
+    const byPid = new Map(scanProcfs({ procfsPath: root, pidfilePath: pidfile }, createProcfsScratch()).processes.map((p) => [p.pid, p]));
+    assert.equal(byPid.get(20)?.listening, undefined);
+    assert.equal(byPid.get(21)?.listening, undefined);
+    assert.deepEqual(byPid.get(22)?.listening?.map((l) => l.path), [SOCK]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 const HOSTILE = ['fifo', 'dev-zero', 'symlink', 'sparse', ...(isRoot ? (['nobody', 'dev-zero-node'] as const) : [])] as const;
 
 for (const kind of HOSTILE) {

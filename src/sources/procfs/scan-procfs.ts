@@ -61,6 +61,9 @@ export function createProcfsScratch(): ProcfsScratch {
   return { buffer: Buffer.allocUnsafe(64 * 1024), bootTimeSeconds: null, containerdConfigs: new Map(), daemonSockets: new Map() };
 }
 
+/** The exporter's own uid: a rootless engine is watched by its own user. */
+const OWN_UID = process.getuid?.() ?? 0;
+
 /** A pidfile holds a pid and a newline. */
 const PIDFILE_MAX_BYTES = 4096;
 
@@ -90,6 +93,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
   }
 
   const pidfile = readPidfile(opts.pidfilePath, errors);
+  const hostMountNs = readLink(`${root}/1/ns/mnt`);
   const processes: ProcessInfo[] = [];
   const seenSockets = new Map<string, string[]>();
   let scannedPids = 0;
@@ -106,7 +110,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
         continue;
       }
       if (!CANDIDATE_COMMS.has(comm.trimEnd())) continue;
-      const info = readCandidate(dir, scratch.bootTimeSeconds, scratch, seenSockets, pidfile.pid !== null);
+      const info = readCandidate(dir, scratch.bootTimeSeconds, scratch, seenSockets, { pidfileNamed: pidfile.pid !== null, hostMountNs });
       if (info === VANISHED) vanished++;
       else processes.push(info);
     } catch (err) {
@@ -127,7 +131,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
     errors,
     dockerdPidfilePid: pidfile.pid,
     dockerdPidfileFailed: pidfile.failed,
-    hostMountNs: readLink(`${root}/1/ns/mnt`),
+    hostMountNs,
   };
 }
 
@@ -136,7 +140,7 @@ function readCandidate(
   bootTimeSeconds: number | null,
   scratch: ProcfsScratch,
   seenSockets: Map<string, string[]>,
-  pidfileNamed: boolean,
+  scan: { pidfileNamed: boolean; hostMountNs: string | null },
 ): ProcessInfo | typeof VANISHED {
   const statText = readSmall(`${dir}/stat`, scratch);
   if (statText === VANISHED) return VANISHED;
@@ -168,8 +172,15 @@ function readCandidate(
   const cmdline = readSmall(`${dir}/cmdline`, scratch);
   if (cmdline === VANISHED) return VANISHED;
   const argv = parseCmdline(cmdline);
-  // dockerd's sockets only matter without a pidfile (to pick the dockerd that serves --docker.host).
-  const isDaemon = stat.comm === 'containerd' || (stat.comm === 'dockerd' && !pidfileNamed);
+  const uid = parseStatusUid(statusText);
+  const mountNs = readLink(`${dir}/ns/mnt`);
+  // Sockets are looked up only for daemons that can be the engine's: root's (or the exporter's own
+  // uid, a rootless engine) outside containers. Anyone can name a process containerd, and its net/unix
+  // can be made huge. dockerd's sockets only matter without a pidfile (to pick the one serving
+  // --docker.host).
+  const mayBeEngine =
+    (uid === 0 || uid === OWN_UID) && (scan.hostMountNs === null || mountNs === null || mountNs === scan.hostMountNs);
+  const isDaemon = mayBeEngine && (stat.comm === 'containerd' || (stat.comm === 'dockerd' && !scan.pidfileNamed));
   const key = `${stat.pid}@${stat.startTicks}`;
   const knownSockets = isDaemon ? scratch.daemonSockets.get(key) : undefined;
   const fds = readFds(dir, isDaemon && knownSockets === undefined);
@@ -180,8 +191,8 @@ function readCandidate(
     threads: status.threads ?? stat.numThreads,
     exe: readExe(dir),
     openFds: fds === null ? null : fds.count,
-    uid: parseStatusUid(statusText),
-    mountNs: readLink(`${dir}/ns/mnt`),
+    uid,
+    mountNs,
   };
   if (isDaemon) {
     const paths = knownSockets ?? (fds === null ? null : listeningPaths(dir, fds.sockets, scratch));
