@@ -27,7 +27,7 @@ export function parseUserlandProxySetting(text: string): boolean | null {
 export function readUserlandProxySetting(procfsPath: string, rootfsPath: string, dockerd: ProcessInfo): boolean | null {
   const file = flagValue(dockerd.argv, ['--config-file']) ?? DEFAULT_CONFIG_FILE;
   if (!file.startsWith('/')) return null; // relative to dockerd's cwd: not worth a guess
-  const owners = dockerd.uid != null ? [dockerd.uid] : [];
+  const owners = [...(dockerd.uid != null ? [dockerd.uid] : []), process.getuid?.() ?? 0];
   for (const path of [`${procfsPath}/${dockerd.pid}/root${file}`, `${rootfsPath === '/' ? '' : rootfsPath}${file}`]) {
     try {
       const text = readTrustedFile(path, { owners });

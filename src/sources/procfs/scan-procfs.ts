@@ -271,8 +271,8 @@ function readLink(path: string): string | null {
  * listens (an exporter without CAP_SYS_PTRACE cannot read its fds). dockerd writes that file itself
  * (`<exec-root>/containerd/containerd.toml`). Read only for the child of the pidfile's dockerd that
  * runs as the same uid in the same mount namespace; any other process that calls itself containerd
- * never has a path it names opened. The read refuses anything but a small regular file owned by root
- * or by containerd's uid (trusted-file.ts), and a refusal is a counted read error.
+ * never has a path it names opened. The read refuses anything but a small regular file owned by root,
+ * containerd's uid or the exporter's own (trusted-file.ts), and a refusal is a counted read error.
  */
 function addManagedContainerdConfig(
   root: string,
@@ -309,7 +309,8 @@ function sameDaemonIdentity(c: ProcessInfo, dockerd: ProcessInfo): boolean {
 function readContainerdConfig(dir: string, config: string, uid: number): ConfigRead {
   const path = config.startsWith('/') ? `${dir}/root${config}` : `${dir}/cwd/${config}`;
   try {
-    const text = readTrustedFile(path, { owners: [uid] });
+    // containerd's uid, or the exporter's own: a file of the user the exporter runs as is no stranger's.
+    const text = readTrustedFile(path, { owners: [uid, OWN_UID] });
     return { address: text === null ? null : parseContainerdConfigAddress(text), error: null };
   } catch (err) {
     const why = err instanceof ReadRefused ? err.why : 'io';
