@@ -9,10 +9,10 @@
  *
  *   scan-floor [--iterations N] [--warmup W] [--procfs PATH] [--pidfile PATH]
  *
- * Prints one JSON line: iterations, median_us, p90_us, min_us, max_us, pids and candidates of the last
- * scan, a checksum of the bytes read (so nothing is optimised away), samples_us (every scan's wall time,
- * in the order they ran), and cpu_median_us / cpu_samples_us, the same for the CPU time (user + system)
- * the process spent on each scan, which background load on the machine inflates far less.
+ * Prints one JSON line: iterations, pids and candidates of the last scan, a checksum of the bytes read
+ * (so nothing is optimised away), samples_us (every scan's wall time, in the order they ran) and
+ * cpu_samples_us (the CPU time, user + system, of each scan, which background load inflates far less).
+ * The bench computes the percentiles.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -115,19 +115,6 @@ static double clock_us(clockid_t clock) {
   return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/* Nearest-rank percentile of a sorted array. */
-static double percentile(const double *sorted, int n, double p) {
-  int rank = (int)(p / 100.0 * n + 0.999999);
-  if (rank < 1) rank = 1;
-  if (rank > n) rank = n;
-  return sorted[rank - 1];
-}
-
 int main(int argc, char **argv) {
   int iterations = 30, warmup = 3;
   const char *procfs = "/proc";
@@ -146,33 +133,25 @@ int main(int argc, char **argv) {
     fprintf(stderr, "scan-floor: bad --iterations or --warmup\n");
     return 2;
   }
-  double *t = calloc((size_t)iterations, sizeof(double));
-  double *ordered = calloc((size_t)iterations, sizeof(double));
+  double *wall = calloc((size_t)iterations, sizeof(double));
   double *cpu = calloc((size_t)iterations, sizeof(double));
-  double *cpu_sorted = calloc((size_t)iterations, sizeof(double));
-  if (!t || !ordered || !cpu || !cpu_sorted) return 1;
+  if (!wall || !cpu) return 1;
   struct scan_result last = {0, 0};
   for (int i = 0; i < warmup; i++) last = scan(procfs, pidfile);
   for (int i = 0; i < iterations; i++) {
     double c0 = clock_us(CLOCK_PROCESS_CPUTIME_ID);
     double t0 = clock_us(CLOCK_MONOTONIC);
     last = scan(procfs, pidfile);
-    t[i] = ordered[i] = clock_us(CLOCK_MONOTONIC) - t0;
-    cpu[i] = cpu_sorted[i] = clock_us(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    wall[i] = clock_us(CLOCK_MONOTONIC) - t0;
+    cpu[i] = clock_us(CLOCK_PROCESS_CPUTIME_ID) - c0;
   }
-  qsort(cpu_sorted, (size_t)iterations, sizeof(double), cmp_double);
-  qsort(t, (size_t)iterations, sizeof(double), cmp_double);
-  printf("{\"iterations\":%d,\"median_us\":%.1f,\"p90_us\":%.1f,\"min_us\":%.1f,\"max_us\":%.1f,"
-         "\"pids\":%ld,\"candidates\":%ld,\"checksum\":%lu,\"samples_us\":[",
-         iterations, percentile(t, iterations, 50), percentile(t, iterations, 90), t[0], t[iterations - 1],
-         last.pids, last.candidates, checksum);
-  for (int i = 0; i < iterations; i++) printf("%s%.1f", i ? "," : "", ordered[i]);
-  printf("],\"cpu_median_us\":%.1f,\"cpu_samples_us\":[", percentile(cpu_sorted, iterations, 50));
+  printf("{\"iterations\":%d,\"pids\":%ld,\"candidates\":%ld,\"checksum\":%lu,\"samples_us\":[", iterations, last.pids,
+         last.candidates, checksum);
+  for (int i = 0; i < iterations; i++) printf("%s%.1f", i ? "," : "", wall[i]);
+  printf("],\"cpu_samples_us\":[");
   for (int i = 0; i < iterations; i++) printf("%s%.1f", i ? "," : "", cpu[i]);
   printf("]}\n");
-  free(t);
-  free(ordered);
+  free(wall);
   free(cpu);
-  free(cpu_sorted);
   return 0;
 }

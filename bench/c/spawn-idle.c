@@ -1,25 +1,21 @@
 /*
  * spawn-idle: raise the host's process count for the benchmark, then reap everything on request.
  *
- *   spawn-idle COUNT [CANDIDATES [clone|fork]]
+ *   spawn-idle COUNT [CANDIDATES]
  *
- * Starts COUNT idle children (each blocks in pause()). By default they are clone(CLONE_VM) children
- * sharing this program's memory: separate processes in /proc, each with its own comm, fd table and
- * signal state, but one address space. Forked children (`fork`) each get a copy-on-write copy of it,
- * and their shared pages then have 10,000 mappings: a kernel that samples page accesses through
- * reverse mappings (DAMON, on this project's test machines) then burns half a CPU while they exist,
- * which is noise for the benchmark, not a cost of the scan. The first CANDIDATES of them rename their comm
+ * Starts COUNT idle children (each blocks in pause()): clone(CLONE_VM) children sharing this
+ * program's memory, separate processes in /proc, each with its own comm, fd table and signal state,
+ * but one address space. (Forked children would share their copy-on-write pages through 10,000
+ * mappings, and a kernel that samples page accesses through reverse mappings, DAMON, then burns half
+ * a CPU while they exist: noise for the benchmark, not a cost of the scan.) The first CANDIDATES of them rename their comm
  * to "containerd-shim", so that a procfs scan takes its full candidate path (stat, status, cmdline,
  * exe, fd) for them; their exe stays this binary, so an exporter never mistakes them for real shims.
  * The others are named "bench-idle".
  *
- * Protocol (one JSON line each on stdout):
- *   {"event":"ready","pid":P,"children":N}      after all children exist
- *   {"event":"reaped","children":N}             after all children were killed and waited for
- * It reaps on any of: a line on stdin, EOF on stdin (its parent went away or closed the pipe),
- * SIGTERM, SIGINT, SIGHUP, or the death of the process that started it (PR_SET_PDEATHSIG).
- * If it is itself SIGKILLed, every child dies with it (each child has PR_SET_PDEATHSIG = SIGKILL)
- * and is reaped by PID 1. It also makes itself a process group leader, so `kill -KILL -- -P` works.
+ * Prints {"event":"ready","pid":P,"children":N} once all children exist, {"event":"reaped","children":N}
+ * once all were killed and waited for. It reaps on a line or EOF on stdin, SIGTERM, SIGINT, SIGHUP or
+ * the death of its parent (PR_SET_PDEATHSIG). SIGKILLed, its children die with it (theirs is SIGKILL).
+ * It leads its own process group, so that the bench can count what is left of it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -77,9 +73,8 @@ int main(int argc, char **argv) {
   }
   long count = strtol(argv[1], NULL, 10);
   long candidates = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
-  int use_fork = argc > 3 && strcmp(argv[3], "fork") == 0;
-  if (count < 0 || count > 1000000 || candidates < 0 || (argc > 3 && !use_fork && strcmp(argv[3], "clone") != 0)) {
-    fprintf(stderr, "spawn-idle: bad COUNT, CANDIDATES or mode (clone|fork)\n");
+  if (count < 0 || count > 1000000 || candidates < 0) {
+    fprintf(stderr, "spawn-idle: bad COUNT or CANDIDATES\n");
     return 2;
   }
   pid_t self = getpid();
@@ -114,18 +109,11 @@ int main(int argc, char **argv) {
   int failed = 0;
   struct child_args args[2] = {{self, nullfd, 0}, {self, nullfd, 1}};
   for (; started < count; started++) {
-    pid_t p;
-    if (use_fork) {
-      p = fork();
-      if (p == 0) child_main(self, nullfd, started < candidates);
-    } else {
-      /* Stacks stay allocated until exit: the children use them until they are killed. */
-      char *stack = malloc(CHILD_STACK);
-      p = stack ? clone(clone_child, stack + CHILD_STACK, CLONE_VM | SIGCHLD, &args[started < candidates]) : -1;
-    }
+    /* Stacks stay allocated until exit: the children use them until they are killed. */
+    char *stack = malloc(CHILD_STACK);
+    pid_t p = stack ? clone(clone_child, stack + CHILD_STACK, CLONE_VM | SIGCHLD, &args[started < candidates]) : -1;
     if (p < 0) {
-      fprintf(stderr, "spawn-idle: %s failed after %ld children: %s\n", use_fork ? "fork" : "clone", started,
-              strerror(errno));
+      fprintf(stderr, "spawn-idle: clone failed after %ld children: %s\n", started, strerror(errno));
       failed = 1;
       break;
     }

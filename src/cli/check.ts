@@ -4,10 +4,11 @@
  * 0 OK, 1 warning, 2 critical, 3 unknown. Everything it opens it closes again, so it ends by itself
  * within the probe timeout plus the scan, even when a daemon hangs.
  */
+import { fork } from 'node:child_process';
 import type { Config, LogLevel } from '../config/flags.js';
 import { createLogger } from '../log/logger.js';
 import { createEngineWatch, type EngineWatch } from '../poller/engine-watch.js';
-import { buildEngineTree, type EngineTree, type EngineTreeOptions } from '../engine/engine-tree.js';
+import { buildEngineTree, EXIT_CODES, type EngineTree, type EngineTreeOptions } from '../engine/engine-tree.js';
 import { renderTreeJson, renderTreeText } from './check-output.js';
 
 export interface CheckIo {
@@ -53,19 +54,132 @@ function checkLogLevel(level: LogLevel): LogLevel {
   return level === 'info' ? 'warn' : level;
 }
 
-export async function runCheck(config: Config, io: CheckIo): Promise<number> {
+export interface CheckOptions {
+  /** How long the scan may take before it counts as blocked (the exporter's default otherwise). */
+  scanTimeoutMs?: number;
+  /** Told after the look whether a scan thread was left blocked in a read. */
+  onClosed?: (threadBlocked: boolean) => void;
+}
+
+export async function runCheck(config: Config, io: CheckIo, opts: CheckOptions = {}): Promise<number> {
   const logger = createLogger(checkLogLevel(config.logLevel), config.logFormat, (line) => io.stderr(line));
   let watch: EngineWatch | null = null;
   let tree: EngineTree;
   try {
-    watch = createEngineWatch(config, logger, { followStreamDrops: false });
+    watch = createEngineWatch(config, logger, { followStreamDrops: false, ...(opts.scanTimeoutMs ? { scanTimeoutMs: opts.scanTimeoutMs } : {}) });
     tree = await lookOnce(watch, config);
   } catch (err) {
-    const reason = `check failed: ${err instanceof Error ? err.message : String(err)}`;
-    tree = { ...buildEngineTree(null, { ...treeSettings(config), nowMs: Date.now() }), reasons: [reason], summary: reason };
+    tree = unknownTree(config, `check failed: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     await watch?.close().catch(() => undefined);
+    opts.onClosed?.(watch?.source.threadBlocked?.() ?? false);
   }
-  io.stdout(config.checkOutput === 'json' ? renderTreeJson(tree) : renderTreeText(tree));
+  io.stdout(renderTree(config, tree));
   return tree.exitCode;
+}
+
+function unknownTree(config: Config, reason: string): EngineTree {
+  return { ...buildEngineTree(null, { ...treeSettings(config), nowMs: Date.now() }), reasons: [reason], summary: reason };
+}
+
+function renderTree(config: Config, tree: EngineTree): string {
+  return config.checkOutput === 'json' ? renderTreeJson(tree) : renderTreeText(tree);
+}
+
+/**
+ * How long the command may take from its start: 4.5 s with the default --probe.timeout (one probe
+ * round of 2 s is what a hung daemon costs), longer only when the probe timeout is raised past 2 s.
+ */
+export function checkDeadlineMs(config: Config): number {
+  return 4500 + Math.max(0, 2 * config.probeTimeoutMs - 4000);
+}
+
+/** The least time the look gets, however late the command got to start it. */
+const MIN_LOOK_MS = 3000;
+
+/** What the child keeps back from the deadline for closing up and answering. */
+const CHILD_ANSWER_MARGIN_MS = 800;
+
+/** The child's scan timeout: what is left before the deadline, so that its own UNKNOWN says why. */
+export function childScanTimeoutMs(deadlineAtMs: number, nowMs: number): number {
+  return Math.max(1000, Math.min(10_000, deadlineAtMs - nowMs - CHILD_ANSWER_MARGIN_MS));
+}
+
+/**
+ * `check` as the command runs it: the look happens in a child process (check-child.ts) and this process
+ * only waits for its answer, until checkDeadlineMs after it started. A read blocked in the kernel
+ * blocks a thread for good, and a process with such a thread cannot end with an exit status of its
+ * choosing (main.ts, endBySignal); a child can be killed. So the command always ends in time, with the
+ * look's status, or with UNKNOWN and one line saying why the look did not complete.
+ */
+export async function runCheckIsolated(argv: readonly string[], config: Config, io: CheckIo): Promise<number> {
+  // From the command's own start; a host so loaded that node took seconds to start still gives the
+  // look a fair chance.
+  const deadlineAtMs = Math.max(performance.timeOrigin + checkDeadlineMs(config), Date.now() + MIN_LOOK_MS);
+  const child = fork(new URL('./check-child.js', import.meta.url), [...argv], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const start: ChildStart = { deadlineAtMs };
+  const answer = await new Promise<ChildAnswer | string>((resolve) => {
+    const timer = setTimeout(
+      () => resolve(`check did not complete within ${((deadlineAtMs - performance.timeOrigin) / 1000).toFixed(1)} s`),
+      Math.max(0, deadlineAtMs - Date.now()),
+    );
+    child.on('message', (m: unknown) => {
+      // The child says when it listens (a message sent before that would be lost), then answers.
+      if ((m as { ready?: unknown } | null)?.ready === true) {
+        child.send(start);
+        return;
+      }
+      clearTimeout(timer);
+      resolve(isChildAnswer(m) ? m : 'check child sent a malformed answer');
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve(`check could not start its look: ${err.message}`);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(`check's look ended without an answer (${signal ?? `exit ${code}`})`);
+    });
+  });
+  // The child ends by itself once its answer is sent, unless a thread of it is blocked in a read.
+  if (child.exitCode === null && child.signalCode === null) {
+    const ended = new Promise<void>((r) => child.once('exit', () => r()));
+    const blocked = typeof answer === 'string' || answer.threadBlocked;
+    const grace = setTimeout(() => child.kill('SIGKILL'), blocked ? 0 : CHILD_EXIT_GRACE_MS);
+    await ended;
+    clearTimeout(grace);
+  }
+  if (typeof answer === 'string') {
+    io.stdout(renderTree(config, unknownTree(config, answer)));
+    return EXIT_CODES.UNKNOWN;
+  }
+  io.stdout(answer.output);
+  return answer.exitCode;
+}
+
+/** How long the child may take to end after its answer before it is killed. */
+const CHILD_EXIT_GRACE_MS = 500;
+
+/** Parent → child, once the child has sent `{ ready: true }`: when the command must have answered (ms since the epoch). */
+export interface ChildStart {
+  deadlineAtMs: number;
+}
+
+/** Child → parent: the look's status and the rendered tree. */
+export interface ChildAnswer {
+  exitCode: number;
+  output: string;
+  /** A scan thread of the child is blocked: it cannot end by itself. */
+  threadBlocked: boolean;
+}
+
+function isChildAnswer(m: unknown): m is ChildAnswer {
+  const a = m as Partial<ChildAnswer> | null;
+  return (
+    typeof a === 'object' &&
+    a !== null &&
+    [0, 1, 2, 3].includes(a.exitCode as number) &&
+    typeof a.output === 'string' &&
+    typeof a.threadBlocked === 'boolean'
+  );
 }

@@ -182,7 +182,8 @@ export function attributeEngine(
     for (const l of containerd.listening ?? []) vouched.add(normaliseAddress(l.path));
   }
   if (dockerdContainerdFlag !== null) vouched.add(normaliseAddress(dockerdContainerdFlag));
-  if (dockerd && managedPath !== null && (mode === 'managed' || mode === 'unknown')) vouched.add(managedPath);
+  // dockerd's managed socket under its own exec root: the live dockerd names it, up or not yet.
+  if (dockerd && managedPath !== null) vouched.add(managedPath);
 
   // Shims of this containerd: naming its socket, as its uid, in its mount namespace (a process in a
   // container or of another user can name any socket it likes).

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EngineTree } from '../engine/engine-tree.js';
 import { registerStatusPage } from './status-page.js';
-import { connectionLimit } from './connection-limit.js';
+import { rateLimitHook } from './rate-limit.js';
+import { guardConnections } from './connection-limit.js';
 import type { WebConfigRuntime } from './web-config-reload.js';
 import { attachWebConfigTls, httpsServerOptions } from './web-config-tls.js';
 
@@ -37,11 +38,15 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   // fastify's own request logging stays off: one line per scrape would drown the state changes.
   // Limits, on purpose: a scrape is one small GET. Slow or stuck clients (Slowloris) are cut off after
   // 10 s of headers / 15 s of request, checked every second; a connection serves at most 100 requests
-  // (pipelined floods cannot queue unbounded answers); connections are capped (connection-limit.ts).
-  const serverLimits = { headersTimeout: 10_000, requestTimeout: 15_000, connectionsCheckingInterval: 1_000 };
+  // (pipelined floods cannot queue unbounded answers). An idle keep-alive connection is closed after
+  // 5 s (fastify's default is 72 s; Prometheus scrapes every 15 s or more, so it reconnects anyway),
+  // and at the connection cap the longest-idle connection makes room for a new one
+  // (connection-limit.ts): idle connections cannot lock scrapes out.
+  const serverLimits = { headersTimeout: 10_000, requestTimeout: 15_000, connectionsCheckingInterval: 1_000, keepAliveTimeout: 5_000 };
   const base = {
     logger: false,
     connectionTimeout: 30_000,
+    keepAliveTimeout: 5_000,
     requestTimeout: 15_000,
     maxRequestsPerSocket: 100,
     bodyLimit: 1024, // nothing here accepts a body
@@ -55,7 +60,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     tls ? Fastify({ ...base, https: { ...httpsServerOptions(tls), ...serverLimits } }) : Fastify(base)
   ) as unknown as FastifyInstance;
   if (web && tls) attachWebConfigTls(app.server as unknown as TlsServer, tls, web, opts.logger);
-  app.server.maxConnections = connectionLimit();
+  guardConnections(app.server);
+  // rate_limit of the web config: first of all, as the toolkit checks it before anything else.
+  if (web) app.addHook('onRequest', rateLimitHook(web));
   // No "100 Continue": nothing here wants a body, and the hook below refuses it before it is sent.
   app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
 
@@ -82,6 +89,11 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       if (config.users.size === 0) return;
       const outcome = await web.auth.check(config.users, req.headers.authorization);
       if (outcome === 'ok') return;
+      // More wrong passwords than bcrypt's queue holds (web-config-auth.ts): no turn, answered at once.
+      if (outcome === 'busy') {
+        reply.code(429).header('retry-after', '1').type('text/plain; charset=utf-8').send('Too Many Requests\n');
+        return reply;
+      }
       // Container HEALTHCHECKs and kubelet probes carry no credentials: /healthz answers them with its
       // status code and {"status"} only; the details need credentials like everything else.
       if (outcome === 'absent' && (req.method === 'GET' || req.method === 'HEAD') && req.routeOptions.url === '/healthz') {

@@ -1,96 +1,142 @@
 /**
  * HTTP basic authentication against the bcrypt hashes of `basic_auth_users`, as exporter-toolkit does
- * it: an unknown user is compared against a dummy hash of the same cost, so a wrong user name takes as
- * long as a wrong password and names cannot be found by timing; a successful check is remembered for
- * a while so that each scrape does not pay for a bcrypt comparison (70–200 ms at cost 10).
+ * it (web/handler.go), made so that wrong credentials cannot be turned against the exporter:
+ *
+ * - bcrypt runs in a worker thread (bcrypt-thread.ts), one comparison at a time, with at most
+ *   MAX_WAITING more waiting; any attempt beyond that is answered 'busy' (429) at once. A flood of
+ *   wrong passwords therefore costs one core at most and never delays the event loop.
+ * - A success is remembered (SUCCESS_TTL_MS after its last use) and a failure too (FAILURE_TTL_MS),
+ *   both as HMACs under a key that lives only in this process, both bounded: a scrape with cached
+ *   credentials and a repeated wrong password answer without bcrypt and without waiting for a turn.
+ *   The hash is part of the key, so a changed password applies at once.
+ * - An unknown user is compared against a dummy hash of cost 10, as the toolkit does: an unknown name
+ *   never costs more than a cost-10 comparison whatever the file's costs. Every denial that ran bcrypt
+ *   is then held back to a floor (denial-floor.ts) derived from the slowest cost in play, with a timer,
+ *   and keeps its turn until then: how long a 401 takes, or how long others wait behind it, says
+ *   nothing about whether the name exists.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createBcryptThread } from './bcrypt-thread.js';
+import { createBoundedSlots } from './bounded-slots.js';
+import { DUMMY_COST, createDenialFloor } from './denial-floor.js';
+import { ExpiringSet } from './expiring-set.js';
 import { bcryptCost } from './web-config.js';
 
-/** ok: valid credentials; absent: no Authorization header at all; denied: anything else. */
-export type AuthOutcome = 'ok' | 'absent' | 'denied';
+/** ok: valid credentials; absent: no Authorization header at all; denied: anything else; busy: no turn. */
+export type AuthOutcome = 'ok' | 'absent' | 'denied' | 'busy';
 
 export interface BasicAuth {
   check(users: ReadonlyMap<string, string>, authorization: string | undefined): Promise<AuthOutcome>;
-  /** Makes the dummy hash for these users' cost now, so that no request pays for making it. */
+  /** Starts the bcrypt thread when users are configured, so that the first check does not pay for it. */
   prepare(users: ReadonlyMap<string, string>): Promise<void>;
+  /** Checks so far by how they ended (for logs, metrics and tests). */
+  readonly counts: Readonly<Record<AuthCount, number>>;
+  /** Stops the bcrypt thread (it is unref'd: only tests need this). */
+  close(): Promise<void>;
 }
 
+export type AuthCount = 'ok' | 'okCached' | 'denied' | 'deniedCached' | 'malformed' | 'busy';
+
 export interface BasicAuthOptions {
-  /** How long a successful (user, password, hash) check is remembered. */
+  /** How long a successful (user, password, hash) check is remembered after its last use. */
   cacheTtlMs?: number;
   cacheSize?: number;
+  /** How long a failed one is remembered, and how many. */
+  failureCacheTtlMs?: number;
+  failureCacheSize?: number;
+  /** Comparisons that may wait for the bcrypt thread; more are answered 'busy'. */
+  maxWaiting?: number;
+  /** For the caches' expiry. */
   now?: () => number;
-  /** bcrypt's comparison (bcryptjs); replaceable so tests can count the comparisons. */
+  /** bcrypt's comparison (the worker thread by default); replaceable so tests can count comparisons. */
   compare?: (password: string, hash: string) => Promise<boolean>;
 }
 
+export const SUCCESS_TTL_MS = 5 * 60_000;
+export const FAILURE_TTL_MS = 60_000;
 /**
- * bcrypt (cost 10) of 24 random bytes nobody kept: no password matches it. Other costs get a dummy of
- * their own, made once.
+ * Eight waiting behind the one running: at cost 10 (~100 ms here) the last of them waits about a
+ * second, well inside Prometheus' 10 s scrape timeout, and a flood cannot make that longer.
  */
-const DUMMY_COST_10 = '$2b$10$FHOa1dA9CwvFNAJoHHjZw.d06oo23qictpUK6t3dCn0XjxR44WoGu';
+export const MAX_WAITING = 8;
+
+/**
+ * bcrypt (cost 10) of 24 random bytes nobody kept: no password matches it. The toolkit's own dummy is
+ * a cost-10 hash too.
+ */
+export const DUMMY_HASH = '$2b$10$FHOa1dA9CwvFNAJoHHjZw.d06oo23qictpUK6t3dCn0XjxR44WoGu';
 
 export function createBasicAuth(opts: BasicAuthOptions = {}): BasicAuth {
-  const ttlMs = opts.cacheTtlMs ?? 5 * 60_000;
-  const maxEntries = opts.cacheSize ?? 100;
   const now = opts.now ?? Date.now;
-  const compare = opts.compare ?? ((password: string, hash: string) => bcrypt.compare(password, hash));
-  // The cache holds HMACs under a key that lives only in this process, never a password.
+  const succeeded = new ExpiringSet(opts.cacheSize ?? 100, opts.cacheTtlMs ?? SUCCESS_TTL_MS, now);
+  const failed = new ExpiringSet(opts.failureCacheSize ?? 1000, opts.failureCacheTtlMs ?? FAILURE_TTL_MS, now);
+  const thread = opts.compare ? null : createBcryptThread();
+  const compare = opts.compare ?? ((password: string, hash: string) => (thread as NonNullable<typeof thread>).compare(password, hash));
+  const turns = createBoundedSlots(1, opts.maxWaiting ?? MAX_WAITING);
+  const floor = createDenialFloor();
+  const counts: Record<AuthCount, number> = { ok: 0, okCached: 0, denied: 0, deniedCached: 0, malformed: 0, busy: 0 };
+  // The cache keys are HMACs under a key that lives only in this process, never a password.
   const cacheKey = randomBytes(32);
-  const verified = new Map<string, number>(); // HMAC → expiry
-  const dummies = new Map<number, Promise<string>>([[10, Promise.resolve(DUMMY_COST_10)]]);
+  const keyOf = (user: string, hash: string, password: string, exact: boolean): string =>
+    createHmac('sha256', cacheKey).update(user).update('\0').update(hash).update('\0').update(exact ? '1' : '0').update(password).digest('base64');
 
-  const dummyFor = (users: ReadonlyMap<string, string>): Promise<string> => {
-    // With mixed costs no single dummy matches them all; the highest keeps every unknown name at least
-    // as slow as the slowest known one.
-    let cost = 10;
-    let first = true;
-    for (const hash of users.values()) {
-      const c = bcryptCost(hash) ?? 10;
-      cost = first ? c : Math.max(cost, c);
-      first = false;
-    }
-    let dummy = dummies.get(cost);
-    if (!dummy) {
-      dummy = bcrypt.hash(randomBytes(24).toString('base64'), cost);
-      dummies.set(cost, dummy);
-    }
-    return dummy;
-  };
-
-  const remember = (key: string): void => {
-    verified.delete(key);
-    verified.set(key, now() + ttlMs);
-    while (verified.size > maxEntries) {
-      const oldest = verified.keys().next().value;
-      if (oldest === undefined) break;
-      verified.delete(oldest);
-    }
+  const end = (outcome: AuthCount): AuthOutcome => {
+    counts[outcome]++;
+    return outcome === 'ok' || outcome === 'okCached' ? 'ok' : outcome === 'busy' ? 'busy' : 'denied';
   };
 
   return {
+    counts,
+
     async prepare(users) {
-      await dummyFor(users);
+      if (users.size === 0) return;
+      // Comparisons that cannot match: the first starts the thread, the second gives the denial floor
+      // its first measure, so that even the first denial is held to it.
+      await compare('', DUMMY_HASH);
+      const started = performance.now();
+      await compare('', DUMMY_HASH);
+      floor.record(DUMMY_COST, performance.now() - started);
+    },
+
+    async close() {
+      await thread?.close();
     },
 
     async check(users, authorization) {
       if (authorization === undefined) return 'absent';
       const creds = parseBasicAuthorization(authorization);
-      if (!creds) return 'denied';
+      if (!creds) return end('malformed');
       const known = users.get(creds.user);
-      const hash = known ?? (await dummyFor(users));
-      const key = createHmac('sha256', cacheKey).update(creds.user).update('\0').update(hash).update('\0').update(creds.password).digest('hex');
-      const until = verified.get(key);
-      if (known !== undefined && until !== undefined) {
-        if (until > now()) return 'ok';
-        verified.delete(key);
+      const hash = known ?? DUMMY_HASH;
+      const key = keyOf(creds.user, hash, creds.password, creds.exact);
+      if (known !== undefined && succeeded.has(key)) {
+        succeeded.add(key); // renewed: a scraper that keeps coming never waits for bcrypt again
+        return end('okCached');
       }
-      const match = await compare(creds.password, hash);
-      if (known === undefined || !match || !creds.exact) return 'denied';
-      remember(key);
-      return 'ok';
+      if (failed.has(key)) return end('deniedCached');
+
+      const turn = turns.tryAcquire();
+      if (!turn) return end('busy');
+      const release = await turn;
+      try {
+        const started = performance.now();
+        const match = await compare(creds.password, hash);
+        const tookMs = performance.now() - started;
+        floor.record(bcryptCost(hash) ?? DUMMY_COST, tookMs);
+        if (known !== undefined && match && creds.exact) {
+          succeeded.add(key);
+          return end('ok');
+        }
+        failed.add(key);
+        let slowest = DUMMY_COST;
+        for (const h of users.values()) slowest = Math.max(slowest, bcryptCost(h) ?? DUMMY_COST);
+        const waitMs = floor.floorMs(slowest) - tookMs;
+        if (waitMs > 0) await sleep(waitMs);
+        return end('denied');
+      } finally {
+        release();
+      }
     },
   };
 }

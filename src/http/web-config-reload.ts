@@ -42,7 +42,10 @@ export function createWebConfigRuntime(path: string, initial: LoadedWebConfig, l
     auth.prepare(c.users).catch((err: unknown) => logger.error({ file: path, err: (err as Error).message }, 'cannot prepare basic auth'));
   };
   prepare(config);
-  logger.info({ file: path, tls: servesTls, clientAuth: tls?.clientAuth ?? null, basicAuthUsers: config.users.size, headers: config.headers.length }, 'web config loaded');
+  logger.info(
+    { file: path, tls: servesTls, clientAuth: tls?.clientAuth ?? null, basicAuthUsers: config.users.size, headers: config.headers.length, rateLimit: rateLimitText(config) },
+    'web config loaded',
+  );
 
   const current = (): WebConfig => {
     const stamp = fileStamp(path);
@@ -52,7 +55,7 @@ export function createWebConfigRuntime(path: string, initial: LoadedWebConfig, l
       const next = readWebConfigFile(path);
       config = next;
       prepare(next);
-      logger.info({ file: path, basicAuthUsers: next.users.size, headers: next.headers.length }, 'web config reloaded');
+      logger.info({ file: path, basicAuthUsers: next.users.size, headers: next.headers.length, rateLimit: rateLimitText(next) }, 'web config reloaded');
       if ((next.tls !== null) !== servesTls) {
         logger.warn(
           { file: path },
@@ -84,4 +87,9 @@ export function createWebConfigRuntime(path: string, initial: LoadedWebConfig, l
   };
 
   return { path, tls: servesTls, current, currentTls, auth };
+}
+
+/** "20 per 1000ms" or null, for the log. */
+function rateLimitText(c: WebConfig): string | null {
+  return c.rateLimit ? `burst ${c.rateLimit.burst}, one per ${c.rateLimit.intervalMs}ms` : null;
 }

@@ -11,7 +11,9 @@
  *
  * Go's client auth policies onto OpenSSL's two switches (requestCert, rejectUnauthorized), and a check
  * after the handshake for the two OpenSSL cannot express: RequireAnyClientCert (some certificate,
- * verified or not) and VerifyClientCertIfGiven (none, or one that verifies).
+ * verified or not) and VerifyClientCertIfGiven (none, or one that verifies). client_allowed_sans is
+ * checked at the same point (client-sans.ts). cipher_suites and curve_preferences are in the context
+ * options (web-config.ts).
  */
 import type { Socket } from 'node:net';
 import type { ServerOptions } from 'node:https';
@@ -19,6 +21,7 @@ import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { WebConfigRuntime } from './web-config-reload.js';
 import type { TlsMaterial } from './web-config.js';
+import { sanRefusal } from './client-sans.js';
 
 /** tls.Server keeps the client policy in these two fields and reads them for each new connection. */
 interface ClientPolicyFields {
@@ -51,7 +54,7 @@ export function attachWebConfigTls(server: TlsServer, initial: TlsMaterial, runt
   });
 
   server.prependListener('secureConnection', (socket: TLSSocket) => {
-    const reason = clientCertRefusal(applied.clientAuth, socket);
+    const reason = clientCertRefusal(applied.clientAuth, socket) ?? allowedSansRefusal(applied, socket);
     if (reason === null) return;
     logger.debug({ remote: socket.remoteAddress, reason }, 'TLS client refused');
     socket.destroy();
@@ -60,6 +63,16 @@ export function attachWebConfigTls(server: TlsServer, initial: TlsMaterial, runt
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
     logger.debug({ remote: socket.remoteAddress, err: err.message.trim() }, 'TLS handshake failed');
   });
+}
+
+/**
+ * client_allowed_sans, checked where Go checks it (VerifyPeerCertificate): on every handshake that
+ * asked for a client certificate. With NoClientCert none is asked for and nothing is checked; when one
+ * was asked for and none came, Go's check fails too (it reads the first certificate).
+ */
+function allowedSansRefusal(material: TlsMaterial, socket: TLSSocket): string | null {
+  if (material.clientAllowedSans === null || material.clientAuth === 'NoClientCert') return null;
+  return sanRefusal(material.clientAllowedSans, socket.getPeerX509Certificate()?.raw ?? null);
 }
 
 /** Why a completed handshake must still be refused under the policy, or null. */

@@ -20,7 +20,7 @@ export interface EngineWatch {
   poller: Poller;
   /** While off, polls start no probe rounds and read what the last rounds found. */
   setProbing(on: boolean): void;
-  /** Stops the poller, the probes (gRPC channels, event stream) and the scan worker. */
+  /** Stops the poller, the probes (gRPC channels, event stream) and the scan worker (see ProcessSource.threadBlocked). */
   close(): Promise<void>;
 }
 
@@ -32,12 +32,27 @@ export interface EngineWatchOptions {
   initialEventCounts?: { exits: Readonly<Record<string, number>>; ooms: Readonly<Record<string, number>> };
   onPolled?: (state: EngineState) => void;
   onPollDone?: (durationSeconds: number, ok: boolean) => void;
+  /** How long a procfs scan may take before it counts as blocked (default: scanTimeoutFor(interval)). */
+  scanTimeoutMs?: number;
+}
+
+/**
+ * A scan of 10,000 processes takes ~75 ms, so ten intervals, within 2 to 10 s, is far beyond a slow
+ * scan: one that takes longer is blocked in a read. A failed scan is not retried at once: every poll
+ * after it fails fast until the blocked read returns (procfs-source.ts).
+ */
+export function scanTimeoutFor(pollIntervalMs: number): number {
+  return Math.min(10_000, Math.max(2_000, 10 * pollIntervalMs));
 }
 
 export function createEngineWatch(config: Config, logger: Logger, opts: EngineWatchOptions): EngineWatch {
   const source: ProcessSource = withConfiguredSockets(
     config.processSource === 'procfs'
-      ? createProcfsSource({ procfsPath: config.procfsPath, pidfilePath: config.dockerPidfile })
+      ? createProcfsSource({
+          procfsPath: config.procfsPath,
+          pidfilePath: config.dockerPidfile,
+          scanTimeoutMs: opts.scanTimeoutMs ?? scanTimeoutFor(config.pollIntervalMs),
+        })
       : createPsListSource({ pidfilePath: config.dockerPidfile }),
     { containerd: config.containerdAddress, docker: config.dockerSocket },
   );
@@ -101,10 +116,13 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
       probing = on;
     },
     close() {
+      // The source first: closing it ends a scan in flight at once, so a blocked one cannot hold up
+      // the shutdown (the poll it belonged to ends as cut short).
       closed ??= (async () => {
-        await thePoller.stop();
-        real.close();
+        thePoller.halt();
         await source.close();
+        real.close();
+        await thePoller.stop();
       })();
       return closed;
     },

@@ -46,7 +46,10 @@ export interface Poller {
   /** Polls as soon as possible, out of schedule (the event stream dropped). */
   pollNow(): void;
   start(): void;
+  /** Stops the loop and waits for the poll in flight (close the source first when it may be blocked). */
   stop(): Promise<void>;
+  /** Stops the loop without waiting: a poll in flight ends as cut short, not as a failure. */
+  halt(): void;
   status(): PollerStatus;
 }
 
@@ -57,6 +60,8 @@ export function createPoller(opts: PollerOptions): Poller {
   let lastSuccessMs: number | null = null;
   let lastDurationSeconds: number | null = null;
   let lastError: string | null = null;
+  let lastErrorKind: string | null = null;
+  let lastPollOk = true;
   const pollErrors: Record<string, number> = { [source.name]: 0 };
   const readErrors = new Map<string, number>();
   let readErrorKindsLastPoll = new Set<string>();
@@ -96,15 +101,25 @@ export function createPoller(opts: PollerOptions): Poller {
       notesLastPoll = noteChanges(logger, view.notes, notesLastPoll);
       if (lastError !== null) logger.info({ source: source.name }, 'poll recovered');
       lastError = null;
+      lastErrorKind = null;
       ok = true;
     } catch (err) {
+      // A failed poll leaves `latest` and lastSuccessMs at the last successful one. While a scan is
+      // blocked every poll fails fast (counted, lastError says for how long), so that state ages:
+      // main.ts withholds the engine series and /healthz says 503 once it is older than three
+      // intervals, and the status page marks it stale. It is never shown as fresh.
+      if (stopped) return; // cut short by shutdown (the source was closed under it): not a failure
       pollErrors[source.name] = (pollErrors[source.name] ?? 0) + 1;
       const message = err instanceof Error ? err.message : String(err);
-      // One line per distinct failure, not one per second while it lasts.
-      if (message !== lastError) logger.error({ source: source.name, err: message }, 'poll failed');
+      // One line per distinct failure, not one per second while it lasts. An error with a `code`
+      // (a blocked scan, whose message counts the seconds) is the same failure while the code is.
+      const kind = errorKind(err, message);
+      if (kind !== lastErrorKind) logger.error({ source: source.name, err: message }, 'poll failed');
       lastError = message;
+      lastErrorKind = kind;
     } finally {
       lastDurationSeconds = (performance.now() - started) / 1000;
+      lastPollOk = ok;
       opts.onPollDone?.(lastDurationSeconds, ok);
     }
   };
@@ -118,8 +133,10 @@ export function createPoller(opts: PollerOptions): Poller {
       inFlight = null;
       if (stopped) return;
       // A poll that takes longer than the interval (tens of thousands of processes on a slow host) is
-      // followed by a pause as long as itself: polling never takes more than half a core.
-      const took = performance.now() - started;
+      // followed by a pause as long as itself: polling never takes more than half a core. A failed
+      // poll is not: its time was spent waiting (a blocked scan), and the next one fails fast or
+      // finds the scan working again.
+      const took = lastPollOk ? performance.now() - started : 0;
       const wait = again ? 0 : Math.max(opts.intervalMs - took, took >= opts.intervalMs ? took : 0);
       again = false;
       timer = setTimeout(loop, wait);
@@ -147,10 +164,21 @@ export function createPoller(opts: PollerOptions): Poller {
       timer = null;
       await inFlight;
     },
+    halt(): void {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
     status(): PollerStatus {
       return { latest, lastSuccessMs, lastDurationSeconds, pollErrors, readErrors, lastError };
     },
   };
+}
+
+/** What makes two failures the same one for logging: an error's string `code`, else its message. */
+function errorKind(err: unknown, message: string): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? `code:${code}` : message;
 }
 
 function chainChecks(view: EngineView, probes: ProbeReport | null, nowSeconds: number, stuckAfter: number): ChainChecks {

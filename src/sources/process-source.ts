@@ -92,6 +92,11 @@ export interface ProcessSource {
   readonly name: 'procfs' | 'ps-list';
   scan(): Promise<ProcessSnapshot>;
   close(): Promise<void>;
+  /**
+   * True while a thread of this source is blocked in a read it cannot be pulled out of. Node's
+   * process.exit() joins every worker thread first and would wait for it for good (main.ts).
+   */
+  threadBlocked?(): boolean;
 }
 
 /**
@@ -110,12 +115,12 @@ export function withConfiguredSockets(source: ProcessSource, sockets: { containe
       return null;
     }
   };
+  // Everything else of the source (close, threadBlocked) is the source's own.
   return {
-    name: source.name,
+    ...source,
     async scan() {
       const [snapshot, containerd, docker] = await Promise.all([source.scan(), id(sockets.containerd), id(sockets.docker)]);
       return { ...snapshot, configuredSockets: { containerd, docker } };
     },
-    close: () => source.close(),
   };
 }

@@ -10,7 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { PeerCertificate, SecureVersion, TLSSocket } from 'node:tls';
 import { run } from '../support/run.js';
 
 export const MAIN = new URL('../../../dist/main.js', import.meta.url).pathname;
@@ -139,6 +139,9 @@ export async function runExporterToExit(configFile: string): Promise<{ code: num
 
 export interface Answer {
   status: number;
+  /** The negotiated cipher suite (IANA name) and protocol (HTTPS). */
+  cipher?: string | undefined;
+  protocol?: string | null | undefined;
   headers: IncomingHttpHeaders;
   body: string;
   /** The server's certificate (HTTPS). */
@@ -146,7 +149,7 @@ export interface Answer {
 }
 
 export interface GetOptions {
-  tls?: { ca: string; cert?: string; key?: string } | undefined;
+  tls?: { ca: string; cert?: string; key?: string; ciphers?: string; maxVersion?: SecureVersion; ecdhCurve?: string } | undefined;
   /** user:password for basic auth. */
   auth?: string | undefined;
   path?: string;
@@ -165,16 +168,18 @@ export function get(port: number, opts: GetOptions = {}): Promise<Answer> {
       headers: opts.auth !== undefined ? { authorization: `Basic ${Buffer.from(opts.auth).toString('base64')}` } : {},
     };
     const req = opts.tls
-      ? httpsRequest({ ...common, ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, servername: 'localhost' })
+      ? httpsRequest({ ...common, ...opts.tls, servername: 'localhost' })
       : httpRequest(common);
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.on('response', (res) => {
       const peer = opts.tls ? (res.socket as TLSSocket).getPeerCertificate() : null;
+      const cipher = opts.tls ? (res.socket as TLSSocket).getCipher().standardName : undefined;
+      const protocol = opts.tls ? (res.socket as TLSSocket).getProtocol() : undefined;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), peer }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), peer, cipher, protocol }));
     });
     req.end();
   });

@@ -70,6 +70,9 @@ basic_auth_users:
       minVersion: 'TLSv1.2',
       maxVersion: 'TLSv1.3',
       preferServerCipherSuites: true,
+      cipherSuites: null,
+      curvePreferences: null,
+      clientAllowedSans: null,
     } satisfies TlsSettings);
     assert.deepEqual([...c.users.keys()], ['alice', 'prometheus']);
     assert.equal(c.users.get('prometheus'), HTPASSWD_HASH);
@@ -90,7 +93,7 @@ basic_auth_users:
     }
   });
 
-  test('versions, the old RequireClientCert name, inline PEMs, and empty unsupported keys', () => {
+  test('versions, the old RequireClientCert name, inline PEMs, empty lists, a null rate_limit', () => {
     const c = parse(`
 tls_server_config:
   cert: "-----BEGIN CERTIFICATE-----"
@@ -110,7 +113,7 @@ rate_limit:
 
   const BAD: Array<[string, string, RegExp]> = [
     ['unparsable YAML', 'tls_server_config:\n  cert_file: [a,\n  key_file: b\n', /^web\.yml is not valid YAML: .* at line \d+, column \d+$/],
-    ['a duplicate key', 'basic_auth_users:\n  a: x\n  a: y\n', /not valid YAML: Map keys must be unique at line 3/],
+    ['a duplicate key', 'basic_auth_users:\n  a: x\n  a: y\n', /^basic_auth_users has the key "a" twice$/],
     ['a tab indentation', 'basic_auth_users:\n\ta: x\n', /not valid YAML/],
     ['an unknown top-level key', 'basic_auth_user:\n  alice: x\n', /^unknown key "basic_auth_user" in the file$/],
     ['an unknown TLS key', 'tls_server_config:\n  certfile: a\n', /^unknown key "certfile" in tls_server_config$/],
@@ -122,6 +125,7 @@ rate_limit:
     ['a truncated bcrypt hash', `basic_auth_users:\n  alice: ${HTPASSWD_HASH.slice(0, -1)}\n`, /user "alice" is not a bcrypt hash/],
     ['bcrypt cost 3', `basic_auth_users:\n  alice: ${HTPASSWD_HASH.replace('$10$', '$03$')}\n`, /user "alice" is not a bcrypt hash/],
     ['a hash that is a number', 'basic_auth_users:\n  alice: 12\n', /user "alice" is not a bcrypt hash/],
+    ['a hash left empty', 'basic_auth_users:\n  alice:\n', /user "alice" is not a bcrypt hash/],
     ['a bad client_auth_type', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerify\n', /^tls_server_config\.client_auth_type: "RequireAndVerify" is not one of NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert$/],
     ['a cert without key', 'tls_server_config:\n  cert_file: a\n', /^tls_server_config: key_file \(or key\) is missing$/],
     ['a key without cert', 'tls_server_config:\n  key_file: a\n', /^tls_server_config: cert_file \(or cert\) is missing$/],
@@ -130,18 +134,33 @@ rate_limit:
     ['a client CA with NoClientCert', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n', /a client CA is configured but client_auth_type is NoClientCert/],
     ['an unknown TLS version', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS14\n', /^tls_server_config\.min_version: "TLS14" is not one of TLS10, TLS11, TLS12, TLS13$/],
     ['min above max', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS13\n  max_version: TLS12\n', /min_version TLS13 is above max_version TLS12/],
-    ['a file name that is a list', 'tls_server_config:\n  cert_file: [a]\n  key_file: b\n', /^tls_server_config\.cert_file must be a string$/],
+    ['a file name that is a list', 'tls_server_config:\n  cert_file: [a]\n  key_file: b\n', /^tls_server_config\.cert_file must be a string, not a list$/],
     ['a header the toolkit does not allow', 'http_server_config:\n  headers:\n    Server: nginx\n', /^http_server_config\.headers: "Server" can not be configured \(allowed: Strict-Transport-Security, /],
     ['a header in another case', 'http_server_config:\n  headers:\n    x-frame-options: deny\n', /"x-frame-options" can not be configured/],
     ['a bad X-Frame-Options', 'http_server_config:\n  headers:\n    X-Frame-Options: allow-from x\n', /X-Frame-Options: "allow-from x" is not one of deny, sameorigin/],
     ['a bad X-Content-Type-Options', 'http_server_config:\n  headers:\n    X-Content-Type-Options: sniff\n', /is not one of nosniff/],
     ['a header value with a newline', 'http_server_config:\n  headers:\n    Content-Security-Policy: "a\\nSet-Cookie: x"\n', /characters a header cannot carry/],
-    ['an alias to no anchor', 'basic_auth_users: *users\n', /^web\.yml is not valid YAML: Unresolved alias/],
-    ['users as a !!set', 'basic_auth_users: !!set\n  ? alice\n', /^basic_auth_users must be a mapping$/],
+    ['an alias to no anchor', 'basic_auth_users: *users\n', /^the alias \*users names no anchor$/],
+    ['users as a !!set (names without hashes)', 'basic_auth_users: !!set\n  ? alice\n', /user "alice" is not a bcrypt hash/],
+    ['users as a !!omap (a list, where Go wants a mapping)', `basic_auth_users: !!omap\n  - alice: ${ALICE}\n`, /^basic_auth_users must be a mapping$/],
+    ['a merge key', 'a: &a\n  alice: x\nbasic_auth_users:\n  <<: *a\n', /^unknown key "a" in the file$|merge keys \(<<\) are not supported/],
+    ['a merge key in users', `basic_auth_users:\n  <<: {alice: ${ALICE}}\n`, /^basic_auth_users: merge keys \(<<\) are not supported$/],
+    ['X-Frame-Options in capitals (the toolkit compares exactly)', 'http_server_config:\n  headers:\n    X-Frame-Options: DENY\n', /"DENY" is not one of deny, sameorigin/],
+    ['a quoted bool', 'http_server_config:\n  http2: "true"\n', /^http_server_config\.http2 must be true or false \(yes\/no\/on\/off\), not "true"$/],
+    ['a number for a bool', 'tls_server_config:\n  prefer_server_cipher_suites: 1\n', /prefer_server_cipher_suites must be true or false .*not int 1$/],
+    ['an unknown cipher', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n', /^tls_server_config\.cipher_suites: unknown cipher "TLS_RSA_WITH_RC4_128_SHA" \(Go's names: /],
+    ['an unknown curve', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  curve_preferences: [P-256]\n', /^tls_server_config\.curve_preferences: unknown curve "P-256"/],
+    ['cipher_suites that is not a list', 'tls_server_config:\n  cipher_suites: TLS_AES_128_GCM_SHA256\n', /^tls_server_config\.cipher_suites must be a list$/],
+    ['an empty cipher in the list', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [~]\n', /^tls_server_config\.cipher_suites\[0\] is empty$/],
+    ['a TLS 1.2 suite list without the one HTTP/2 needs', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]\n', /cipher_suites lacks the suite HTTP\/2 requires .* or set http_server_config\.http2: false$/],
+    ['only TLS 1.3 suites but at most TLS 1.2', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  max_version: TLS12\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\nhttp_server_config:\n  http2: false\n', /holds only TLS 1\.3 suites but max_version is below TLS13/],
+    ['a min_version written Null (reaches the version parser as "")', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: Null\n', /^tls_server_config\.min_version: "" is not one of TLS10/],
+    ['a rate_limit interval without a unit', 'rate_limit:\n  interval: "5"\n  burst: 1\n', /^rate_limit\.interval must be a duration such as 30s or 1m .*not "5"$/],
+    ['a rate_limit burst that is text', 'rate_limit:\n  interval: 1s\n  burst: many\n', /^rate_limit\.burst must be a whole number, not "many"$/],
+    ['an unknown rate_limit key', 'rate_limit:\n  interval: 1s\n  brust: 1\n', /^unknown key "brust" in rate_limit$/],
+    ['an explicit tag the text does not fit', 'rate_limit:\n  interval: 1s\n  burst: !!int ten\n', /^rate_limit\.burst: cannot decode !!str `ten` as a !!int$/],
     ['the same user as a number and as text', `basic_auth_users:\n  1: ${ALICE}\n  "1": ${ALICE}\n`, /^basic_auth_users has the key "1" twice$/],
     ['a user name with a line break, in one line', 'basic_auth_users:\n  "a\\r\\nb": x\n', /^basic_auth_users: the password of user "a\\r\\nb" is not a bcrypt hash/],
-    ['rate_limit (not implemented)', 'rate_limit:\n  interval: 1s\n  burst: 2\n', /^rate_limit is not supported by docker-engine-exporter$/],
-    ['client_allowed_sans (not implemented)', 'tls_server_config:\n  client_allowed_sans: [a]\n', /^tls_server_config\.client_allowed_sans is not supported/],
   ];
   for (const [what, yaml, expected] of BAD) {
     test(`refuses ${what}, in one line`, () => {
@@ -149,9 +168,50 @@ rate_limit:
     });
   }
 
-  test('users are read as written: !!omap, numbers, __proto__ (nothing listed is ever dropped)', () => {
-    const c = parse(`basic_auth_users: !!omap\n  - alice: ${ALICE}\n  - 1234: ${ALICE}\n  - __proto__: ${ALICE}\n`);
-    assert.deepEqual([...c.users.keys()], ['alice', '1234', '__proto__']);
+  test('user names are read as Go reads them: the text as written (0x10, yes, 1.0, __proto__)', () => {
+    const c = parse(`basic_auth_users:\n  alice: ${ALICE}\n  0x10: ${ALICE}\n  yes: ${ALICE}\n  1.0: ${ALICE}\n  __proto__: ${ALICE}\n`);
+    assert.deepEqual([...c.users.keys()], ['alice', '0x10', 'yes', '1.0', '__proto__']);
+  });
+
+  test('YAML 1.1 values as exporter-toolkit reads them into its typed fields', () => {
+    const c = parse(`
+tls_server_config:
+  cert_file: 0755
+  key_file: yes
+  prefer_server_cipher_suites: no
+  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256]
+  curve_preferences: [X25519, CurveP256]
+  client_allowed_sans: [1.2.3.4, on]
+http_server_config:
+  http2: yes
+  headers:
+    X-XSS-Protection: 1
+    Strict-Transport-Security: 0x10
+rate_limit:
+  interval: 1m30s
+  burst: 0x1_0
+`);
+    assert.deepEqual(c.tls?.cert, { file: '/etc/exporter/0755' }, 'a string field keeps the text');
+    assert.deepEqual(c.tls?.key, { file: '/etc/exporter/yes' });
+    assert.equal(c.tls?.preferServerCipherSuites, false);
+    assert.deepEqual(c.tls?.cipherSuites, ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256']);
+    assert.deepEqual(c.tls?.curvePreferences, ['X25519', 'CurveP256']);
+    assert.deepEqual(c.tls?.clientAllowedSans, ['1.2.3.4', 'on']);
+    assert.equal(c.http2, true);
+    assert.deepEqual(c.headers, [['X-XSS-Protection', '1'], ['Strict-Transport-Security', '0x10']]);
+    assert.deepEqual(c.rateLimit, { intervalMs: 90_000, burst: 16 });
+  });
+
+  test('null fields take Go zero values; rate_limit with interval 0 or below is no limiter', () => {
+    const c = parse('http_server_config:\nrate_limit:\n  interval: 0\n  burst: 0\n');
+    assert.equal(c.http2, false, 'a null http_server_config resets http2 to false, as yaml.v2 does');
+    assert.equal(c.rateLimit, null);
+    assert.equal(parse('rate_limit:\n  interval: -1s\n  burst: 0\n').rateLimit, null, 'rate.Every of a negative interval is unlimited');
+    assert.equal(parse('').http2, true, "Go's default");
+    assert.equal(parse('rate_limit:\n  interval: 1000000000\n').rateLimit?.intervalMs, 1000, 'an int is nanoseconds');
+    assert.equal(parse('rate_limit:\n  interval: 1s\n').rateLimit?.burst, 0, 'burst null is 0: every request refused, as in the toolkit');
+    const sans = parse('tls_server_config:\n  cert_file: a\n  key_file: b\n  client_allowed_sans: []\n').tls?.clientAllowedSans;
+    assert.deepEqual(sans, [], 'an empty list is set (every client refused), not absent');
   });
 
   test("the README's example file is valid", () => {
@@ -205,8 +265,9 @@ describe('basic auth', () => {
     assert.equal(compared.length, 3, 'a malformed header costs no bcrypt, a known or unknown user one each');
     const dummy = compared[2] ?? '';
     assert.notEqual(dummy, ALICE);
-    // The users' cost (4 here), so an unknown name takes as long as a known one with a wrong password.
-    assert.equal(bcryptCost(dummy), 4);
+    // One fixed cost, exporter-toolkit's 10, whatever the users' costs (4 here): an unknown name never
+    // costs more than that; the denial floor (denial-floor.ts) makes their timing equal.
+    assert.equal(bcryptCost(dummy), 10);
   });
 
   test('a success is remembered for a while, keyed by the hash: a new password applies at once', async () => {
@@ -230,12 +291,12 @@ describe('basic auth', () => {
     assert.equal(compares, 2, 'expired: compared again');
     const changed = new Map([['alice', bcrypt.hashSync('new-secret', 4)]]);
     assert.equal(await auth.check(changed, header), 'denied', 'the old password stops working with the new hash');
-    // Failures are never cached: each one costs a comparison, unknown user or not.
+    // A failure is remembered too (for a shorter while): a repeated wrong password costs no bcrypt.
     const wrong = `Basic ${Buffer.from('alice:nope').toString('base64')}`;
     const before = compares;
-    await auth.check(users, wrong);
-    await auth.check(users, wrong);
-    assert.equal(compares - before, 2);
+    assert.equal(await auth.check(users, wrong), 'denied');
+    assert.equal(await auth.check(users, wrong), 'denied');
+    assert.equal(compares - before, 1);
   });
 });
 
@@ -256,6 +317,9 @@ describe('TLS files', () => {
     minVersion: 'TLSv1.2',
     maxVersion: 'TLSv1.3',
     preferServerCipherSuites: true,
+    cipherSuites: null,
+    curvePreferences: null,
+    clientAllowedSans: null,
     ...over,
   });
 
@@ -370,6 +434,22 @@ describe('the app with a web config (inject)', () => {
     const res = await app.inject({ url: '/metrics' });
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
+  });
+
+  test('rate_limit: 429 beyond the burst, on every path, before authentication; a changed rate_limit applies at once', async () => {
+    const { app, rewrite, logs } = setup(`rate_limit:\n  interval: 1h\n  burst: 2\nbasic_auth_users:\n  alice: ${ALICE}\n`);
+    const asAlice = () => app.inject({ url: '/metrics', headers: basic('alice:alice-secret') });
+    assert.equal((await asAlice()).statusCode, 200);
+    assert.equal((await app.inject({ url: '/nope' })).statusCode, 401, 'a refused request still takes a token');
+    const limited = await asAlice();
+    assert.equal(limited.statusCode, 429);
+    assert.equal(limited.body, 'Too Many Requests\n');
+    assert.equal((await app.inject({ url: '/healthz' })).statusCode, 429, 'every path, as the toolkit');
+    assert.match(JSON.stringify(logs()[0]), /"rateLimit":"burst 2, one per 3600000ms"/);
+    rewrite(`rate_limit:\n  interval: 1h\n  burst: 1\nbasic_auth_users:\n  alice: ${ALICE}\n`);
+    assert.deepEqual([(await asAlice()).statusCode, (await asAlice()).statusCode], [200, 429], 'a new, full bucket of the new burst');
+    rewrite(`basic_auth_users:\n  alice: ${ALICE}\n`);
+    for (let i = 0; i < 3; i++) assert.equal((await asAlice()).statusCode, 200, 'no rate_limit: no limit');
   });
 
   test('the file is read again on the next request after a change; a broken file keeps the last good one, logged once', async () => {

@@ -1,4 +1,4 @@
-/** The compose deployment (deploy/compose), read with the YAML subset reader, for tests. */
+/** The compose deployment (deploy/compose), read as YAML, for tests. */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { repoPath } from './repo.js';

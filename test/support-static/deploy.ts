@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { parseFlags } from '../../src/config/flags.js';
-import { asMapping, parseYaml, type YamlValue } from './yaml.js';
+import { asMapping, parseYamlDocuments as parseAllYaml, type YamlValue } from './yaml.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Exporter flags
@@ -46,15 +46,9 @@ export function isUnder(path: string, dir: string): boolean {
 // ---------------------------------------------------------------------------------------------------
 // YAML with several documents
 
-/**
- * Splits a multi-document YAML file at its `---` lines and parses each document with the subset
- * reader; documents of only comments are dropped.
- */
+/** Each document of a multi-document YAML file (documents of only comments dropped), as a mapping. */
 export function parseYamlDocuments(text: string): { [key: string]: YamlValue }[] {
-  return text
-    .split(/^---[ \t]*$/m)
-    .filter((part) => part.split('\n').some((l) => l.trim() !== '' && !l.trim().startsWith('#')))
-    .map((part, k) => asMapping(parseYaml(part), `document ${k + 1}`));
+  return parseAllYaml(text).map((doc, k) => asMapping(doc, `document ${k + 1}`));
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -94,3 +94,21 @@ test('containerd address from flags and from its config file', () => {
   assert.equal(parseContainerdConfigAddress(toml), '/r/exec/containerd/containerd.sock');
   assert.equal(parseContainerdConfigAddress('[ttrpc]\naddress = "/t"\n'), null);
 });
+
+test('a MalformedProcFileError names its kind of file in `file` (the read-error metric\'s label)', () => {
+  const fileOf = (parse: () => unknown): string | null => {
+    try {
+      parse();
+      return null;
+    } catch (err) {
+      assert.ok(err instanceof MalformedProcFileError, String(err));
+      return err.file;
+    }
+  };
+  assert.equal(fileOf(() => parseProcStat('12 (x) S 1 2')), 'stat');
+  // A colon inside the quoted bad value does not change the kind.
+  assert.equal(fileOf(() => parseProcStatus('VmRSS: a:b kB\n')), 'status');
+  assert.equal(fileOf(() => parseProcStatus('Threads: x:y\n')), 'status');
+  assert.equal(fileOf(() => parseUptime('up: 1')), 'uptime');
+  assert.equal(fileOf(() => parsePidfile('12:34')), 'pidfile');
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFields, decodeTaskEvent, MalformedEventError } from '../../src/sources/containerd/task-events.js';
+import { decodeTaskEvent, MalformedEventError } from '../../src/sources/containerd/task-events.js';
 import { subscriptionFilters } from '../../src/sources/containerd/task-event-watcher.js';
 import { parseInfo, parsePublishedPorts, parseVersion } from '../../src/sources/docker/engine-api-parse.js';
 import { parseUserlandProxySetting } from '../../src/sources/docker/daemon-config.js';
@@ -30,12 +30,14 @@ test('TaskExit and TaskOOM decode from their Any, with or without the type.googl
   assert.equal(decodeTaskEvent('containerd.events.TaskStart', exit), null);
 });
 
-test('the wire decoder skips fixed-width fields and rejects truncated input', () => {
-  const withFixed = Uint8Array.from([(7 << 3) | 5, 1, 2, 3, 4, ...field(1, 'x')]);
-  assert.equal(decodeFields(withFixed).strings.get(1), 'x');
-  assert.throws(() => decodeFields(Uint8Array.from([(1 << 3) | 2, 10, 65])), MalformedEventError);
-  assert.throws(() => decodeFields(Uint8Array.from([0x80])), MalformedEventError);
-  assert.throws(() => decodeFields(Uint8Array.from([(1 << 3) | 3])), /unsupported wire type/);
+test('fields of other wire types are skipped; truncated or unreadable input is a MalformedEventError', () => {
+  const exit = 'containerd.events.TaskExit';
+  // field 7 as fixed32, field 6 as fixed64, field 5 (exited_at) as a message, then container_id
+  const withOthers = Uint8Array.from([(7 << 3) | 5, 1, 2, 3, 4, (6 << 3) | 1, 1, 2, 3, 4, 5, 6, 7, 8, (5 << 3) | 2, 2, 8, 1, ...field(1, 'x')]);
+  assert.deepEqual(decodeTaskEvent(exit, withOthers), { kind: 'exit', containerId: 'x', id: '', pid: 0, exitStatus: 0 });
+  assert.throws(() => decodeTaskEvent(exit, Uint8Array.from([(1 << 3) | 2, 10, 65])), MalformedEventError);
+  assert.throws(() => decodeTaskEvent(exit, Uint8Array.from([0x80])), MalformedEventError);
+  assert.throws(() => decodeTaskEvent('containerd.events.TaskOOM', Uint8Array.from([(9 << 3) | 7])), /^MalformedEventError: malformed TaskOOM: .*wire type 7/);
 });
 
 test('event filters: one per namespace, OR-ed by containerd', () => {

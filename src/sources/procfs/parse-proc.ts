@@ -6,9 +6,12 @@ import { oneLine } from '../../one-line.js';
  */
 
 export class MalformedProcFileError extends Error {
+  /** Which kind of file: `stat`, `status`, `uptime`, `pidfile` (the read-error metric's `file` label). */
+  readonly file: string;
   constructor(file: string, reason: string) {
     super(oneLine(`malformed ${file}: ${reason}`));
     this.name = 'MalformedProcFileError';
+    this.file = file;
   }
 }
 

@@ -1,7 +1,14 @@
 /**
- * The default process source: scanProcfs in a worker thread. One scan at a time; a scan that does not
- * answer within `scanTimeoutMs` (a read blocked on a process stuck in the kernel) terminates the
- * worker, rejects, and the next scan starts a fresh one.
+ * The default process source: scanProcfs in a worker thread, one scan at a time.
+ *
+ * A read can block in the kernel for good (a process stuck in the kernel, a FIFO where a file was
+ * expected). worker.terminate() cannot stop a thread blocked in a syscall: the thread only sees the
+ * request once the syscall returns. So a scan that does not answer within `scanTimeoutMs` is not
+ * terminated and not replaced: that scan fails (ScanBlockedError), and every scan asked for while the
+ * thread is still blocked fails at once with how long it has been blocked, without starting a thread.
+ * When the read returns, the thread answers the old request (its snapshot is stale and dropped) and the
+ * next scan runs on the same worker: scanning resumes by itself. At most one thread is ever stuck, and
+ * nothing is added per poll while it is.
  */
 import { Worker } from 'node:worker_threads';
 import type { ProcessSnapshot, ProcessSource } from '../process-source.js';
@@ -16,18 +23,59 @@ export interface ProcfsSourceOptions extends ProcfsScanOptions {
 /** Where the doubling of the worker's heap limit stops: far above what 100,000 processes need. */
 const MAX_WORKER_HEAP_MB = 256;
 
+/** How long close() waits for the worker to stop before it leaves a blocked thread behind. */
+const CLOSE_WAIT_MS = 500;
+
+/** A scan that did not answer in time; `code` stays the same while it lasts, so the poller logs it once. */
+export class ScanBlockedError extends Error {
+  readonly code = 'SCAN_BLOCKED';
+  constructor(blockedMs: number) {
+    super(`procfs scan blocked for ${Math.round(blockedMs / 1000)} s (a read did not return; no new scan starts until it does)`);
+    this.name = 'ScanBlockedError';
+  }
+}
+
 interface WorkerReply {
   id: number;
   snapshot?: ProcessSnapshot;
   error?: string;
 }
 
-export function createProcfsSource(opts: ProcfsSourceOptions): ProcessSource {
+interface InFlight {
+  id: number;
+  startedMs: number;
+  /** Past scanTimeoutMs: the caller got ScanBlockedError; the answer, when it comes, is dropped. */
+  blocked: boolean;
+  promise: Promise<ProcessSnapshot>;
+  resolve: (s: ProcessSnapshot) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export interface ProcfsSource extends ProcessSource {
+  /** True while the worker thread exists but is blocked (past the scan timeout) or was asked to stop and has not. */
+  threadBlocked(): boolean;
+}
+
+export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
   const scanTimeoutMs = opts.scanTimeoutMs ?? 10_000;
   const workerOptions: ProcfsScanOptions = { procfsPath: opts.procfsPath, pidfilePath: opts.pidfilePath };
   let worker: Worker | null = null;
+  let inFlight: InFlight | null = null;
   let nextId = 1;
   let heapMb = opts.workerHeapMb ?? 12;
+  let closed = false;
+
+  /** Ends the current scan: its caller gets `outcome` unless it was already told the scan is blocked. */
+  const finish = (outcome: { snapshot: ProcessSnapshot } | { error: Error }): void => {
+    const f = inFlight;
+    if (!f) return;
+    inFlight = null;
+    clearTimeout(f.timer);
+    if (f.blocked) return;
+    if ('snapshot' in outcome) f.resolve(outcome.snapshot);
+    else f.reject(outcome.error);
+  };
 
   const startWorker = (): Worker => {
     // Small heap limits: the scan keeps ~4 MiB live between polls, and V8 lets garbage pile up
@@ -41,8 +89,24 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcessSource {
       resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 4 },
     });
     w.unref(); // a scan in flight must not keep the process alive on shutdown
-    w.on('exit', () => {
-      if (worker === w) worker = null;
+    w.on('message', (reply: WorkerReply) => {
+      if (w !== worker || !inFlight || reply.id !== inFlight.id) return;
+      if (reply.snapshot) finish({ snapshot: reply.snapshot });
+      else finish({ error: new Error(`procfs scan failed: ${reply.error ?? 'unknown error'}`) });
+    });
+    w.on('error', (err: Error) => {
+      if (w !== worker) return;
+      if ((err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' && heapMb < MAX_WORKER_HEAP_MB) {
+        heapMb = Math.min(heapMb * 2, MAX_WORKER_HEAP_MB);
+        finish({ error: new Error(`procfs scan worker ran out of heap; the next scan gets ${heapMb} MiB: ${err.message}`) });
+        return;
+      }
+      finish({ error: new Error(`procfs scan worker crashed: ${err.message}`) });
+    });
+    w.on('exit', (code) => {
+      if (w !== worker) return;
+      worker = null;
+      finish({ error: new Error(`procfs scan worker exited with code ${code}`) });
     });
     return w;
   };
@@ -50,50 +114,47 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcessSource {
   return {
     name: 'procfs',
     scan(): Promise<ProcessSnapshot> {
+      if (closed) return Promise.reject(new Error('procfs source is closed'));
+      if (inFlight) {
+        if (inFlight.blocked) return Promise.reject(new ScanBlockedError(Date.now() - inFlight.startedMs));
+        return inFlight.promise; // one scan at a time: a second caller waits for the same answer
+      }
       const w = worker ?? (worker = startWorker());
       const id = nextId++;
-      return new Promise<ProcessSnapshot>((resolve, reject) => {
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          w.off('message', onMessage);
-          w.off('error', onError);
-          w.off('exit', onExit);
-        };
-        const onMessage = (reply: WorkerReply): void => {
-          if (reply.id !== id) return;
-          cleanup();
-          if (reply.snapshot) resolve(reply.snapshot);
-          else reject(new Error(`procfs scan failed: ${reply.error ?? 'unknown error'}`));
-        };
-        const onError = (err: Error): void => {
-          cleanup();
-          if ((err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' && heapMb < MAX_WORKER_HEAP_MB) {
-            heapMb = Math.min(heapMb * 2, MAX_WORKER_HEAP_MB);
-            reject(new Error(`procfs scan worker ran out of heap; the next scan gets ${heapMb} MiB: ${err.message}`));
-            return;
-          }
-          reject(new Error(`procfs scan worker crashed: ${err.message}`));
-        };
-        const onExit = (code: number): void => {
-          cleanup();
-          reject(new Error(`procfs scan worker exited with code ${code}`));
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          if (worker === w) worker = null;
-          void w.terminate();
-          reject(new Error(`procfs scan did not finish within ${scanTimeoutMs} ms`));
-        }, scanTimeoutMs);
-        w.on('message', onMessage);
-        w.once('error', onError);
-        w.once('exit', onExit);
-        w.postMessage(id);
+      let resolve!: (s: ProcessSnapshot) => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<ProcessSnapshot>((res, rej) => {
+        resolve = res;
+        reject = rej;
       });
+      const startedMs = Date.now();
+      const timer = setTimeout(() => {
+        const f = inFlight;
+        if (!f || f.id !== id) return;
+        f.blocked = true;
+        f.reject(new ScanBlockedError(Date.now() - f.startedMs));
+      }, scanTimeoutMs); // ref'd: a scan in flight keeps the process alive until it answers or times out
+      inFlight = { id, startedMs, blocked: false, promise, resolve, reject, timer };
+      w.postMessage(id);
+      return promise;
     },
     async close(): Promise<void> {
+      closed = true;
+      const knownBlocked = inFlight?.blocked === true;
+      finish({ error: new Error('procfs source is closed') });
       const w = worker;
-      worker = null;
-      if (w) await w.terminate();
+      if (!w) return;
+      // terminate() resolves once the thread has stopped, which a thread blocked in a read never
+      // does: wait a little, then leave it (threadBlocked() tells the caller how to exit).
+      const stopped = w.terminate().then(() => {
+        if (worker === w) worker = null;
+      });
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise<void>((r) => (wait = setTimeout(r, knownBlocked ? 0 : CLOSE_WAIT_MS)))]);
+      clearTimeout(wait);
+    },
+    threadBlocked(): boolean {
+      return worker !== null && (closed || inFlight?.blocked === true);
     },
   };
 }

@@ -366,7 +366,7 @@ function parseOrFail<T>(parse: () => T): T {
     return parse();
   } catch (err) {
     if (err instanceof MalformedProcFileError) {
-      throw new ReadFailure({ file: err.message.split(':')[0]!.replace('malformed ', ''), reason: 'malformed', message: err.message });
+      throw new ReadFailure({ file: err.file, reason: 'malformed', message: err.message });
     }
     throw err;
   }

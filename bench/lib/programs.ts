@@ -1,0 +1,223 @@
+/**
+ * Programs the bench runs beside the exporter, and the exporter itself: started on loopback ports,
+ * tracked so that an interrupted run stops them, and stopped by pid. Timed HTTP GETs, reading an
+ * exposition, and what the kernel says of a process (CPU time, resident memory).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import { freePort } from '../../test/support/engine-rig.js';
+
+export const PROCESS_EXPORTER = '/usr/bin/prometheus-process-exporter';
+export const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
+export const PROMETHEUS = '/usr/bin/prometheus';
+export const SETPRIV = '/usr/bin/setpriv';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** Everything started here that still runs, for the exit handler of an interrupted run. */
+const live = new Set<{ killNow(): void }>();
+let hooked = false;
+export function track(r: { killNow(): void }): void {
+  if (!hooked) {
+    hooked = true;
+    process.on('exit', () => live.forEach((x) => x.killNow()));
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => process.exit(130));
+  }
+  live.add(r);
+}
+export function untrack(r: { killNow(): void }): void {
+  live.delete(r);
+}
+
+export interface HttpResult {
+  status: number;
+  body: string;
+  /** From the request to the last byte. */
+  ms: number;
+}
+
+export function httpGet(url: string, agent: http.Agent | undefined, timeoutMs: number): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = http.get(url, { agent: agent ?? false, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+/** Polls `url` until `ok` holds of an answer (bounded); returns that answer. */
+export async function waitHttp(url: string, timeoutMs: number, exited: () => boolean, what: string, ok = (r: HttpResult) => r.status === 200): Promise<HttpResult> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    if (exited()) throw new Error(`${what} exited before answering ${url}`);
+    try {
+      const r = await httpGet(url, undefined, 5_000);
+      if (ok(r)) return r;
+      last = `status ${r.status}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) throw new Error(`${what} did not answer ${url} as expected within ${timeoutMs} ms (${last})`);
+    await sleep(200);
+  }
+}
+
+/**
+ * A program on a loopback port, under util-linux's setpriv with a parent-death signal (same pid:
+ * setpriv execs it), so that it cannot outlive the bench even if the bench is SIGKILLed.
+ */
+export class Program {
+  private constructor(
+    readonly pid: number,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {}
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  static async start(binary: string, args: (port: number) => string[], logFile: string, env?: NodeJS.ProcessEnv): Promise<Program> {
+    if (!existsSync(binary)) throw new Error(`${binary} not found (Debian: apt-get install -y prometheus-${binary.split('prometheus-')[1] ?? 'server'})`);
+    const port = await freePort();
+    const argv = [binary, ...args(port)];
+    const [file = binary, ...rest] = existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...argv] : argv;
+    const log = openSync(logFile, 'a');
+    const child = spawn(file, rest, { stdio: ['ignore', log, log], env: env ?? process.env });
+    closeSync(log);
+    if (child.pid === undefined) throw new Error(`${binary} did not start`);
+    const p = new Program(child.pid, port, child);
+    track(p);
+    return p;
+  }
+
+  /** `node dist/main.js <flags>` on a free port, once its /metrics shows a finished poll. */
+  static async exporter(mainJs: string, flags: readonly string[], logFile: string): Promise<Program> {
+    const p = await Program.start(process.execPath, (port) => [mainJs, `--web.listen-address=127.0.0.1:${port}`, ...flags], logFile);
+    try {
+      await waitHttp(`${p.baseUrl}/metrics`, 20_000, () => p.exited(), 'the exporter', (r) => (sampleValue(r.body, POLLS) ?? 0) >= 1);
+    } catch (err) {
+      await p.stop();
+      throw err;
+    }
+    return p;
+  }
+
+  exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /** SIGTERM by pid, SIGKILL after 5 s. */
+  async stop(): Promise<void> {
+    untrack(this);
+    if (this.exited()) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  killNow(): void {
+    if (!this.exited()) this.child.kill('SIGKILL');
+  }
+}
+
+export const POLLS = 'docker_engine_exporter_poll_duration_seconds_count';
+export const POLL_SECONDS = 'docker_engine_exporter_poll_duration_seconds_sum';
+
+/** `name{labels}` of every sample line (not comments, not blank), as written: the series. */
+export function seriesSet(body: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of body.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const brace = line.indexOf('}');
+    out.add(brace >= 0 ? line.slice(0, brace + 1) : (line.split(' ')[0] ?? line));
+  }
+  return out;
+}
+
+/** Value of the sample `key` (`name` or `name{a="b"}` exactly as written), or null. */
+export function sampleValue(body: string, key: string): number | null {
+  for (const line of body.split('\n')) {
+    if (line.startsWith(key) && line[key.length] === ' ') return Number(line.slice(key.length + 1).split(' ')[0]);
+  }
+  return null;
+}
+
+/** utime + stime of a process (all its threads), ms (clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * A process's resident memory from /proc/<pid>/status, MiB: VmRSS and its split as the kernel counts
+ * it, anonymous memory and file-backed pages; a field the kernel does not give is null.
+ */
+export function residentMiB(pid: number | 'self'): Record<'rss' | 'anon' | 'file', number | null> {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mib = (field: string): number | null => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+    return m?.[1] === undefined ? null : Number(m[1]) / 1024;
+  };
+  return { rss: mib('VmRSS'), anon: mib('RssAnon'), file: mib('RssFile') };
+}
+
+/** `X` of a Prometheus-style `--version` banner's `(… revision: X)` (Debian's package version), or of `version X`. */
+export function programVersion(binary: string): string {
+  const r = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  return /revision:\s*([^)\s]+)/.exec(text)?.[1] ?? /version\s+(\S+)/.exec(text)?.[1] ?? 'unknown';
+}
+
+/**
+ * The node flags the exporter is deployed with, from dist/main.js's shebang (the bin; the
+ * Dockerfile's ENTRYPOINT passes the same and test/static checks both), so the bench cannot drift from it.
+ */
+export function deployedNodeFlags(mainJs: string): string[] {
+  const first = readFileSync(mainJs, 'utf8').split('\n', 1)[0] ?? '';
+  const words = first.replace(/^#!/, '').trim().split(/\s+/);
+  const node = words.indexOf('node');
+  if (!first.startsWith('#!') || node < 0) throw new Error(`${mainJs}: no "#!... node" shebang`);
+  return words.slice(node + 1);
+}
+
+export type MachineInfo = Record<'cpu' | 'kernel' | 'node' | 'distro', string> & Record<'nproc' | 'memGiB', number>;
+
+export function machineInfo(): MachineInfo {
+  const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+  const distro = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(release)?.[1] ?? '';
+  const [nproc, cpu, memGiB] = [os.availableParallelism(), os.cpus()[0]?.model ?? 'unknown', Math.round(os.totalmem() / 2 ** 30)];
+  return { nproc, cpu, memGiB, kernel: `${os.type()} ${os.release()}`, node: process.version, distro };
+}
+
+/** The checkout measured: the short HEAD, with "+ changes in src/" when src/ differs from it; null outside git. */
+export function checkoutCommit(repoRoot: string): string | null {
+  const git = (args: string[]): string | null => {
+    const r = spawnSync('git', args, { cwd: repoRoot, encoding: 'utf8', timeout: 10_000 });
+    return r.status === 0 ? r.stdout.trim() : null;
+  };
+  const head = git(['rev-parse', '--short', 'HEAD']);
+  if (head === null) return null;
+  return git(['status', '--porcelain', '--', 'src']) ? `${head} + changes in src/` : head;
+}
