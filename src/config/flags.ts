@@ -21,6 +21,8 @@ export interface Config {
   listenAddress: ListenAddress;
   telemetryPath: string;
   procfsPath: string;
+  /** Where the host's root filesystem is mounted ("/" on the host): host paths the engine names are reached under it. */
+  rootfsPath: string;
   /** Absolute unix socket path of dockerd's Engine API; null on a containerd-only node (--docker.host=""). */
   dockerSocket: string | null;
   dockerPidfile: string | null;
@@ -62,6 +64,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'web.listen-address', help: 'Address to listen on for the web interface and telemetry.', default: `:${DEFAULT_PORT}` },
   { name: 'web.telemetry-path', help: 'Path under which to expose metrics.', default: '/metrics' },
   { name: 'path.procfs', help: 'procfs mountpoint (the host\'s /proc mounted elsewhere, in a container).', default: '/proc' },
+  {
+    name: 'path.rootfs',
+    help: 'rootfs mountpoint: host paths the engine names (containerd\'s socket learnt from the daemons, dockerd\'s config) are reached under it.',
+    default: '/',
+  },
   {
     name: 'docker.host',
     help: 'dockerd\'s Engine API socket, as DOCKER_HOST (unix:// only); "" for a containerd-only node without dockerd.',
@@ -144,7 +151,8 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Par
     config: {
       listenAddress: parseListenAddress(raw('web.listen-address')),
       telemetryPath: parseTelemetryPath(raw('web.telemetry-path')),
-      procfsPath: parseProcfsPath(raw('path.procfs')),
+      procfsPath: parseDirectory('path.procfs', raw('path.procfs')),
+      rootfsPath: parseDirectory('path.rootfs', raw('path.rootfs')),
       dockerSocket: parseDockerHost(raw('docker.host')),
       dockerPidfile: parseOptionalAbsolutePath('docker.pidfile', raw('docker.pidfile')),
       containerdAddress: parseContainerdAddress(raw('containerd.address')),
@@ -196,14 +204,14 @@ function parseTelemetryPath(value: string): string {
   return value;
 }
 
-function parseProcfsPath(value: string): string {
+function parseDirectory(flag: string, value: string): string {
   let isDir = false;
   try {
     isDir = statSync(value).isDirectory();
   } catch {
     // reported below
   }
-  if (!isDir) throw new FlagError('path.procfs', `"${value}" is not a directory`);
+  if (!isDir) throw new FlagError(flag, `"${value}" is not a directory`);
   return value.length > 1 ? value.replace(/\/+$/, '') : value;
 }
 

@@ -1,7 +1,10 @@
 /**
- * Which processes belong to the watched engine (DESIGN.md "The engine model"): dockerd by pidfile,
- * containerd as dockerd's child or by socket, shims by `-address`, runc and docker-init as children of
- * those shims, proxies as children of dockerd. A second engine on the host is left out.
+ * Which processes belong to the watched engine, by evidence rather than by name: a chain from trusted
+ * roots. dockerd by its pidfile (or, without one, the only root dockerd in the host's mount namespace);
+ * containerd as dockerd's child or as the process listening on the engine's socket; shims that name
+ * that socket and run as containerd's uid in its mount namespace; runc and docker-init as children of
+ * those shims; proxies as children of dockerd. Processes of other users or other mount namespaces
+ * never count, whatever they are called, and a second engine on the host is left out.
  */
 import type { ProcessInfo, ProcessSnapshot } from '../sources/process-source.js';
 import { classifyProcess } from './classify.js';
@@ -42,8 +45,17 @@ export interface EngineView {
   dockerd: ProcessInfo | null;
   containerd: ProcessInfo | null;
   containerdMode: ContainerdMode;
-  /** The socket the watched containerd listens on (normalised path), when known. */
+  /**
+   * The socket the watched containerd listens on (normalised path), when known: the engine's own host
+   * path (what shims name), not necessarily the path the exporter reaches it at.
+   */
   containerdAddress: string | null;
+  /**
+   * The live engine vouches for containerdAddress (the configured socket, or one a live attributed
+   * containerd listens on, or dockerd names): only then is it dialled. A remembered or restored
+   * address alone is not.
+   */
+  containerdAddressConfirmed: boolean;
   /** Live (non-zombie) processes of each component that belong to the watched engine. */
   members: Record<Component, ProcessInfo[]>;
   /** Engine processes that are zombies (dead, not yet reaped). */
@@ -70,11 +82,13 @@ export function attributeEngine(
   // Between fork and exec a child carries its parent's exe and argv: a "containerd" child of
   // containerd is not a second containerd. No component legitimately parents its own kind.
   const all = [...byPid.values()].filter((c) => byPid.get(c.p.ppid)?.component !== c.component);
-  const isZombie = (p: ProcessInfo): boolean => p.state === 'Z' || p.state === 'X';
   const of = (component: Component): ProcessInfo[] => all.filter((c) => c.component === component).map((c) => c.p);
   const notes: string[] = [];
+  const hostNs = snapshot.hostMountNs ?? null;
 
-  // dockerd: the pidfile's pid; without a pidfile, the only dockerd on the host.
+  // dockerd: the pidfile's pid; without a pidfile, the only dockerd of root in the host's mount
+  // namespace (anyone can start a process called dockerd; only root on the host can start the engine),
+  // or among several such, the one listening on --docker.host.
   let dockerdAny: ProcessInfo | null = null;
   if (settings.dockerdExpected) {
     const dockerds = of('dockerd');
@@ -83,31 +97,57 @@ export function attributeEngine(
     } else if (snapshot.dockerdPidfileFailed && memory.lastDockerdPid !== null) {
       // The pidfile exists but cannot be read just now: keep to the dockerd it named before.
       dockerdAny = dockerds.find((p) => p.pid === memory.lastDockerdPid) ?? null;
-    } else if (dockerds.length === 1) {
-      dockerdAny = dockerds[0] ?? null;
-    } else if (dockerds.length > 1) {
-      notes.push(`${dockerds.length} dockerd processes and no pidfile to choose one: set --docker.pidfile`);
+    } else {
+      const eligible = dockerds.filter((p) => uidMatches(p, [0]) && sameNs(p.mountNs, hostNs));
+      // The one serving the socket the exporter was given, when the sockets could be compared.
+      const dockerSocket = snapshot.configuredSockets?.docker ?? null;
+      const serving = dockerSocket === null ? [] : eligible.filter((p) => p.listening?.some((l) => l.fileId === dockerSocket));
+      if (serving.length === 1) dockerdAny = serving[0] ?? null;
+      else if (eligible.length === 1) dockerdAny = eligible[0] ?? null;
+      else if (eligible.length > 1) notes.push(`${eligible.length} dockerd processes and no pidfile to choose one: set --docker.pidfile`);
     }
   }
   const dockerd = dockerdAny !== null && !isZombie(dockerdAny) ? dockerdAny : null;
 
-  // containerd: dockerd's own child (managed), or the one listening on the expected socket (system).
-  const containerds = of('containerd');
+  // The engine's daemons run as root (or as dockerd's uid, rootless) in dockerd's mount namespace, or
+  // the host's without dockerd. A process of anyone else, or in a container, is never the engine's.
+  const engineUids = dockerd?.uid != null ? [0, dockerd.uid] : [0];
+  const engineNs = dockerd ? (dockerd.mountNs ?? null) : hostNs;
+  const trusted = (c: ProcessInfo): boolean => uidMatches(c, engineUids) && sameNs(c.mountNs, engineNs);
+
+  // containerd: dockerd's own child (managed), or the one listening on the engine's socket (system).
+  const containerds = of('containerd').filter((c) => !isZombie(c) && trusted(c));
   const execRoot = dockerd ? (flagValue(dockerd.argv, ['--exec-root']) ?? DEFAULT_DOCKERD_EXEC_ROOT) : null;
+  const managedPath = execRoot === null ? null : normaliseAddress(`${execRoot}/containerd/containerd.sock`);
   const addressOf = (c: ProcessInfo): string =>
-    normaliseAddress(
-      c.containerdAddress ??
-        (dockerd && c.ppid === dockerd.pid ? `${execRoot}/containerd/containerd.sock` : DEFAULT_CONTAINERD_ADDRESS),
-    );
-  const managedChild = dockerd ? (containerds.find((c) => c.ppid === dockerd.pid && !isZombie(c)) ?? null) : null;
+    normaliseAddress(c.containerdAddress ?? (dockerd && c.ppid === dockerd.pid ? (managedPath as string) : DEFAULT_CONTAINERD_ADDRESS));
+  /** containerd listens on `path`: by its sockets when they could be read, else by what it was told. */
+  const listensOn = (c: ProcessInfo, path: string): boolean =>
+    c.listening ? c.listening.some((l) => normaliseAddress(l.path) === path) : addressOf(c) === path;
+  const managedChild = dockerd ? (containerds.find((c) => c.ppid === dockerd.pid) ?? null) : null;
   const dockerdContainerdFlag = dockerd ? flagValue(dockerd.argv, ['--containerd']) : null;
 
   let target: string | null;
   let containerd: ProcessInfo | null = null;
   let mode: ContainerdMode;
-  if (settings.containerdAddress !== null || dockerdContainerdFlag !== null) {
-    target = normaliseAddress((settings.containerdAddress ?? dockerdContainerdFlag) as string);
-    containerd = containerds.find((c) => !isZombie(c) && addressOf(c) === target) ?? null;
+  if (settings.containerdAddress !== null) {
+    // The exporter's path to the socket may be a bind mount or another mount namespace's path: the
+    // containerd is the one whose own socket file is that file; its path is what shims name.
+    const found = bySocketFile(containerds, snapshot.configuredSockets?.containerd ?? null);
+    if (found) {
+      containerd = found.process;
+      target = normaliseAddress(found.path);
+    } else if (found === undefined) {
+      // No socket identities to compare (ps-list, no CAP_SYS_PTRACE, the socket missing): by path.
+      target = normaliseAddress(settings.containerdAddress);
+      containerd = containerds.find((c) => listensOn(c, target as string)) ?? null;
+    } else {
+      target = memory.containerdAddress ?? normaliseAddress(settings.containerdAddress);
+    }
+    mode = containerd ? (dockerd && containerd.ppid === dockerd.pid ? 'managed' : 'system') : memory.containerdMode;
+  } else if (dockerdContainerdFlag !== null) {
+    target = normaliseAddress(dockerdContainerdFlag);
+    containerd = containerds.find((c) => listensOn(c, target as string)) ?? null;
     mode = containerd ? (dockerd && containerd.ppid === dockerd.pid ? 'managed' : 'system') : memory.containerdMode;
   } else if (managedChild) {
     containerd = managedChild;
@@ -122,19 +162,37 @@ export function attributeEngine(
     containerd =
       containerds.find(
         (c) =>
-          !isZombie(c) &&
-          ((c.containerdAddress != null && normaliseAddress(c.containerdAddress) === target) ||
-            c.pid === memory.lastContainerdPid),
+          (target !== null &&
+            (c.listening ? listensOn(c, target) : c.containerdAddress != null && normaliseAddress(c.containerdAddress) === target)) ||
+          c.pid === memory.lastContainerdPid,
       ) ?? null;
   } else {
     target = memory.containerdAddress ?? guessAddress(dockerd ? execRoot : settings.dockerdExpected ? DEFAULT_DOCKERD_EXEC_ROOT : null, of('containerd-shim'));
-    containerd = containerds.find((c) => !isZombie(c) && addressOf(c) === target) ?? null;
+    containerd = containerds.find((c) => listensOn(c, target as string)) ?? null;
     // 'none' (embedded, experimental upstream) only for a dockerd that never had a containerd: a
     // system containerd that died stays 'system', and down.
     mode = containerd ? 'system' : memory.containerdMode === 'unknown' && dockerd ? 'none' : memory.containerdMode;
   }
 
-  const shims = target === null ? [] : of('containerd-shim').filter((s) => shimAddress(s) === target);
+  // Addresses the live engine vouches for: only these are dialled (a remembered or restored one may
+  // be stale, or written by someone else).
+  const vouched = new Set<string>();
+  if (containerd) {
+    vouched.add(addressOf(containerd));
+    for (const l of containerd.listening ?? []) vouched.add(normaliseAddress(l.path));
+  }
+  if (dockerdContainerdFlag !== null) vouched.add(normaliseAddress(dockerdContainerdFlag));
+  // dockerd's managed socket under its own exec root: the live dockerd names it, up or not yet.
+  if (dockerd && managedPath !== null) vouched.add(managedPath);
+
+  // Shims of this containerd: naming its socket, as its uid, in its mount namespace (a process in a
+  // container or of another user can name any socket it likes).
+  const shimUids = containerd?.uid != null ? [containerd.uid] : engineUids;
+  const shimNs = containerd ? (containerd.mountNs ?? null) : engineNs;
+  const shims =
+    target === null
+      ? []
+      : of('containerd-shim').filter((s) => shimAddress(s) === target && uidMatches(s, shimUids) && sameNs(s.mountNs, shimNs));
   const shimPids = new Set(shims.map((s) => s.pid));
   const childrenOfShims = (component: Component): ProcessInfo[] => of(component).filter((p) => shimPids.has(p.ppid));
   const proxies = dockerd ? of('docker-proxy').filter((p) => p.ppid === dockerd.pid) : [];
@@ -148,7 +206,8 @@ export function attributeEngine(
   members['docker-proxy'] = proxies.filter((p) => !isZombie(p));
 
   // Zombies: engine processes that died and are not reaped yet. A dead daemon is reparented (to init),
-  // so it is recognised by the pid it had when it was last seen alive.
+  // so it is recognised by the pid it had when it was last seen alive (and by its uid: a stranger's
+  // zombie that got that pid is not the engine's).
   const enginePids = new Set<number>([...shimPids, ...(dockerd ? [dockerd.pid] : []), ...(containerd ? [containerd.pid] : [])]);
   const zombies = all
     .map((c) => c.p)
@@ -156,12 +215,55 @@ export function attributeEngine(
       (p) =>
         isZombie(p) &&
         (enginePids.has(p.ppid) ||
-          p.pid === memory.lastDockerdPid ||
-          p.pid === memory.lastContainerdPid ||
-          p === dockerdAny),
+          p === dockerdAny ||
+          ((p.pid === memory.lastDockerdPid || p.pid === memory.lastContainerdPid) && uidMatches(p, engineUids))),
     );
 
-  return { dockerd, containerd, containerdMode: mode, containerdAddress: target, members, zombies, notes };
+  return {
+    dockerd,
+    containerd,
+    containerdMode: mode,
+    containerdAddress: target,
+    containerdAddressConfirmed: target !== null && vouched.has(target),
+    members,
+    zombies,
+    notes,
+  };
+}
+
+function isZombie(p: ProcessInfo): boolean {
+  return p.state === 'Z' || p.state === 'X';
+}
+
+/** The process runs as one of `uids`; a source that cannot tell (null) is not held against it. */
+function uidMatches(p: ProcessInfo, uids: readonly number[]): boolean {
+  return p.uid == null || uids.includes(p.uid);
+}
+
+/** Same mount namespace, where both are known (procfs as root reads them; ps-list and fixtures cannot). */
+function sameNs(a: string | null | undefined, b: string | null | undefined): boolean {
+  return a == null || b == null || a === b;
+}
+
+/**
+ * The containerd whose listening socket is the file `fileId` (`dev:ino` of the socket the exporter was
+ * told to dial), with the path it bound. Undefined when nothing can be compared (no file id, or no
+ * containerd whose sockets could be stat'ed); null when compared and none matched.
+ */
+function bySocketFile(
+  containerds: readonly ProcessInfo[],
+  fileId: string | null,
+): { process: ProcessInfo; path: string } | null | undefined {
+  if (fileId === null) return undefined;
+  let compared = false;
+  for (const c of containerds) {
+    for (const l of c.listening ?? []) {
+      if (l.fileId === null) continue;
+      compared = true;
+      if (l.fileId === fileId) return { process: c, path: l.path };
+    }
+  }
+  return compared ? null : undefined;
 }
 
 /**

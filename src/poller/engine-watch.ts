@@ -8,7 +8,7 @@ import type { TrackerState } from '../engine/tracker.js';
 import type { EngineState } from '../engine/engine-state.js';
 import { createPoller, type Poller } from './poller.js';
 import { createProbeRunner, type ProbeRunner } from './probe-runner.js';
-import type { ProcessSource } from '../sources/process-source.js';
+import { withConfiguredSockets, type ProcessSource } from '../sources/process-source.js';
 import { createProcfsSource } from '../sources/procfs/procfs-source.js';
 import { createPsListSource } from '../sources/ps-list/ps-list-source.js';
 
@@ -46,14 +46,16 @@ export function scanTimeoutFor(pollIntervalMs: number): number {
 }
 
 export function createEngineWatch(config: Config, logger: Logger, opts: EngineWatchOptions): EngineWatch {
-  const source: ProcessSource =
+  const source: ProcessSource = withConfiguredSockets(
     config.processSource === 'procfs'
       ? createProcfsSource({
           procfsPath: config.procfsPath,
           pidfilePath: config.dockerPidfile,
           scanTimeoutMs: opts.scanTimeoutMs ?? scanTimeoutFor(config.pollIntervalMs),
         })
-      : createPsListSource({ pidfilePath: config.dockerPidfile });
+      : createPsListSource({ pidfilePath: config.dockerPidfile }),
+    { containerd: config.containerdAddress, docker: config.dockerSocket },
+  );
   let poller: Poller | null = null;
   let probes: ProbeRunner;
   try {
@@ -63,6 +65,7 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
       namespaces: config.containerdNamespaces,
       timeoutMs: config.probeTimeoutMs,
       procfsPath: config.procfsPath,
+      rootfsPath: config.rootfsPath,
       logger,
       ...(opts.initialEventCounts ? { initialEventCounts: opts.initialEventCounts } : {}),
       // containerd's socket closes while it is still exiting: look again every 100 ms for up to 2 s,

@@ -36,6 +36,8 @@ export interface ProbeRunnerOptions {
   namespaces: readonly string[];
   timeoutMs: number;
   procfsPath: string;
+  /** Where the host's root is mounted (--path.rootfs): host paths the engine names are reached under it. */
+  rootfsPath?: string;
   logger: Logger;
   /** The event stream ended: poll again now rather than at the next tick. */
   onEventStreamDrop: () => void;
@@ -108,7 +110,12 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
   };
 
   const containerdProbes = (view: EngineView): Promise<void>[] => {
-    const address = opts.containerdAddressFlag ?? view.containerdAddress;
+    // The configured socket as given; otherwise the host path the live engine vouches for, reached
+    // under --path.rootfs. A remembered (or restored) address the live engine does not confirm is
+    // never dialled.
+    const address =
+      opts.containerdAddressFlag ??
+      (view.containerdAddressConfirmed && view.containerdAddress !== null ? underRootfs(opts.rootfsPath ?? '/', view.containerdAddress) : null);
     if (address === null) {
       containerdAnswering = null;
       tasks = null;
@@ -202,7 +209,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
       );
       if (dockerdView) {
         userlandProxy =
-          userlandProxyFromArgv(dockerdView) ?? readUserlandProxySetting(opts.procfsPath, dockerdView.pid, dockerdView.argv) ?? true;
+          userlandProxyFromArgv(dockerdView) ?? readUserlandProxySetting(opts.procfsPath, opts.rootfsPath ?? '/', dockerdView) ?? true;
       }
     }
     if (now - containersAtMs >= containersEveryMs) {
@@ -256,6 +263,11 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
       containerd = null;
     },
   };
+}
+
+/** A host path as the exporter reaches it when the host's root is mounted at `rootfs`. */
+export function underRootfs(rootfs: string, hostPath: string): string {
+  return rootfs === '/' ? hostPath : `${rootfs.replace(/\/+$/, '')}${hostPath.startsWith('/') ? '' : '/'}${hostPath}`;
 }
 
 function expectOk(res: { status: number; body: string }, path: string): string {

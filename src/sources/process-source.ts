@@ -2,6 +2,7 @@
  * The contract between process sources (procfs, ps-list) and the pure engine stage.
  * A source returns plain data; it never classifies or attributes.
  */
+import { stat } from 'node:fs/promises';
 
 /** One process as a source saw it. Fields a source could not read are null, never guessed. */
 export interface ProcessInfo {
@@ -26,18 +27,37 @@ export interface ProcessInfo {
   /** Number of open fds; null when /proc/<pid>/fd is not readable (permission) or unknown. */
   openFds: number | null;
   /**
-   * For a containerd process only: the gRPC address it listens on, from `--address`/`-a` or from the
-   * `[grpc] address` of its `--config` file; null when neither says (containerd's default applies).
+   * For a containerd process only: the gRPC address it listens on, learnt in this order from its
+   * listening sockets (see `listening`), its `--address`/`-a`, or (only for dockerd's own containerd)
+   * the `[grpc] address` of its `--config` file; null when none says (containerd's default applies).
    */
   containerdAddress?: string | null;
+  /** Real uid (status `Uid:`); null when the source cannot tell. */
+  uid?: number | null;
+  /** Mount namespace (`mnt:[4026531841]`, readlink of ns/mnt); null when unreadable or unknown. */
+  mountNs?: string | null;
+  /**
+   * For dockerd and containerd candidates: the unix sockets the process itself listens on (its fd
+   * socket inodes found as listening entries of its /proc/<pid>/net/unix), as host paths, each with
+   * the identity (`dev:ino`) of the socket file seen through /proc/<pid>/root when that could be
+   * stat'ed. Null when the fds or net/unix cannot be read (no root/CAP_SYS_PTRACE, ps-list, fixtures).
+   */
+  listening?: ListeningSocket[] | null;
+}
+
+export interface ListeningSocket {
+  /** The path the daemon bound, in its own mount namespace (the host's for the engine). */
+  path: string;
+  /** `dev:ino` of the socket file; null when it could not be stat'ed. */
+  fileId: string | null;
 }
 
 /** A read that failed for a reason other than the process exiting under us. */
 export interface ReadError {
   /** Which file: stat, status, cmdline, exe, fd, config, pidfile, uptime. */
   file: string;
-  /** permission | malformed | io */
-  reason: 'permission' | 'malformed' | 'io';
+  /** permission | malformed | io | refused (a file another process named that is not a small regular file of a trusted owner) */
+  reason: 'permission' | 'malformed' | 'io' | 'refused';
   message: string;
 }
 
@@ -59,6 +79,13 @@ export interface ProcessSnapshot {
   dockerdPidfilePid: number | null;
   /** The pidfile exists but could not be read (permission, I/O, garbage): keep to the dockerd seen before. */
   dockerdPidfileFailed?: boolean;
+  /** The host's mount namespace (pid 1's ns/mnt under --path.procfs); null when unreadable or unknown. */
+  hostMountNs?: string | null;
+  /**
+   * `dev:ino` of the sockets the exporter was told to dial (--containerd.address, --docker.host), as it
+   * reaches them: matched against the daemons' `listening` file ids, whatever path they are mounted at.
+   */
+  configuredSockets?: { containerd: string | null; docker: string | null };
 }
 
 export interface ProcessSource {
@@ -70,4 +97,30 @@ export interface ProcessSource {
    * process.exit() joins every worker thread first and would wait for it for good (main.ts).
    */
   threadBlocked?(): boolean;
+}
+
+/**
+ * Adds to every snapshot the identities (`dev:ino`) of the sockets the exporter was told to dial, as
+ * it reaches them: attribution matches them against the files the daemons listen on, so a socket
+ * mounted at another path (a container's bind mount) still names the right containerd. Stat'ed after
+ * each scan, beside it, never blocking it for long: a missing socket is simply null.
+ */
+export function withConfiguredSockets(source: ProcessSource, sockets: { containerd: string | null; docker: string | null }): ProcessSource {
+  const id = async (path: string | null): Promise<string | null> => {
+    if (path === null) return null;
+    try {
+      const st = await stat(path);
+      return st.isSocket() ? `${st.dev}:${st.ino}` : null;
+    } catch {
+      return null;
+    }
+  };
+  // Everything else of the source (close, threadBlocked) is the source's own.
+  return {
+    ...source,
+    async scan() {
+      const [snapshot, containerd, docker] = await Promise.all([source.scan(), id(sockets.containerd), id(sockets.docker)]);
+      return { ...snapshot, configuredSockets: { containerd, docker } };
+    },
+  };
 }

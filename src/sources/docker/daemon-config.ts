@@ -1,10 +1,13 @@
 /**
  * dockerd's daemon.json, read only for the one setting that changes what the chain should look like:
  * `userland-proxy` (no docker-proxy processes when false). Read through /proc/<pid>/root so that a
- * host path resolves from inside a container; a missing or unreadable file means "not set".
+ * host path resolves from inside a container, else under --path.rootfs; a missing, unreadable or
+ * refused file means "not set". Only the attributed dockerd's file is read, and only the careful way
+ * (a small regular file of root or dockerd's uid: trusted-file.ts).
  */
-import { readFileSync } from 'node:fs';
 import { flagValue } from '../procfs/parse-proc.js';
+import { readTrustedFile } from '../procfs/trusted-file.js';
+import type { ProcessInfo } from '../process-source.js';
 
 const DEFAULT_CONFIG_FILE = '/etc/docker/daemon.json';
 
@@ -21,13 +24,16 @@ export function parseUserlandProxySetting(text: string): boolean | null {
   return typeof v === 'boolean' ? v : null;
 }
 
-export function readUserlandProxySetting(procfsPath: string, dockerdPid: number, argv: readonly string[]): boolean | null {
-  const file = flagValue(argv, ['--config-file']) ?? DEFAULT_CONFIG_FILE;
-  for (const path of [`${procfsPath}/${dockerdPid}/root${file}`, file]) {
+export function readUserlandProxySetting(procfsPath: string, rootfsPath: string, dockerd: ProcessInfo): boolean | null {
+  const file = flagValue(dockerd.argv, ['--config-file']) ?? DEFAULT_CONFIG_FILE;
+  if (!file.startsWith('/')) return null; // relative to dockerd's cwd: not worth a guess
+  const owners = [...(dockerd.uid != null ? [dockerd.uid] : []), process.getuid?.() ?? 0];
+  for (const path of [`${procfsPath}/${dockerd.pid}/root${file}`, `${rootfsPath === '/' ? '' : rootfsPath}${file}`]) {
     try {
-      return parseUserlandProxySetting(readFileSync(path, 'utf8'));
+      const text = readTrustedFile(path, { owners });
+      if (text !== null) return parseUserlandProxySetting(text);
     } catch {
-      // not there through this path
+      // not readable through this path, or refused
     }
   }
   return null;

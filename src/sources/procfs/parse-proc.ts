@@ -149,3 +149,59 @@ function toInt(s: string, what: string, file = 'stat'): number {
   if (!/^-?\d+$/.test(s)) throw new MalformedProcFileError(file, `bad ${what} "${s.slice(0, 20)}"`);
   return Number(s);
 }
+
+/** __SO_ACCEPTCON in /proc/net/unix's Flags column: the socket is listening. */
+const UNIX_LISTENING_FLAG = 0x10000;
+
+/**
+ * /proc/<pid>/net/unix: the paths of listening unix sockets by socket inode, for the inodes in
+ * `wanted` (the sockets a daemon holds open). Columns: Num RefCount Protocol Flags Type St Inode Path.
+ * A path is chosen by whoever binds the socket and may hold a newline, which can forge a line: an
+ * inode that appears on two lines is ambiguous and dropped, never guessed. Abstract sockets (@name)
+ * and unnamed ones are skipped: neither is a file a client can dial.
+ */
+export function parseUnixListeners(text: string, wanted: ReadonlySet<number>): Map<number, string> {
+  const found = new Map<number, string | null>();
+  for (const line of text.split('\n')) {
+    const m = /^[0-9a-fA-F]+: [0-9a-fA-F]+ [0-9a-fA-F]+ ([0-9a-fA-F]+) [0-9a-fA-F]+ [0-9a-fA-F]+\s+(\d+)(?: (.*))?$/.exec(line);
+    if (!m) continue;
+    const inode = Number(m[2]);
+    if (!wanted.has(inode)) continue;
+    if (found.has(inode)) {
+      found.set(inode, null);
+      continue;
+    }
+    const listening = (parseInt(m[1] ?? '0', 16) & UNIX_LISTENING_FLAG) !== 0;
+    const path = m[3] ?? '';
+    found.set(inode, listening && path.startsWith('/') ? path : null);
+  }
+  const out = new Map<number, string>();
+  for (const [inode, path] of found) if (path !== null) out.set(inode, path);
+  return out;
+}
+
+/** An fd link `socket:[12345]` → 12345; null for anything else. */
+export function socketInode(link: string): number | null {
+  const m = /^socket:\[(\d+)\]$/.exec(link);
+  return m ? Number(m[1]) : null;
+}
+
+/** The real uid from /proc/<pid>/status's `Uid:` line (real, effective, saved, fs); null when absent. */
+export function parseStatusUid(text: string): number | null {
+  const m = /^Uid:\s+(\d+)\s/m.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * containerd's gRPC socket among the paths it listens on: containerd always opens its ttrpc socket at
+ * the gRPC address + ".ttrpc", so the gRPC socket is the path whose ".ttrpc" twin also listens. With
+ * no such pair (an older or patched containerd), the only non-ttrpc path, else null.
+ */
+export function grpcAddressAmong(paths: readonly string[]): string | null {
+  const set = new Set(paths);
+  const paired = paths.filter((p) => set.has(`${p}.ttrpc`));
+  if (paired.length === 1) return paired[0] ?? null;
+  if (paired.length > 1) return null;
+  const plain = paths.filter((p) => !p.endsWith('.ttrpc'));
+  return plain.length === 1 ? (plain[0] ?? null) : null;
+}

@@ -11,13 +11,18 @@ import {
   cleanExeLink,
   containerdAddressFromArgv,
   flagValue,
+  grpcAddressAmong,
   parseCmdline,
   parseContainerdConfigAddress,
   parsePidfile,
   parseProcStat,
   parseProcStatus,
+  parseStatusUid,
+  parseUnixListeners,
   parseUptime,
+  socketInode,
 } from './parse-proc.js';
+import { ReadRefused, readTrustedFile } from './trusted-file.js';
 
 export interface ProcfsScanOptions {
   /** Where procfs is mounted: /proc, or the host's /proc mounted into a container. */
@@ -34,15 +39,33 @@ export interface ProcfsScratch {
   buffer: Buffer;
   bootTimeSeconds: number | null;
   /**
-   * containerd's gRPC address by process identity (pid@start): its config file is read once per
-   * containerd process, not on every poll. Holds only the containerds of the latest scan.
+   * What dockerd's containerd's config file said, by process identity (pid@start): the file is read
+   * once per containerd process, not on every poll; a refusal is kept too and counted every poll.
+   * Holds only the containerds of the latest scan.
    */
-  containerdAddresses: Map<string, string | null>;
+  containerdConfigs: Map<string, ConfigRead>;
+  /**
+   * The socket paths each daemon (pid@start) was found listening on: a daemon binds its sockets at
+   * start, so once found they are not looked up again (dockerd may hold thousands of fds, net/unix
+   * thousands of lines); only their files are stat'ed again each poll. Latest scan's daemons only.
+   */
+  daemonSockets: Map<string, string[]>;
+}
+
+interface ConfigRead {
+  address: string | null;
+  error: ReadError | null;
 }
 
 export function createProcfsScratch(): ProcfsScratch {
-  return { buffer: Buffer.allocUnsafe(64 * 1024), bootTimeSeconds: null, containerdAddresses: new Map() };
+  return { buffer: Buffer.allocUnsafe(64 * 1024), bootTimeSeconds: null, containerdConfigs: new Map(), daemonSockets: new Map() };
 }
+
+/** The exporter's own uid: a rootless engine is watched by its own user. */
+const OWN_UID = process.getuid?.() ?? 0;
+
+/** A pidfile holds a pid and a newline. */
+const PIDFILE_MAX_BYTES = 4096;
 
 /** Thrown for a read that must be recorded (not a vanished pid). */
 class ReadFailure extends Error {
@@ -69,8 +92,10 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
     throw new Error(`cannot list ${root}: ${e.code ?? e.message}`);
   }
 
+  const pidfile = readPidfile(opts.pidfilePath, errors);
+  const hostMountNs = readLink(`${root}/1/ns/mnt`);
   const processes: ProcessInfo[] = [];
-  const seenContainerds = new Map<string, string | null>();
+  const seenSockets = new Map<string, string[]>();
   let scannedPids = 0;
   let vanished = 0;
   for (const name of names) {
@@ -85,7 +110,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
         continue;
       }
       if (!CANDIDATE_COMMS.has(comm.trimEnd())) continue;
-      const info = readCandidate(dir, scratch.bootTimeSeconds, scratch, seenContainerds);
+      const info = readCandidate(dir, scratch.bootTimeSeconds, scratch, seenSockets, { pidfileNamed: pidfile.pid !== null, hostMountNs });
       if (info === VANISHED) vanished++;
       else processes.push(info);
     } catch (err) {
@@ -94,8 +119,8 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
     }
   }
 
-  scratch.containerdAddresses = seenContainerds;
-  const pidfile = readPidfile(opts.pidfilePath, scratch, errors);
+  scratch.daemonSockets = seenSockets;
+  addManagedContainerdConfig(root, processes, pidfile.pid, scratch, errors);
   return {
     takenAtMs: Date.now(),
     bootTimeSeconds: scratch.bootTimeSeconds,
@@ -106,6 +131,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
     errors,
     dockerdPidfilePid: pidfile.pid,
     dockerdPidfileFailed: pidfile.failed,
+    hostMountNs,
   };
 }
 
@@ -113,7 +139,8 @@ function readCandidate(
   dir: string,
   bootTimeSeconds: number | null,
   scratch: ProcfsScratch,
-  seenContainerds: Map<string, string | null>,
+  seenSockets: Map<string, string[]>,
+  scan: { pidfileNamed: boolean; hostMountNs: string | null },
 ): ProcessInfo | typeof VANISHED {
   const statText = readSmall(`${dir}/stat`, scratch);
   if (statText === VANISHED) return VANISHED;
@@ -132,31 +159,164 @@ function readCandidate(
     residentBytes: null,
     threads: stat.numThreads,
     openFds: null,
+    uid: null,
+    mountNs: null,
   };
-  // A zombie has nothing more to read, and reading an exiting process's cmdline can block.
-  if (stat.state === 'Z' || stat.state === 'X') return base;
-
   const statusText = readSmall(`${dir}/status`, scratch);
   if (statusText === VANISHED) return VANISHED;
+  // A zombie's status still says whose it was (attribution needs that); its cmdline, exe and fds are
+  // gone, and reading an exiting process's cmdline can block.
+  if (stat.state === 'Z' || stat.state === 'X') return { ...base, uid: parseStatusUid(statusText) };
+
   const status = parseOrFail(() => parseProcStatus(statusText));
   const cmdline = readSmall(`${dir}/cmdline`, scratch);
   if (cmdline === VANISHED) return VANISHED;
   const argv = parseCmdline(cmdline);
+  const uid = parseStatusUid(statusText);
+  const mountNs = readLink(`${dir}/ns/mnt`);
+  // Sockets are looked up only for daemons that can be the engine's: root's (or the exporter's own
+  // uid, a rootless engine) outside containers. Anyone can name a process containerd, and its net/unix
+  // can be made huge. dockerd's sockets only matter without a pidfile (to pick the one serving
+  // --docker.host).
+  const mayBeEngine =
+    (uid === 0 || uid === OWN_UID) && (scan.hostMountNs === null || mountNs === null || mountNs === scan.hostMountNs);
+  const isDaemon = mayBeEngine && (stat.comm === 'containerd' || (stat.comm === 'dockerd' && !scan.pidfileNamed));
+  const key = `${stat.pid}@${stat.startTicks}`;
+  const knownSockets = isDaemon ? scratch.daemonSockets.get(key) : undefined;
+  const fds = readFds(dir, isDaemon && knownSockets === undefined);
   const info: ProcessInfo = {
     ...base,
     argv,
     residentBytes: status.residentBytes,
     threads: status.threads ?? stat.numThreads,
     exe: readExe(dir),
-    openFds: countFds(dir),
+    openFds: fds === null ? null : fds.count,
+    uid,
+    mountNs,
   };
+  if (isDaemon) {
+    const paths = knownSockets ?? (fds === null ? null : listeningPaths(dir, fds.sockets, scratch));
+    info.listening = paths === null ? null : paths.map((path) => ({ path, fileId: socketFileId(`${dir}/root${path}`) }));
+    // containerd binds its ttrpc socket just before its gRPC one: keep looking until both are there.
+    if (paths !== null && paths.length > 0 && (stat.comm !== 'containerd' || grpcAddressAmong(paths) !== null)) seenSockets.set(key, paths);
+  }
   if (stat.comm === 'containerd') {
-    const key = `${stat.pid}@${stat.startTicks}`;
-    const known = scratch.containerdAddresses.get(key);
-    info.containerdAddress = known !== undefined ? known : containerdAddress(dir, argv, scratch);
-    seenContainerds.set(key, info.containerdAddress);
+    // What containerd itself listens on first; its --address flag next. The config file it names is
+    // read later, and only for dockerd's own containerd (addManagedContainerdConfig).
+    const fromSockets = info.listening ? grpcAddressAmong(info.listening.map((l) => l.path)) : null;
+    info.containerdAddress = fromSockets ?? containerdAddressFromArgv(argv);
   }
   return info;
+}
+
+/**
+ * The fds: their count, and for a daemon the inodes of its sockets (from the `socket:[N]` links).
+ * Null when /proc/<pid>/fd is denied (another user's process without CAP_SYS_PTRACE) or gone.
+ */
+function readFds(dir: string, wantSockets: boolean): { count: number; sockets: Set<number> } | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync(`${dir}/fd`);
+  } catch {
+    return null;
+  }
+  const sockets = new Set<number>();
+  if (wantSockets) {
+    for (const name of names) {
+      const inode = socketInode(readLink(`${dir}/fd/${name}`) ?? '');
+      if (inode !== null) sockets.add(inode);
+    }
+  }
+  return { count: names.length, sockets };
+}
+
+/**
+ * The unix socket paths this process listens on: its socket inodes looked up in its own network
+ * namespace's net/unix. Each is stat'ed by the caller through /proc/<pid>/root (the daemon's own view,
+ * so the host path resolves from inside a container too) for the file's identity. Null when net/unix
+ * cannot be read.
+ */
+function listeningPaths(dir: string, inodes: ReadonlySet<number>, scratch: ProcfsScratch): string[] | null {
+  if (inodes.size === 0) return [];
+  let text: string | typeof VANISHED;
+  try {
+    text = readSmall(`${dir}/net/unix`, scratch);
+  } catch {
+    return null;
+  }
+  if (text === VANISHED) return null;
+  return [...new Set(parseUnixListeners(text, inodes).values())].sort();
+}
+
+/** `dev:ino` of a socket file; null when it is not there, is not a socket, or cannot be stat'ed. */
+export function socketFileId(path: string): string | null {
+  try {
+    const st = fs.statSync(path);
+    return st.isSocket() ? `${st.dev}:${st.ino}` : null;
+  } catch {
+    return null;
+  }
+}
+
+function readLink(path: string): string | null {
+  try {
+    return fs.readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The config file of dockerd's own containerd, when neither its sockets nor its flags said where it
+ * listens (an exporter without CAP_SYS_PTRACE cannot read its fds). dockerd writes that file itself
+ * (`<exec-root>/containerd/containerd.toml`). Read only for the child of the pidfile's dockerd that
+ * runs as the same uid in the same mount namespace; any other process that calls itself containerd
+ * never has a path it names opened. The read refuses anything but a small regular file owned by root,
+ * containerd's uid or the exporter's own (trusted-file.ts), and a refusal is a counted read error.
+ */
+function addManagedContainerdConfig(
+  root: string,
+  processes: ProcessInfo[],
+  pidfilePid: number | null,
+  scratch: ProcfsScratch,
+  errors: ReadError[],
+): void {
+  const seen = new Map<string, ConfigRead>();
+  const dockerd = pidfilePid === null ? undefined : processes.find((p) => p.pid === pidfilePid && p.comm === 'dockerd');
+  for (const c of processes) {
+    if (c.comm !== 'containerd' || c.containerdAddress !== null || c.argv.length === 0) continue;
+    const config = flagValue(c.argv, ['--config', '-c']);
+    if (config === null || dockerd === undefined || !sameDaemonIdentity(c, dockerd)) continue;
+    const key = `${c.pid}@${c.startTicks}`;
+    const read = scratch.containerdConfigs.get(key) ?? readContainerdConfig(`${root}/${c.pid}`, config, c.uid as number);
+    seen.set(key, read);
+    if (read.error) errors.push(read.error);
+    c.containerdAddress = read.address;
+  }
+  scratch.containerdConfigs = seen;
+}
+
+/** A child of `dockerd` with its uid and mount namespace (both known and equal). */
+function sameDaemonIdentity(c: ProcessInfo, dockerd: ProcessInfo): boolean {
+  return (
+    c.ppid === dockerd.pid &&
+    c.uid != null &&
+    c.uid === dockerd.uid &&
+    (c.mountNs ?? null) === (dockerd.mountNs ?? null)
+  );
+}
+
+function readContainerdConfig(dir: string, config: string, uid: number): ConfigRead {
+  const path = config.startsWith('/') ? `${dir}/root${config}` : `${dir}/cwd/${config}`;
+  try {
+    // containerd's uid, or the exporter's own: a file of the user the exporter runs as is no stranger's.
+    const text = readTrustedFile(path, { owners: [uid, OWN_UID] });
+    return { address: text === null ? null : parseContainerdConfigAddress(text), error: null };
+  } catch (err) {
+    const why = err instanceof ReadRefused ? err.why : 'io';
+    const reason = why === 'permission' ? 'permission' : why === 'io' ? 'io' : 'refused';
+    return { address: null, error: { file: 'config', reason, message: err instanceof Error ? err.message : String(err) } };
+  }
 }
 
 /** The exe link; null when denied (another user's process without CAP_SYS_PTRACE) or gone. */
@@ -166,36 +326,6 @@ function readExe(dir: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** Open fds; null when /proc/<pid>/fd is denied or the process went away. */
-function countFds(dir: string): number | null {
-  try {
-    return fs.readdirSync(`${dir}/fd`).length;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * containerd's gRPC address: its --address flag, else the `[grpc] address` of its --config file
- * (read through /proc/<pid>/root so a host path resolves from inside a container), else null.
- */
-function containerdAddress(dir: string, argv: string[], scratch: ProcfsScratch): string | null {
-  const fromFlag = containerdAddressFromArgv(argv);
-  if (fromFlag !== null) return fromFlag;
-  const config = flagValue(argv, ['--config', '-c']);
-  if (config === null) return null;
-  for (const path of config.startsWith('/') ? [`${dir}/root${config}`, config] : [`${dir}/cwd/${config}`]) {
-    try {
-      const text = readSmall(path, scratch);
-      if (text === VANISHED) continue;
-      return parseContainerdConfigAddress(text);
-    } catch {
-      // unreadable through this path; try the next
-    }
-  }
-  return null;
 }
 
 function readBootTime(root: string, scratch: ProcfsScratch, errors: ReadError[]): number | null {
@@ -210,18 +340,23 @@ function readBootTime(root: string, scratch: ProcfsScratch, errors: ReadError[])
   }
 }
 
-/** The pidfile's pid; `failed` when it exists but could not be read or parsed (not the same as absent). */
-function readPidfile(
-  path: string | null,
-  scratch: ProcfsScratch,
-  errors: ReadError[],
-): { pid: number | null; failed: boolean } {
+/**
+ * The pidfile's pid; `failed` when it exists but could not be read or parsed (not the same as absent).
+ * Read the careful way (trusted-file.ts): it picks the watched dockerd, so only a small regular file
+ * owned by root (or by the exporter's own uid, for a rootless engine) counts.
+ */
+function readPidfile(path: string | null, errors: ReadError[]): { pid: number | null; failed: boolean } {
   if (path === null) return { pid: null, failed: false };
   try {
-    const text = readSmall(path, scratch);
-    return { pid: text === VANISHED ? null : parseOrFail(() => parsePidfile(text)), failed: false };
+    const text = readTrustedFile(path, { owners: [process.getuid?.() ?? 0], maxBytes: PIDFILE_MAX_BYTES });
+    return { pid: text === null ? null : parseOrFail(() => parsePidfile(text)), failed: false };
   } catch (err) {
-    errors.push(err instanceof ReadFailure ? { ...err.error, file: 'pidfile' } : toReadError('pidfile', err));
+    if (err instanceof ReadRefused) {
+      const reason = err.why === 'permission' ? 'permission' : err.why === 'io' ? 'io' : 'refused';
+      errors.push({ file: 'pidfile', reason, message: err.message });
+    } else {
+      errors.push(err instanceof ReadFailure ? { ...err.error, file: 'pidfile' } : toReadError('pidfile', err));
+    }
     return { pid: null, failed: true };
   }
 }

@@ -3,6 +3,11 @@
  * It cannot see CPU seconds, memory, threads or fds, so those stay null (never estimated), and its
  * start times have one-second resolution. With busybox `ps` it returns nothing: an empty scan of a
  * host that surely has processes is reported as an error rather than as "everything is down".
+ *
+ * For attribution it gives each process's uid but not its mount namespace nor its listening sockets:
+ * with this source a root process inside a container (with the host's pid namespace) that names the
+ * engine's socket cannot be told from the engine's own, and containerd's socket is taken from its
+ * --address flag or the default, never from a config file.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -23,6 +28,8 @@ export interface PsListEntry {
   cmd?: string;
   path?: string;
   startTime?: Date;
+  /** Absent when ps could not say (never taken for root). */
+  uid?: number;
 }
 
 export function createPsListSource(opts: PsListSourceOptions): ProcessSource {
@@ -87,6 +94,8 @@ function toProcessInfo(entry: PsListEntry): ProcessInfo | null {
     residentBytes: null,
     threads: null,
     openFds: null,
+    uid: entry.uid ?? null,
+    mountNs: null,
   };
   if (comm === 'containerd') info.containerdAddress = containerdAddressFromArgv(argv);
   return info;
