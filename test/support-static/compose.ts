@@ -4,9 +4,9 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { repoPath } from './repo.js';
 import { asMapping, asSequence, asString, parseYaml, type YamlValue } from './yaml.js';
 
-export const COMPOSE_PATH = repoPath('deploy', 'compose', 'compose.yml');
+const COMPOSE_PATH = repoPath('deploy', 'compose', 'compose.yml');
 
-export interface VolumeMount {
+interface VolumeMount {
   /** As written: a path (absolute or relative to the compose file) or a named volume. */
   source: string;
   target: string;

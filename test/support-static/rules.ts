@@ -88,7 +88,7 @@ export function scaleRuleDurations(text: string, divisor: number): string {
 }
 
 /** GitHub's anchor for a Markdown heading: lower case, punctuation dropped, spaces to dashes. */
-export function headingAnchor(heading: string): string {
+function headingAnchor(heading: string): string {
   return heading
     .trim()
     .toLowerCase()

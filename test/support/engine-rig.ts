@@ -53,15 +53,15 @@ import {
 } from './proc.js';
 import { delay, run, type RunResult } from './run.js';
 
-export { descendants, readProcStatState, processStartTimeSeconds, bootTimeSeconds, isAlive } from './proc.js';
-export { scrape, metric, parseExposition, seriesKey, fetchText } from './scrape.js';
+export { readProcStatState, processStartTimeSeconds, isAlive } from './proc.js';
+export { scrape, metric, parseExposition, fetchText } from './scrape.js';
 export { run, delay } from './run.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Availability
 
-export const DOCKER_CLIENT = '/usr/bin/docker';
-export const IMAGE = 'rig/busybox';
+const DOCKER_CLIENT = '/usr/bin/docker';
+const IMAGE = 'rig/busybox';
 /** Debian's binaries only: /usr/local/bin holds a docker 28 client on some machines. */
 const ENGINE_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 const SYSTEM_CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
@@ -314,7 +314,7 @@ const ENGINE_EXES = new Set(['dockerd', 'containerd', 'containerd-shim-runc-v2',
 // ---------------------------------------------------------------------------------------------------
 // The rig
 
-export interface DockerOptions {
+interface DockerOptions {
   timeoutMs?: number;
   input?: Buffer | string;
 }

@@ -7,7 +7,7 @@
 import * as fc from 'fast-check';
 
 /** numRuns for a property, scaled by PROPERTY_RUNS (default: the given number). */
-export function runs(defaultRuns: number): number {
+function runs(defaultRuns: number): number {
   const scale = Number(process.env.PROPERTY_RUNS ?? '');
   return Number.isFinite(scale) && scale > 0 ? Math.max(defaultRuns, Math.round(scale)) : defaultRuns;
 }

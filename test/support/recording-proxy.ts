@@ -8,7 +8,7 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { rmSync } from 'node:fs';
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
 }
