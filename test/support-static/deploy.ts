@@ -110,7 +110,7 @@ export function execForm(args: string): string[] | null {
   if (!args.startsWith('[')) return null;
   const v: unknown = JSON.parse(args);
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) return null;
-  return v as string[];
+  return v;
 }
 
 // ---------------------------------------------------------------------------------------------------
