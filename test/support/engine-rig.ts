@@ -205,7 +205,7 @@ export class WaitAbort extends Error {}
 export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs: number, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
-  let lastError: unknown;
+  let lastError: string | undefined;
   for (;;) {
     try {
       last = await fn();
@@ -213,12 +213,12 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
       if (last) return last;
     } catch (e) {
       if (e instanceof WaitAbort) throw e;
-      lastError = e;
+      lastError = e instanceof Error ? e.message : String(e);
     }
     if (Date.now() >= deadline) {
       const detail =
         lastError !== undefined
-          ? `last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`
+          ? `last error: ${lastError}`
           : `last value: ${JSON.stringify(last)}`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${detail})`);
     }
@@ -775,7 +775,7 @@ function removeCgroups(rel: string): void {
 
 /** Deletes bridges `rig-XXXXXX` whose rig directory /tmp/rig.XXXXXX no longer exists (a crashed run). */
 function sweepStaleBridges(): void {
-  let out = '';
+  let out: string;
   try {
     out = execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8', timeout: 10_000 });
   } catch {
@@ -988,7 +988,7 @@ export async function startExporter(opts: StartExporterOptions = {}): Promise<Ex
     );
   } catch (e) {
     await stop();
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- exporter output ---\n${out.slice(-4000)}`);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- exporter output ---\n${out.slice(-4000)}`, { cause: e });
   }
   return {
     url,

@@ -135,7 +135,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
     );
   } catch (e) {
     await stop();
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- prometheus log ---\n${logTail(40)}`);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- prometheus log ---\n${logTail(40)}`, { cause: e });
   }
   return { url, port, pid, logPath, logTail, exited, stop };
 }

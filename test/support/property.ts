@@ -34,7 +34,7 @@ export function onlyThrows<T>(allowed: ErrorClass | readonly ErrorClass[], fn: (
   } catch (err) {
     if (classes.some((c) => err instanceof c)) return undefined;
     const e = err as Error;
-    throw new Error(`threw ${e?.name ?? typeof err} (${String(e?.message ?? err)}), not ${classes.map((c) => c.name).join(' or ')}`);
+    throw new Error(`threw ${e?.name ?? typeof err} (${String(e?.message ?? err)}), not ${classes.map((c) => c.name).join(' or ')}`, { cause: err });
   }
 }
 
@@ -50,7 +50,7 @@ export function assertOneLineError(allowed: ErrorClass | readonly ErrorClass[], 
     if (!classes.some((c) => err instanceof c)) return; // another property's business
     const message = (err as Error).message;
     if (message.trim() === '' || /[\n\r]/.test(message)) {
-      throw new Error(`${(err as Error).name} message is not one clear line: ${JSON.stringify(message)}`);
+      throw new Error(`${(err as Error).name} message is not one clear line: ${JSON.stringify(message)}`, { cause: err });
     }
   }
 }

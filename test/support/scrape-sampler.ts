@@ -34,10 +34,10 @@ async function sampleOnce(url: string, timeoutMs: number): Promise<Sample> {
       tookMs: performance.now() - started,
       status: res.status,
       error: res.status === 200 ? null : body.slice(0, 200),
-      series: res.status === 200 ? parseExposition(body) : new Map(),
+      series: res.status === 200 ? parseExposition(body) : new Map<string, number>(),
     };
   } catch (err) {
-    return { atMs, tookMs: performance.now() - started, status: null, error: (err as Error).message, series: new Map() };
+    return { atMs, tookMs: performance.now() - started, status: null, error: (err as Error).message, series: new Map<string, number>() };
   }
 }
 
