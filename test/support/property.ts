@@ -33,8 +33,8 @@ export function onlyThrows<T>(allowed: ErrorClass | readonly ErrorClass[], fn: (
     return fn();
   } catch (err) {
     if (classes.some((c) => err instanceof c)) return undefined;
-    const e = err as Error;
-    throw new Error(`threw ${e?.name ?? typeof err} (${String(e?.message ?? err)}), not ${classes.map((c) => c.name).join(' or ')}`, { cause: err });
+    const what = err instanceof Error ? `${err.name} (${err.message})` : `${typeof err} (${String(err)})`;
+    throw new Error(`threw ${what}, not ${classes.map((c) => c.name).join(' or ')}`, { cause: err });
   }
 }
 
