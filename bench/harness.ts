@@ -30,7 +30,7 @@ const NUMBERS = {
   'flood-s': [15, 3, 1, 600],
 } as const satisfies Record<string, readonly [number, number, number, number]>;
 
-export type NumberOption = keyof typeof NUMBERS;
+type NumberOption = keyof typeof NUMBERS;
 
 export interface Options {
   sections: string[];
@@ -44,7 +44,7 @@ export interface Options {
   render: string | null;
 }
 
-export const DEFAULT_OUT = 'build/bench/results.json';
+const DEFAULT_OUT = 'build/bench/results.json';
 
 /** Parses the bench's command line; a bad value is a one-line error naming the option. */
 export function parseOptions(argv: readonly string[], known: readonly string[]): Options {
@@ -105,7 +105,7 @@ export interface Section<R = unknown> {
   render(result: R): string[];
 }
 
-export interface SectionRecord {
+interface SectionRecord {
   startedAt: string;
   durationS: number;
   /** Share of all CPUs' time other work used in the second before the section and during it. */

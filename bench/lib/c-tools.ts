@@ -45,7 +45,15 @@ export interface FloorResult {
 export function runScanFloor(binary: string, iterations: number): Promise<FloorResult> {
   const args = ['--iterations', String(iterations), '--warmup', '1', '--procfs', '/proc'];
   return new Promise((resolve, reject) => {
-    execFile(binary, args, { timeout: 120_000 }, (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as FloorResult)));
+    execFile(binary, args, { timeout: 120_000 }, (err, stdout) => {
+      // ExecFileException is typed as a set of Error's fields, not as an Error: wrap it, keeping it as the cause.
+      if (err) return reject(new Error(`${binary}: ${err.message}`, { cause: err }));
+      try {
+        resolve(JSON.parse(stdout) as FloorResult);
+      } catch (e) {
+        reject(new Error(`${binary}: output is not JSON`, { cause: e }));
+      }
+    });
   });
 }
 
@@ -56,7 +64,7 @@ export function runScanFloor(binary: string, iterations: number): Promise<FloorR
  */
 async function startIdle(binary: string, count: number, candidates: number) {
   const child = spawn(binary, [String(count), String(candidates)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const handle = { killNow: () => void (gone() || child.kill('SIGTERM')) };

@@ -61,7 +61,7 @@ export function httpGet(url: string, agent: http.Agent | undefined, timeoutMs: n
 /** Polls `url` until `ok` holds of an answer (bounded); returns that answer. */
 export async function waitHttp(url: string, timeoutMs: number, exited: () => boolean, what: string, ok = (r: HttpResult) => r.status === 200): Promise<HttpResult> {
   const deadline = Date.now() + timeoutMs;
-  let last = '';
+  let last: string;
   for (;;) {
     if (exited()) throw new Error(`${what} exited before answering ${url}`);
     try {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 const CANDIDATES = ['chromium', 'chromium-browser'];
 const PATH_DIRS = ['/usr/bin', '/usr/local/bin', '/bin', '/snap/bin'];
 
-export function findChromium(): string | null {
+function findChromium(): string | null {
   for (const dir of [...(process.env.PATH ?? '').split(':'), ...PATH_DIRS]) {
     if (!dir) continue;
     for (const name of CANDIDATES) {
@@ -55,7 +55,7 @@ export interface ChromiumRun {
   stderr: string;
 }
 
-export async function runChromium(args: readonly string[], timeoutMs = 60_000): Promise<ChromiumRun> {
+async function runChromium(args: readonly string[], timeoutMs = 60_000): Promise<ChromiumRun> {
   const exe = findChromium();
   if (!exe) throw new Error('chromium not installed');
   const profile = mkdtempSync('/tmp/chromium-profile.');

@@ -76,7 +76,7 @@ describe('container image built from the Dockerfile, run against a real Docker e
       return (await r().docker(args, { timeoutMs })).stdout;
     } catch (e) {
       if (e instanceof CommandError) {
-        throw new Error(`${e.message}\n--- stdout (tail) ---\n${e.result.stdout.slice(-6000)}`);
+        throw new Error(`${e.message}\n--- stdout (tail) ---\n${e.result.stdout.slice(-6000)}`, { cause: e });
       }
       throw e;
     }
@@ -140,7 +140,7 @@ describe('container image built from the Dockerfile, run against a real Docker e
       } catch (e) {
         exported = String(e);
       }
-      const same = typeof exported !== 'string' && COMPONENTS.every((c) => (exported as Record<Component, number | undefined>)[c] === real[c]);
+      const same = typeof exported !== 'string' && COMPONENTS.every((c) => exported[c] === real[c]);
       if (same && agreedOnce) return real;
       agreedOnce = same;
       if (Date.now() > deadline) {

@@ -234,7 +234,8 @@ describe('alert rules and dashboard against a real Prometheus', { skip, timeout:
     const killedAt = Date.now();
 
     // Watch every state change until ContainerdRestarted fires.
-    let downSeen: 'pending' | 'firing' | null = null;
+    // In an object: TypeScript does not see the callback's assignments and would narrow a plain let to null.
+    const downSeen: { state: 'pending' | 'firing' | null } = { state: null };
     let restartedBeforeNewContainerd = false;
     let crashLoopingSeen = false;
     let newContainerd: number | null = null;
@@ -242,7 +243,7 @@ describe('alert rules and dashboard against a real Prometheus', { skip, timeout:
       'ContainerdRestarted to fire after dockerd restarts containerd',
       async () => {
         const down = await alertState('ContainerdDown');
-        if (down === 'firing' || (down === 'pending' && downSeen === null)) downSeen = down;
+        if (down === 'firing' || (down === 'pending' && downSeen.state === null)) downSeen.state = down;
         if ((await alertState('ContainerdCrashLooping')) !== null) crashLoopingSeen = true;
         const restarted = await alertState('ContainerdRestarted');
         const fresh = r().containerdPid();
@@ -253,14 +254,14 @@ describe('alert rules and dashboard against a real Prometheus', { skip, timeout:
       45_000,
       250,
     ).catch(async (e: unknown) => {
-      throw new Error(`${e instanceof Error ? e.message : String(e)}; alerts: ${await describeAlerts()}`);
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; alerts: ${await describeAlerts()}`, { cause: e });
     });
     const firedAfterS = (Date.now() - killedAt) / 1000;
     assert.ok(newContainerd !== null, 'dockerd did not restart containerd, yet ContainerdRestarted fired');
     assert.ok(!restartedBeforeNewContainerd, 'ContainerdRestarted was active before a new containerd existed');
-    assert.ok(downSeen !== null, `ContainerdDown was never pending or firing in the ${firedAfterS.toFixed(1)} s containerd was down`);
+    assert.ok(downSeen.state !== null, `ContainerdDown was never pending or firing in the ${firedAfterS.toFixed(1)} s containerd was down`);
     // The shortened for: (2 s) is far below the ~10 s outage: it normally fires; pending is enough.
-    t.diagnostic(`ContainerdDown reached "${downSeen}"; ContainerdRestarted fired ${firedAfterS.toFixed(1)} s after kill -9`);
+    t.diagnostic(`ContainerdDown reached "${downSeen.state}"; ContainerdRestarted fired ${firedAfterS.toFixed(1)} s after kill -9`);
 
     const [restartedAlert] = await alertsNamed('ContainerdRestarted');
     assert.equal(restartedAlert?.labels['severity'], 'warning');

@@ -18,16 +18,15 @@ function scripted(snaps: ProcessSnapshot[]): ProcessSource {
   let i = 0;
   return {
     name: 'procfs',
-    scan: async () => {
+    scan: () => {
       const s = snaps[Math.min(i++, snaps.length - 1)];
-      if (!s) throw new Error('no snapshot');
-      return { ...s, takenAtMs: Date.now() };
+      return s ? Promise.resolve({ ...s, takenAtMs: Date.now() }) : Promise.reject(new Error('no snapshot'));
     },
     close: async () => {},
   };
 }
 
-async function setup(snaps: ProcessSnapshot[], fresh = () => true) {
+function setup(snaps: ProcessSnapshot[], fresh = () => true) {
   const logger = createLogger('error', 'json', () => {});
   const registry = new Registry();
   const poller = createPoller({ source: scripted(snaps), intervalMs: 1000, settings: { dockerdExpected: true, containerdAddress: null }, logger });
@@ -46,7 +45,7 @@ async function setup(snaps: ProcessSnapshot[], fresh = () => true) {
 const ENGINE = [dockerd(10), containerd(20, 10), shim(50, 'a'), child(51, 50, 'docker-init'), child(12, 10, 'docker-proxy')];
 
 test('/metrics shows every component, 0 for what is down, and drops what went away', async () => {
-  const { app, poller } = await setup([snapshot(ENGINE, 10), snapshot([dockerd(10)], 10)]);
+  const { app, poller } = setup([snapshot(ENGINE, 10), snapshot([dockerd(10)], 10)]);
   await poller.pollOnce();
   let res = await app.inject({ method: 'GET', url: '/metrics' });
   assert.equal(res.statusCode, 200);
@@ -64,13 +63,13 @@ test('/metrics shows every component, 0 for what is down, and drops what went aw
 
 test('stale state is withheld from /metrics and /healthz says 503', async () => {
   let fresh = true;
-  const { app, poller } = await setup([snapshot(ENGINE, 10)], () => fresh);
+  const { app, poller } = setup([snapshot(ENGINE, 10)], () => fresh);
   await poller.pollOnce();
   assert.equal((await app.inject({ url: '/healthz' })).statusCode, 200);
   fresh = false;
   const health = await app.inject({ url: '/healthz' });
   assert.equal(health.statusCode, 503);
-  assert.equal(health.json().status, 'stale');
+  assert.equal(health.json<{ status: string }>().status, 'stale');
   const metrics = await app.inject({ url: '/metrics' });
   assert.doesNotMatch(metrics.body, /^docker_engine_component_up/m);
   assert.match(metrics.body, /^docker_engine_exporter_last_poll_timestamp_seconds /m);
@@ -78,7 +77,7 @@ test('stale state is withheld from /metrics and /healthz says 503', async () => 
 });
 
 test('/ links to the metrics; unknown paths 404; wrong methods 405 with Allow', async () => {
-  const { app } = await setup([snapshot(ENGINE, 10)]);
+  const { app } = setup([snapshot(ENGINE, 10)]);
   const landing = await app.inject({ url: '/' });
   assert.equal(landing.statusCode, 200);
   assert.match(landing.body, /<a href="\/metrics">/);

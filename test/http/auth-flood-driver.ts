@@ -23,7 +23,7 @@ export interface AuthFloodOptions {
   path?: string;
 }
 
-export interface FloodCounts {
+interface FloodCounts {
   requests: number;
   status401: number;
   status429: number;

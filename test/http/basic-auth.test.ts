@@ -56,7 +56,7 @@ describe('basic auth against floods and timing', () => {
     const outcomes: AuthOutcome[] = await Promise.all(flood);
     assert.equal(await cached, 'ok');
     const busyFirst = order.filter((o) => o === 'busy').length;
-    assert.deepEqual(order.slice(0, busyFirst + 1), [...Array(busyFirst).fill('busy'), 'cached ok'], 'busy answers and the cached success come before any comparison ends');
+    assert.deepEqual(order.slice(0, busyFirst + 1), [...new Array<string>(busyFirst).fill('busy'), 'cached ok'], 'busy answers and the cached success come before any comparison ends');
     assert.equal(outcomes.filter((o) => o === 'busy').length, 20 - 1 - MAX_WAITING);
     assert.equal(outcomes.filter((o) => o === 'denied').length, 1 + MAX_WAITING);
     assert.equal(compared.length, 1 + 1 + MAX_WAITING, 'the first success and the admitted denials; busy and cached ones cost no bcrypt');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, Agent as HttpAgent, type Server } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest, Agent as HttpsAgent, type RequestOptions } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { guardConnections } from '../../src/http/connection-limit.js';
 import { makePki, tempDir, type Pki } from './web-config-harness.js';
@@ -29,7 +29,7 @@ function serve(tls: boolean) {
     else res.end('ok\n');
   };
   const server: Server = tls
-    ? (createHttpsServer({ cert: readFileSync(pki.serverCertFile), key: readFileSync(pki.serverKeyFile), keepAliveTimeout: 60_000 }, handler) as unknown as Server)
+    ? createHttpsServer({ cert: readFileSync(pki.serverCertFile), key: readFileSync(pki.serverKeyFile), keepAliveTimeout: 60_000 }, handler)
     : createHttpServer({ keepAliveTimeout: 60_000 }, handler);
   const guard = guardConnections(server, 3);
   return { server, guard, holding: () => held.length, release: () => held.splice(0).forEach((f) => f()) };
@@ -45,7 +45,10 @@ async function until(what: string, cond: () => boolean): Promise<void> {
 function client(port: number, tls: boolean) {
   const agent = tls ? new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: pki.ca }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
   let closed = false;
-  agent.on('free', (socket) => socket.once('close', () => (closed = true)));
+  // The two agent classes' overloads of on() merge into an untyped listener: name the socket's type.
+  agent.on('free', (socket: Socket) => {
+    socket.once('close', () => (closed = true));
+  });
   const get = (path: string): Promise<number> =>
     new Promise((resolve, reject) => {
       const opts = { host: '127.0.0.1', port, path, agent, servername: 'localhost', timeout: 10_000 };

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { PeerCertificate, SecureVersion, TLSSocket } from 'node:tls';
 import { run } from '../support/run.js';
 
-export const MAIN = new URL('../../../dist/main.js', import.meta.url).pathname;
+const MAIN = new URL('../../../dist/main.js', import.meta.url).pathname;
 
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -38,7 +38,7 @@ function scriptedProbes(script: Answers[]): ProbeRunner {
   const counts = { dockerd: 0, containerd: 0 };
   const outcomes = new Map<ProbeName, ProbeOutcome>();
   return {
-    async tick() {
+    tick() {
       round++;
       answers = script[Math.min(round, script.length - 1)] ?? answers;
       const at = NOW_MS;
@@ -50,6 +50,7 @@ function scriptedProbes(script: Answers[]): ProbeRunner {
         counts.containerd++;
         outcomes.set('containerd_health', { success: answers.containerd, durationSeconds: answers.containerd ? 0.0008 : 1, error: answers.containerd ? null : '4 DEADLINE_EXCEEDED: Deadline exceeded', atMs: at });
       }
+      return Promise.resolve();
     },
     report(): ProbeReport {
       const tasks = answers.tasks === undefined ? [ID_A, ID_B] : answers.tasks;
@@ -78,7 +79,7 @@ export async function stateAfter(snaps: ProcessSnapshot[], answers: Answers[], d
   let i = 0;
   const source: ProcessSource = {
     name: 'procfs',
-    scan: async () => snaps[Math.min(i++, snaps.length - 1)] as ProcessSnapshot,
+    scan: () => Promise.resolve(snaps[Math.min(i++, snaps.length - 1)] as ProcessSnapshot),
     close: async () => {},
   };
   const poller = createPoller({

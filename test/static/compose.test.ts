@@ -89,7 +89,7 @@ describe('compose deployment', () => {
     const targets = asSequence(doc['scrape_configs'], 'scrape_configs').flatMap((sc) => {
       const c = asMapping(sc, 'scrape_config');
       return (c['static_configs'] === undefined ? [] : asSequence(c['static_configs'], 'static_configs')).flatMap((st) =>
-        asSequence(asMapping(st, 'static_config')['targets'], 'targets').map((t) => ({ job: String(c['job_name']), target: asString(t, 'target') })),
+        asSequence(asMapping(st, 'static_config')['targets'], 'targets').map((t) => ({ job: asString(c['job_name'], 'job_name'), target: asString(t, 'target') })),
       );
     });
     const exporterTarget = targets.find((t) => t.target === `exporter:${port}`);

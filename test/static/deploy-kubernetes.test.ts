@@ -17,7 +17,7 @@ import { checkExporterArgs, flagValue, isUnder, parseYamlDocuments, socketPath }
 import { loadCompose } from '../support-static/compose.js';
 import { promtoolOrSkip, runPromtool } from '../support-static/promtool.js';
 import { repoPath } from '../support-static/repo.js';
-import { asMapping, asSequence, asString, type YamlValue } from '../support-static/yaml.js';
+import { asMapping, asScalarText, asSequence, asString, type YamlValue } from '../support-static/yaml.js';
 
 type Obj = { [key: string]: YamlValue };
 
@@ -71,7 +71,7 @@ const containerdOnly = (ds: Obj): boolean => flagValue(args(ds), '--docker.host'
 
 /** Kubernetes quantities used here: 250m, 1, 64Mi, 1Gi. */
 function quantity(v: YamlValue | undefined, what: string): number {
-  const s = String(v);
+  const s = asScalarText(v, what);
   const q = /^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi)?$/.exec(s);
   assert.ok(q, `${what}: cannot read quantity ${s}`);
   const n = Number(q[1]);
@@ -97,7 +97,7 @@ describe('Kubernetes DaemonSet', () => {
   it('has a ServiceAccount without a token, two DaemonSets and a Service, all labelled app.kubernetes.io/name', () => {
     assert.deepEqual(manifests.map((d) => d['kind']).sort(), ['DaemonSet', 'DaemonSet', 'Service', 'ServiceAccount']);
     for (const d of manifests) {
-      assert.equal(m(m(d['metadata'], 'metadata')['labels'], 'labels')['app.kubernetes.io/name'], 'docker-engine-exporter', `${String(d['kind'])} label`);
+      assert.equal(m(m(d['metadata'], 'metadata')['labels'], 'labels')['app.kubernetes.io/name'], 'docker-engine-exporter', `${JSON.stringify(d['kind'])} label`);
     }
     assert.equal(ofKind(manifests, 'ServiceAccount')[0]?.['automountServiceAccountToken'], false);
     for (const ds of daemonSets) {
@@ -200,7 +200,7 @@ describe('Kubernetes DaemonSet', () => {
             case 'DoesNotExist':
               return v === undefined;
             default:
-              throw new Error(`operator ${String(ex['operator'])}`);
+              throw new Error(`operator ${JSON.stringify(ex['operator'])}`);
           }
         }),
       );
@@ -228,7 +228,7 @@ describe('Kubernetes DaemonSet', () => {
         const http = m(m(c[probe], probe)['httpGet'], `${probe}.httpGet`);
         assert.equal(http['path'], '/healthz', `${name(ds)}: ${probe} path`);
         const port = ports.find((p) => p['name'] === http['port'] || p['containerPort'] === http['port']);
-        assert.ok(port, `${name(ds)}: ${probe} port ${String(http['port'])} is a container port`);
+        assert.ok(port, `${name(ds)}: ${probe} port ${JSON.stringify(http['port'])} is a container port`);
         assert.equal(port['containerPort'], listenPort, `${name(ds)}: ${probe} asks the port the exporter listens on`);
       }
     }
@@ -242,7 +242,7 @@ describe('Kubernetes DaemonSet', () => {
       assert.notEqual(sc['privileged'], true);
       const caps = m(sc['capabilities'], 'capabilities');
       assert.deepEqual(seq(caps['drop'], 'drop'), ['ALL']);
-      for (const cap of seq(caps['add'], 'add')) assert.ok(['SYS_PTRACE', 'DAC_READ_SEARCH'].includes(String(cap)), `capability ${String(cap)}`);
+      for (const cap of seq(caps['add'], 'add')) assert.ok(['SYS_PTRACE', 'DAC_READ_SEARCH'].includes(asString(cap, 'capability')), `capability ${JSON.stringify(cap)}`);
       const podSc = m(podSpec(ds)['securityContext'], 'pod securityContext');
       assert.equal(m(podSc['seccompProfile'], 'seccompProfile')['type'], 'RuntimeDefault');
     }

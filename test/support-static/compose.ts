@@ -2,11 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { repoPath } from './repo.js';
-import { asMapping, asSequence, asString, parseYaml, type YamlValue } from './yaml.js';
+import { asMapping, asScalarText, asSequence, asString, parseYaml, type YamlValue } from './yaml.js';
 
-export const COMPOSE_PATH = repoPath('deploy', 'compose', 'compose.yml');
+const COMPOSE_PATH = repoPath('deploy', 'compose', 'compose.yml');
 
-export interface VolumeMount {
+interface VolumeMount {
   /** As written: a path (absolute or relative to the compose file) or a named volume. */
   source: string;
   target: string;
@@ -103,6 +103,6 @@ export function environmentOf(service: ComposeService): Record<string, string> {
     }
     return out;
   }
-  for (const [k, v] of Object.entries(asMapping(e, `${service.name}.environment`))) out[k] = v === null ? '' : String(v);
+  for (const [k, v] of Object.entries(asMapping(e, `${service.name}.environment`))) out[k] = v === null ? '' : asScalarText(v, `${service.name}.environment.${k}`);
   return out;
 }

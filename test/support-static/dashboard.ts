@@ -41,7 +41,7 @@ export interface BuiltinVariables {
   rangeSeconds: number;
 }
 
-export const DEFAULT_BUILTINS: BuiltinVariables = { rateInterval: '1m', interval: '15s', range: '5m', rangeSeconds: 300 };
+const DEFAULT_BUILTINS: BuiltinVariables = { rateInterval: '1m', interval: '15s', range: '5m', rangeSeconds: 300 };
 
 export function loadDashboard(path: string = DASHBOARD_PATH): Dashboard {
   return JSON.parse(readFileSync(path, 'utf8')) as Dashboard;

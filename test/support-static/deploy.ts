@@ -110,7 +110,7 @@ export function execForm(args: string): string[] | null {
   if (!args.startsWith('[')) return null;
   const v: unknown = JSON.parse(args);
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) return null;
-  return v as string[];
+  return v;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -154,7 +154,7 @@ export function unitValue(unit: UnitFile, section: string, key: string): string 
 }
 
 /** `systemd-analyze` when present: its path, else null. */
-export function findSystemdAnalyze(): string | null {
+function findSystemdAnalyze(): string | null {
   const r = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8', timeout: 10_000 });
   return r.error === undefined && r.status === 0 ? 'systemd-analyze' : null;
 }

@@ -2,7 +2,7 @@
  * The metric names the exporter emits (DESIGN.md "Metrics contract", issues 2 and 3), and so the
  * only names the dashboard and the alert rules may query.
  */
-export const EXPORTER_METRICS: readonly string[] = [
+const EXPORTER_METRICS: readonly string[] = [
   'docker_engine_component_up',
   'docker_engine_component_processes',
   'docker_engine_component_restarts_total',
@@ -32,7 +32,7 @@ export const EXPORTER_METRICS: readonly string[] = [
 ];
 
 /** prom-client's default process metrics (lib/metrics/process*.js); nodejs_* are not allowed. */
-export const PROCESS_METRICS: readonly string[] = [
+const PROCESS_METRICS: readonly string[] = [
   'process_cpu_user_seconds_total',
   'process_cpu_system_seconds_total',
   'process_cpu_seconds_total',
@@ -45,7 +45,7 @@ export const PROCESS_METRICS: readonly string[] = [
 ];
 
 /** Prometheus's own per-target series. */
-export const SCRAPE_METRICS: readonly string[] = ['up'];
+const SCRAPE_METRICS: readonly string[] = ['up'];
 
 export const ALLOWED_METRICS: ReadonlySet<string> = new Set([
   ...EXPORTER_METRICS,

@@ -8,7 +8,7 @@ export interface PromtoolResult {
 }
 
 /** The promtool to run: $PROMTOOL, else the first on PATH; null when there is none. */
-export function findPromtool(): string | null {
+function findPromtool(): string | null {
   const candidate = process.env['PROMTOOL'] ?? 'promtool';
   const probe = spawnSync(candidate, ['--version'], { encoding: 'utf8', timeout: 10_000 });
   return probe.error === undefined && probe.status === 0 ? candidate : null;

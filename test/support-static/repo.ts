@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export function repoRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
+function repoRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
   let dir = from;
   for (;;) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'prometheus'))) return dir;

@@ -31,7 +31,7 @@ export function loadAlertRules(text: string = readFileSync(RULES_PATH, 'utf8')):
   const out: AlertRule[] = [];
   for (const group of asSequence(doc['groups'], 'groups')) {
     const g = asMapping(group, 'group');
-    for (const rule of asSequence(g['rules'], `group ${String(g['name'])} rules`)) {
+    for (const rule of asSequence(g['rules'], `group ${JSON.stringify(g['name'])} rules`)) {
       const r = asMapping(rule, 'rule');
       if (r['alert'] === undefined) continue; // a recording rule
       const name = asString(r['alert'], 'alert');
@@ -88,7 +88,7 @@ export function scaleRuleDurations(text: string, divisor: number): string {
 }
 
 /** GitHub's anchor for a Markdown heading: lower case, punctuation dropped, spaces to dashes. */
-export function headingAnchor(heading: string): string {
+function headingAnchor(heading: string): string {
   return heading
     .trim()
     .toLowerCase()

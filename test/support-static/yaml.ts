@@ -45,3 +45,10 @@ export function asString(v: YamlValue | undefined, what: string): string {
   if (typeof v !== 'string') throw new Error(`${what}: expected a string, got ${JSON.stringify(v)}`);
   return v;
 }
+
+/** A scalar as the text its reader takes it for: `1` and `"1"` alike (quantities, environment values). */
+export function asScalarText(v: YamlValue | undefined, what: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new Error(`${what}: expected a scalar, got ${JSON.stringify(v)}`);
+}

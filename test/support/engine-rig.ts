@@ -53,15 +53,15 @@ import {
 } from './proc.js';
 import { delay, run, type RunResult } from './run.js';
 
-export { descendants, readProcStatState, processStartTimeSeconds, bootTimeSeconds, isAlive } from './proc.js';
-export { scrape, metric, parseExposition, seriesKey, fetchText } from './scrape.js';
+export { readProcStatState, processStartTimeSeconds, isAlive } from './proc.js';
+export { scrape, metric, parseExposition, fetchText } from './scrape.js';
 export { run, delay } from './run.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Availability
 
-export const DOCKER_CLIENT = '/usr/bin/docker';
-export const IMAGE = 'rig/busybox';
+const DOCKER_CLIENT = '/usr/bin/docker';
+const IMAGE = 'rig/busybox';
 /** Debian's binaries only: /usr/local/bin holds a docker 28 client on some machines. */
 const ENGINE_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 const SYSTEM_CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
@@ -205,7 +205,7 @@ export class WaitAbort extends Error {}
 export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs: number, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
-  let lastError: unknown;
+  let lastError: string | undefined;
   for (;;) {
     try {
       last = await fn();
@@ -213,12 +213,12 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
       if (last) return last;
     } catch (e) {
       if (e instanceof WaitAbort) throw e;
-      lastError = e;
+      lastError = e instanceof Error ? e.message : String(e);
     }
     if (Date.now() >= deadline) {
       const detail =
         lastError !== undefined
-          ? `last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`
+          ? `last error: ${lastError}`
           : `last value: ${JSON.stringify(last)}`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${detail})`);
     }
@@ -314,7 +314,7 @@ const ENGINE_EXES = new Set(['dockerd', 'containerd', 'containerd-shim-runc-v2',
 // ---------------------------------------------------------------------------------------------------
 // The rig
 
-export interface DockerOptions {
+interface DockerOptions {
   timeoutMs?: number;
   input?: Buffer | string;
 }
@@ -775,7 +775,7 @@ function removeCgroups(rel: string): void {
 
 /** Deletes bridges `rig-XXXXXX` whose rig directory /tmp/rig.XXXXXX no longer exists (a crashed run). */
 function sweepStaleBridges(): void {
-  let out = '';
+  let out: string;
   try {
     out = execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8', timeout: 10_000 });
   } catch {
@@ -988,7 +988,7 @@ export async function startExporter(opts: StartExporterOptions = {}): Promise<Ex
     );
   } catch (e) {
     await stop();
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- exporter output ---\n${out.slice(-4000)}`);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- exporter output ---\n${out.slice(-4000)}`, { cause: e });
   }
   return {
     url,

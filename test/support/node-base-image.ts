@@ -17,7 +17,7 @@ const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
 
 /** The shared objects the running node loaded, as absolute paths (its diagnostic report lists them). */
-export function nodeSharedObjects(): string[] {
+function nodeSharedObjects(): string[] {
   const report = process.report.getReport() as unknown as { sharedObjects?: string[] };
   return (report.sharedObjects ?? []).filter((p) => p.startsWith('/'));
 }
@@ -26,7 +26,7 @@ export function nodeSharedObjects(): string[] {
  * npm's package directory: where the `npm` on PATH really is (…/npm/bin/npm-cli.js; Debian's own npm
  * lives in /usr/share/nodejs/npm), else <node's prefix>/lib/node_modules/npm.
  */
-export function npmDir(): string {
+function npmDir(): string {
   for (const dir of (process.env['PATH'] ?? '').split(':')) {
     if (dir === '') continue;
     try {

@@ -16,7 +16,7 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { argValue, readCmdline } from './proc.js';
+import { argValue } from './proc.js';
 
 export type RecordMode = 'full' | 'redacted';
 
@@ -104,9 +104,4 @@ export function recordProc(outDir: string, pids: Map<number, RecordMode>, procRo
     recorded.push(pid);
   }
   return { recorded, vanished };
-}
-
-/** argv[0]'s basename, for logging. */
-export function argv0(pid: number): string {
-  return basename(readCmdline(pid)[0] ?? '');
 }

@@ -4,7 +4,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { basename } from 'node:path';
 
 export interface ProcStat {
   pid: number;
@@ -88,11 +87,6 @@ export function readExe(pid: number): string | null {
   } catch {
     return null;
   }
-}
-
-export function exeBasename(pid: number): string | null {
-  const exe = readExe(pid);
-  return exe === null ? null : basename(exe);
 }
 
 /** ppid of every live process, read in one pass. */

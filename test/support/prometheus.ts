@@ -12,11 +12,11 @@ import { freePort, waitFor, WaitAbort } from './engine-rig.js';
 import { readProcStat } from './proc.js';
 import { delay, run } from './run.js';
 
-export const PROMETHEUS_BINARY = '/usr/bin/prometheus';
-export const PROMTOOL_BINARY = '/usr/bin/promtool';
+const PROMETHEUS_BINARY = '/usr/bin/prometheus';
+const PROMTOOL_BINARY = '/usr/bin/promtool';
 
 /** Spawns cmd with args, stdout and stderr appended to logName (relative to the caller's directory). */
-export type Spawner = (cmd: string, args: string[], logName: string) => ChildProcess;
+type Spawner = (cmd: string, args: string[], logName: string) => ChildProcess;
 
 export interface PrometheusProcess {
   /** http://127.0.0.1:<port> */
@@ -135,7 +135,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
     );
   } catch (e) {
     await stop();
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- prometheus log ---\n${logTail(40)}`);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- prometheus log ---\n${logTail(40)}`, { cause: e });
   }
   return { url, port, pid, logPath, logTail, exited, stop };
 }
@@ -144,7 +144,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
 // The HTTP API (https://prometheus.io/docs/prometheus/latest/querying/api/)
 
 /** GET <url><path> and return `data` of a {"status":"success"} answer; throws otherwise. */
-export async function promApi<T>(url: string, path: string, timeoutMs = 5000): Promise<T> {
+async function promApi<T>(url: string, path: string, timeoutMs = 5000): Promise<T> {
   const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
   const body = (await res.json()) as { status?: string; data?: T; errorType?: string; error?: string };
   if (body.status !== 'success' || body.data === undefined) {

@@ -7,7 +7,7 @@
 import * as fc from 'fast-check';
 
 /** numRuns for a property, scaled by PROPERTY_RUNS (default: the given number). */
-export function runs(defaultRuns: number): number {
+function runs(defaultRuns: number): number {
   const scale = Number(process.env.PROPERTY_RUNS ?? '');
   return Number.isFinite(scale) && scale > 0 ? Math.max(defaultRuns, Math.round(scale)) : defaultRuns;
 }
@@ -33,8 +33,8 @@ export function onlyThrows<T>(allowed: ErrorClass | readonly ErrorClass[], fn: (
     return fn();
   } catch (err) {
     if (classes.some((c) => err instanceof c)) return undefined;
-    const e = err as Error;
-    throw new Error(`threw ${e?.name ?? typeof err} (${String(e?.message ?? err)}), not ${classes.map((c) => c.name).join(' or ')}`);
+    const what = err instanceof Error ? `${err.name} (${err.message})` : `${typeof err} (${String(err)})`;
+    throw new Error(`threw ${what}, not ${classes.map((c) => c.name).join(' or ')}`, { cause: err });
   }
 }
 
@@ -50,7 +50,7 @@ export function assertOneLineError(allowed: ErrorClass | readonly ErrorClass[], 
     if (!classes.some((c) => err instanceof c)) return; // another property's business
     const message = (err as Error).message;
     if (message.trim() === '' || /[\n\r]/.test(message)) {
-      throw new Error(`${(err as Error).name} message is not one clear line: ${JSON.stringify(message)}`);
+      throw new Error(`${(err as Error).name} message is not one clear line: ${JSON.stringify(message)}`, { cause: err });
     }
   }
 }

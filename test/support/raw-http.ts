@@ -79,7 +79,7 @@ export function rawRequest(opts: RawOptions): Promise<RawResult> {
       closed = true;
       finish(false);
     });
-    socket.on('connect', async () => {
+    const sendPieces = async (): Promise<void> => {
       for (let i = 0; i < pieces.length && !done; i++) {
         const piece = pieces[i] as Buffer | string;
         const ok = socket.write(piece, (err) => {
@@ -88,6 +88,13 @@ export function rawRequest(opts: RawOptions): Promise<RawResult> {
         if (!ok) await new Promise<void>((r) => socket.once('drain', () => r()).once('close', () => r()));
         if (opts.pieceDelayMs && i < pieces.length - 1) await new Promise((r) => setTimeout(r, opts.pieceDelayMs));
       }
+    };
+    // An emitter ignores a listener's promise: a failure while sending ends the exchange here instead.
+    socket.on('connect', () => {
+      sendPieces().catch((err: unknown) => {
+        if (!writeError) writeError = err instanceof Error ? err.message : String(err);
+        finish(false);
+      });
     });
   });
 }

@@ -8,7 +8,7 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { rmSync } from 'node:fs';
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
 }
@@ -76,7 +76,7 @@ export async function startGrpcRecordingProxy(socketPath: string, upstreamSocket
       if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0) stream.respond(res, { endStream: true });
       else stream.respond(res, { waitForTrailers: true });
     });
-    up.on('trailers', (t) => {
+    up.on('trailers', (t: http2.IncomingHttpHeaders) => {
       trailers = t;
     });
     stream.on('wantTrailers', () => {

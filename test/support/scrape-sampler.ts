@@ -23,7 +23,7 @@ export interface Sampler {
 }
 
 /** One scrape, never rejecting: failures are samples too. */
-export async function sampleOnce(url: string, timeoutMs: number): Promise<Sample> {
+async function sampleOnce(url: string, timeoutMs: number): Promise<Sample> {
   const atMs = Date.now();
   const started = performance.now();
   try {
@@ -34,10 +34,10 @@ export async function sampleOnce(url: string, timeoutMs: number): Promise<Sample
       tookMs: performance.now() - started,
       status: res.status,
       error: res.status === 200 ? null : body.slice(0, 200),
-      series: res.status === 200 ? parseExposition(body) : new Map(),
+      series: res.status === 200 ? parseExposition(body) : new Map<string, number>(),
     };
   } catch (err) {
-    return { atMs, tookMs: performance.now() - started, status: null, error: (err as Error).message, series: new Map() };
+    return { atMs, tookMs: performance.now() - started, status: null, error: (err as Error).message, series: new Map<string, number>() };
   }
 }
 
@@ -59,15 +59,4 @@ export function startSampler(url: string, pauseMs = 50, timeoutMs = 5000): Sampl
       return samples;
     },
   };
-}
-
-/** VmRSS of a process in bytes, from /proc/<pid>/status; null when it is gone. */
-export async function rssBytes(pid: number): Promise<number | null> {
-  const { readFile } = await import('node:fs/promises');
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
 }

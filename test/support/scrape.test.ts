@@ -24,8 +24,8 @@ describe('test support: exposition parser', () => {
     assert.equal(m.get('x_bucket{a="1",b="q\\"uote\\\\d",le="+Inf"}'), 3);
     assert.equal(metric(m, 'x_bucket', { le: '+Inf', b: 'q"uote\\d', a: '1' }), 3);
     assert.equal(metric(m, 'plain_total'), 42);
-    assert.ok(Number.isNaN(metric(m, 'nan_metric') as number));
-    assert.ok(Number.isNaN(metric(m, 'nan2') as number));
+    assert.ok(Number.isNaN(metric(m, 'nan_metric')));
+    assert.ok(Number.isNaN(metric(m, 'nan2')));
     assert.equal(metric(m, 'inf2'), Number.POSITIVE_INFINITY);
     assert.equal(metric(m, 'absent'), undefined);
     assert.equal(seriesKey('a', { z: '1', b: '2' }), 'a{b="2",z="1"}');

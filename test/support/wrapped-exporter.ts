@@ -20,6 +20,11 @@ export const NO_DAC_OVERRIDE: string[] = [
   '--inh-caps=-dac_override,-dac_read_search',
 ];
 
+/** A JSON log line's top level: an object, not an array or a scalar. */
+function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
 export async function startWrappedExporter(wrapper: readonly string[], args: readonly string[]): Promise<ExporterProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -79,7 +84,7 @@ export async function startWrappedExporter(wrapper: readonly string[], args: rea
         .flatMap((l) => {
           try {
             const v: unknown = JSON.parse(l);
-            return v !== null && typeof v === 'object' && !Array.isArray(v) ? [v as Record<string, unknown>] : [];
+            return isJsonObject(v) ? [v] : [];
           } catch {
             return [];
           }

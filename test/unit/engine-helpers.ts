@@ -18,7 +18,7 @@ export function p(over: Partial<ProcessInfo> & Pick<ProcessInfo, 'pid'>): Proces
   };
 }
 
-export const ROOT = '/r';
+const ROOT = '/r';
 export const SOCK = `${ROOT}/exec/containerd/containerd.sock`;
 
 export function dockerd(pid: number, over: Partial<ProcessInfo> = {}): ProcessInfo {

@@ -21,7 +21,7 @@ test('a containerd restart while the exporter was down is counted at its next st
   let state = initialTrackerState();
   state = poll(state, [dockerd(10), containerd(20, 10)]).state;
   state = poll(state, [dockerd(10), containerd(21, 10)]).state; // one restart seen live
-  const saved = JSON.parse(JSON.stringify(toPersisted(state, { exits: new Map([['moby', 4]]), ooms: new Map([['moby', 1]]) }, 5)));
+  const saved: unknown = JSON.parse(JSON.stringify(toPersisted(state, { exits: new Map([['moby', 4]]), ooms: new Map([['moby', 1]]) }, 5)));
   const restored = parsePersisted(saved);
   assert.deepEqual(restored.taskExits, { moby: 4 });
   // Exporter down; containerd replaced meanwhile (pid 22). At the next start:
