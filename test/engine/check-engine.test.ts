@@ -1,5 +1,5 @@
 /**
- * Issue 5, "`docker-engine-exporter check`": the built binary's one-shot check against a private
+ * `docker-engine-exporter check` on a real engine: the built binary's one-shot check against a private
  * dockerd started by the rig, in a healthy, a hung (SIGSTOP of containerd) and a down (kill -9 of
  * dockerd) state, in text and JSON; and that it ends by itself, with no handle left open, within the
  * probe timeout plus a little, even while containerd hangs.

@@ -1,5 +1,5 @@
 /**
- * Issue 2, "Real engine": the built exporter (dist/main.js) as a child process, watching a private
+ * The exporter on a real engine: the built exporter (dist/main.js) as a child process, watching a private
  * dockerd started by the rig, asserted over HTTP against what /proc says the engine really is.
  *
  * The steps share one engine and run in order. Killing dockerd comes last: without --live-restore the

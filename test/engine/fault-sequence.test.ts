@@ -1,5 +1,5 @@
 /**
- * Issue 6, "Reliability / fault sequence": one engine, one exporter (restarted once, on its
+ * Reliability under a sequence of faults: one engine, one exporter (restarted once, on its
  * --state.file), and every fault in a row: kill -9 of containerd, SIGSTOP/SIGCONT of containerd and of
  * dockerd, containerd's and dockerd's sockets renamed away and back, the dockerd pidfile made unreadable and readable
  * again, a kill -9 of containerd while the exporter is down, another one after it is back, and finally

@@ -1,5 +1,5 @@
 /**
- * Issue 5, "Container image": the repository's Dockerfile, built by the test engine from a base image
+ * The container image: the repository's Dockerfile, built by the test engine from a base image
  * made of this machine's own Node runtime (no registry is reachable: test/support/node-base-image.ts),
  * then run the way docs/container.md says — host PID namespace, the host's /proc at /host/proc, the
  * engine's pidfile and sockets mounted — and read over HTTP: its /metrics must show the engine it

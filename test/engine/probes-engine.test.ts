@@ -1,5 +1,5 @@
 /**
- * Issue 3, "Real-engine tests": the socket probes and chain checks of the built exporter, against a
+ * The socket probes and chain checks on a real engine: the socket probes and chain checks of the built exporter, against a
  * private dockerd started by the rig. Hung daemons (SIGSTOP), an OOM kill, a stuck runc, a killed
  * docker-proxy, an orphan shim (a stand-in) and the event stream's drop when containerd is killed.
  * The socket-removed / unprivileged and read-only tests are in probes-readonly-engine.test.ts.

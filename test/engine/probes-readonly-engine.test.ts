@@ -1,5 +1,5 @@
 /**
- * Issue 3, "Real-engine tests", continued (see probes-engine.test.ts): containerd's socket removed
+ * The socket probes on a real engine, continued (see probes-engine.test.ts): containerd's socket removed
  * while the exporter runs as root and as an unprivileged user, and the read-only proof, with recording
  * proxies in front of the real dockerd and containerd sockets.
  *

@@ -1,5 +1,5 @@
 /**
- * Issue 6, "Reliability / /proc races": the built exporter scans the real /proc every 100 ms while
+ * Reliability under /proc races: the built exporter scans the real /proc every 100 ms while
  * thousands of short-lived processes named like the engine's binaries start and exit (some mid-read,
  * some as zombies, some as fork-before-exec look-alikes of their parent). Every scrape is checked: the
  * exporter answers each one, the watched engine's up and restarts never change, no poll fails, no

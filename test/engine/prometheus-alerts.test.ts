@@ -1,5 +1,5 @@
 /**
- * Issue 4, "Proof against a real Prometheus": Debian's prometheus scrapes the built exporter, which
+ * The alert rules proved against a real Prometheus: Debian's prometheus scrapes the built exporter, which
  * watches a private dockerd started by the rig, every second and evaluates the alert rules every
  * second; the test breaks containerd for real and reads the alerts from /api/v1/alerts, then runs
  * every dashboard panel's query against that Prometheus.
@@ -14,7 +14,7 @@
  * after ~10 s of real time, which is less than the real ContainerdDown `for: 30s` (the rule's
  * point: a restart does not page as down, promtool-tested in docker-engine.rules.test.yml) but 5×
  * the scaled 2 s. So here ContainerdDown goes pending within a second or two and normally fires
- * ~2 s later; the test accepts either, as issue 4 does, and records which state it saw.
+ * ~2 s later; the test accepts either (both show the rule caught the outage) and records which state it saw.
  *
  * The steps share one engine and Prometheus and run in order: the dashboard check comes last so
  * that the restart counters have risen and every range window holds a minute of samples.

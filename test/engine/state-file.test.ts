@@ -1,5 +1,5 @@
 /**
- * Issue 5, "Restart memory": the exporter is stopped, containerd is killed and restarted by dockerd
+ * Restart memory (--state.file): the exporter is stopped, containerd is killed and restarted by dockerd
  * while no exporter watches, and the exporter started again on the same --state.file counts that
  * restart once; counters continue. A corrupt state file is a log line and a metric, never fatal.
  */

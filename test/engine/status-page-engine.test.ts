@@ -1,5 +1,5 @@
 /**
- * Issue 5, "Status page": the live page on a real engine. The exporter's own pipeline (the same
+ * The status page on a real engine: the live page on a real engine. The exporter's own pipeline (the same
  * source, probes and poller `check` builds) polls a private dockerd started by the rig; a fastify app
  * serves registerStatusPage from it; the page is read over HTTP and photographed by headless Chromium
  * while the engine is healthy and while containerd is SIGSTOPped (hung).

@@ -1,5 +1,5 @@
 /**
- * Issue 6, "Reliability / HTTP abuse": the built exporter (dist/main.js) on loopback against
+ * Reliability under HTTP abuse: the built exporter (dist/main.js) on loopback against
  * malformed, oversized and slow requests and 1,000 concurrent scrapes. Every abusive request gets a
  * 4xx or a closed connection, never a 2xx, a 5xx or a hang; /metrics keeps answering correctly after
  * each phase; RSS (/proc/<pid>/status VmRSS, sampled every 100 ms) stays under 200 MB. The limits the

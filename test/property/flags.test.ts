@@ -44,7 +44,7 @@ describe('parseFlags', () => {
   });
 
   it('a FlagError names a known flag (or the argument) and is one line', () => {
-    // main prints it as "one clear line naming the flag" before exit 2 (DESIGN.md "Flags"); the value
+    // main prints it as "one clear line naming the flag" before exit 2 (docs/architecture.md, "Flags"); the value
     // is quoted into it, and a value read from an environment file may end with a newline.
     fc.assert(
       fc.property(argv, env, (a, e) => {

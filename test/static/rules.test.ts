@@ -22,7 +22,7 @@ import {
   scaleRuleDurations,
 } from '../support-static/rules.js';
 
-/** The alerts issue 4 asks for, at least. */
+/** The alerts the rules file must define, at least: each way a link of the chain breaks, and the exporter's own failure. */
 const REQUIRED_ALERTS = [
   'DockerdDown',
   'ContainerdDown',

@@ -1,6 +1,6 @@
 /**
- * The metric names the exporter emits (DESIGN.md "Metrics contract", issues 2 and 3), and so the
- * only names the dashboard and the alert rules may query.
+ * The metric names the exporter emits (docs/architecture.md, "Where each metric comes from"), and so
+ * the only names the dashboard and the alert rules may query.
  */
 const EXPORTER_METRICS: readonly string[] = [
   'docker_engine_component_up',

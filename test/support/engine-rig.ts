@@ -1,5 +1,5 @@
 /**
- * A real Docker engine for tests (DESIGN.md "A real engine for tests"): a private dockerd from Debian's
+ * A real Docker engine for tests (docs/architecture.md, "A real engine for tests"): a private dockerd from Debian's
  * docker.io, with its own managed containerd, runc, its own bridge and a busybox image, in a fresh
  * directory under /tmp. Everything the rig starts it stops again by pid, even after a test that failed
  * half-way (SIGSTOPped daemons, killed shims, overlay mounts left behind by kill -9).

@@ -1,6 +1,6 @@
 /**
  * A Node.js base image made from this machine's own Node runtime, for building the Dockerfile without
- * a registry (DESIGN.md, "A real engine for tests"): `docker import` of a root filesystem that holds
+ * a registry (docs/architecture.md, "A real engine for tests"): `docker import` of a root filesystem that holds
  * the running node binary and the shared libraries it loaded, npm, /usr/bin/env (npm's shebang), a
  * static busybox as /bin/sh and its applets, and the CA bundle, so that `npm ci` inside
  * `docker build --network host` reaches the registry the way npm on this machine does.

@@ -1,6 +1,6 @@
 /**
- * The built exporter run as an unprivileged user (issue 3: "the exporter run as an unprivileged
- * user"). startExporter() spawns `node <main> <args>`; here <main> is run-as-user-main.js, which drops
+ * The built exporter run as an unprivileged user, as a non-root deployment would run it.
+ * startExporter() spawns `node <main> <args>`; here <main> is run-as-user-main.js, which drops
  * to the given uid/gid before it loads dist/main.js. Everything else (free port, readiness, logs,
  * stop, exit-time cleanup) is startExporter()'s.
  */
