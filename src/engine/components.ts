@@ -1,4 +1,4 @@
-/** The six links of the chain, in the order of the architecture (DESIGN.md "The engine model"). */
+/** The six links of the chain, in the order of the architecture (docs/architecture.md, "The engine model"). */
 export const COMPONENTS = ['dockerd', 'containerd', 'containerd-shim', 'runc', 'docker-proxy', 'docker-init'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
@@ -8,7 +8,7 @@ export type Singleton = (typeof SINGLETONS)[number];
 
 export type ContainerdMode = 'managed' | 'system' | 'none' | 'unknown';
 
-/** containerd's default socket; dockerd uses it whenever it exists (ENGINE-FACTS). */
+/** containerd's default socket; dockerd uses it whenever it exists (docs/architecture.md, "Engine behaviour the code relies on"). */
 export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
 /** dockerd's default --exec-root; its managed containerd listens under it. */
 export const DEFAULT_DOCKERD_EXEC_ROOT = '/var/run/docker';

@@ -2,7 +2,8 @@
  * The standing Events/Subscribe for task exits and OOMs. containerd has no replay, so a dropped
  * stream is reported at once (the poller re-scans immediately) and re-subscribed with a short
  * back-off; the poller lists tasks again on every poll. One OOM kill yields several TaskOOM events
- * (ENGINE-FACTS: three): one is counted per container until its next exit or for `oomDedupMs`.
+ * (three for one kill: docs/architecture.md, "Engine behaviour the code relies on"): one is counted
+ * per container until its next exit or for `oomDedupMs`.
  */
 import type { Logger } from 'pino';
 import type { ContainerdClient, EventEnvelope, Subscription } from './containerd-client.js';

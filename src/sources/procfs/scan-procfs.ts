@@ -1,6 +1,6 @@
 /**
- * The procfs scan: synchronous reads into a reused buffer (ENGINE-FACTS: ~2x faster than
- * readFileSync, 6-7x faster than fs.promises). Every pid costs one read of `comm`; only pids whose comm
+ * The procfs scan: synchronous reads into a reused buffer (~2x faster than readFileSync, 6-7x faster
+ * than fs.promises: docs/architecture.md, "Engine behaviour the code relies on"). Every pid costs one read of `comm`; only pids whose comm
  * names an engine binary get the rest read. Run it off the scrape's event loop (procfs-source.ts).
  */
 import * as fs from 'node:fs';
