@@ -30,7 +30,7 @@ export interface PollerOptions {
   logger: Logger;
   /** Called after every poll attempt with its duration (for the duration histogram). */
   onPollDone?: (durationSeconds: number, ok: boolean) => void;
-  /** Where tracking starts (a later issue restores it from a state file). */
+  /** Where tracking starts (restored from --state.file when one is given). */
   initialState?: TrackerState;
   /** Socket probes; absent in tests of the process side alone. */
   probes?: ProbeRunner;
