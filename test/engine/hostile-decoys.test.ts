@@ -228,7 +228,11 @@ describe('hostile decoys: the exporter is neither blinded nor fooled', { skip, t
       if (decoys) killAllDecoysSync(decoys);
       // An exporter may be blocked in the kernel (open() of a FIFO): SIGKILL, not a polite SIGTERM.
       for (const w of watched) {
-        if (!w.ex.exited()) process.kill(w.ex.pid, 'SIGKILL');
+        try {
+          if (!w.ex.exited()) process.kill(w.ex.pid, 'SIGKILL');
+        } catch {
+          /* exited meanwhile */
+        }
         await w.ex.stop();
       }
     } finally {
@@ -248,7 +252,6 @@ describe('hostile decoys: the exporter is neither blinded nor fooled', { skip, t
     const samples = new Map<Watched, Sample[]>(watched.map((w) => [w, []]));
     let launcher: { pid: number; startTicks: number } | undefined;
     let shapeAtEnd = '';
-    let threadsAfter: (number | null)[] = [];
     const began = Date.now();
     try {
       launcher = await startDecoys();
@@ -264,7 +267,7 @@ describe('hostile decoys: the exporter is neither blinded nor fooled', { skip, t
     }
     // A thread blocked in the kernel by a decoy stays after the decoy is gone: count once more.
     await delay(SAMPLE_EVERY_MS);
-    threadsAfter = watched.map((w) => threadsAndPeak(w.ex.pid)?.threads ?? null);
+    const threadsAfter = watched.map((w) => threadsAndPeak(w.ex.pid)?.threads ?? null);
     // The decoys were all there for the whole phase (else the phase proved nothing).
     assert.equal(shapeAtEnd, JSON.stringify(COMPLETE_SHAPE), 'the decoy set at the end of the phase');
 
