@@ -252,9 +252,14 @@ describe('hostile decoys: the exporter is neither blinded nor fooled', { skip, t
     const samples = new Map<Watched, Sample[]>(watched.map((w) => [w, []]));
     let launcher: { pid: number; startTicks: number } | undefined;
     let shapeAtEnd = '';
-    const began = Date.now();
+    const realBefore = JSON.stringify(realComponentCounts(r()));
+    let began = Date.now();
     try {
       launcher = await startDecoys();
+      // docker exec runs a real, short-lived runc: wait until it is gone and one more poll has passed.
+      await waitFor('the real tree as before the decoys', () => JSON.stringify(realComponentCounts(r())) === realBefore, 10_000);
+      await delay(2000);
+      began = Date.now();
       while (Date.now() - began < PHASE_MS) {
         const tick = Date.now();
         const got = await Promise.all(watched.map((w) => sampleOnce(w)));
