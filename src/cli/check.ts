@@ -5,7 +5,8 @@
  * within the probe timeout plus the scan, even when a daemon hangs.
  */
 import { fork } from 'node:child_process';
-import type { Config, LogLevel } from '../config/flags.js';
+import type { Config } from '../config/flags.js';
+import type { LogLevel } from '../log/logger.js';
 import { createLogger } from '../log/logger.js';
 import { createEngineWatch, type EngineWatch } from '../poller/engine-watch.js';
 import { buildEngineTree, type EngineTreeOptions } from '../report/engine-tree.js';

@@ -4,8 +4,8 @@
  * withheld instead of guessed. Each rule is here once: the metrics count with it and the report
  * (src/report) marks the nodes of the tree with it.
  */
-import type { ProcessInfo } from '../sources/process-source.js';
-import { flagValue } from '../sources/procfs/parse-proc.js';
+import type { ProcessInfo } from './process-model.js';
+import { flagValue } from './argv.js';
 import type { EngineView } from './attribute.js';
 
 /** A shim younger than this may not have its task created yet. */

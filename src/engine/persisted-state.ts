@@ -5,7 +5,7 @@
  * replaced while the exporter was down counts as one restart at the next poll (several restarts in
  * that gap cannot be told apart and count as one).
  */
-import { oneLine } from '../one-line.js';
+import { oneLine } from './one-line.js';
 import { COMPONENTS, SINGLETONS, perComponent, type Component, type ContainerdMode } from './components.js';
 import { initialTrackerState, type Identity, type TrackerState } from './tracker.js';
 

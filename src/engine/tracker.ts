@@ -3,7 +3,7 @@
  * pid alone is reused), their restarts, down/up transitions, and CPU counters that survive processes
  * coming and going. Pure: `advanceTracker` returns a new state and the events it saw.
  */
-import type { ProcessInfo } from '../sources/process-source.js';
+import type { ProcessInfo } from './process-model.js';
 import type { AttributionMemory, EngineView } from './attribute.js';
 import { COMPONENTS, SINGLETONS, perComponent, type Component, type ContainerdMode, type Singleton } from './components.js';
 

@@ -3,14 +3,15 @@
  * restarts and short outages between two scrapes are still seen. Scrapes only read `status()`.
  */
 import type { Logger } from 'pino';
-import type { ProcessSource, ReadError } from '../sources/process-source.js';
+import type { ProcessSource } from '../sources/process-source.js';
+import type { ReadError } from '../engine/process-model.js';
 import { attributeEngine, type AttributionSettings } from '../engine/attribute.js';
 import { advanceTracker, initialTrackerState, type Answering, type EngineEvent, type TrackerState } from '../engine/tracker.js';
 import type { ChainChecks, EngineState } from '../engine/engine-state.js';
 import type { EngineView } from '../engine/attribute.js';
 import { countMissingProxies, countOrphanShims, stuckRunc, taskIdsOf } from '../engine/chain-checks.js';
 import type { ProbeRunner } from './probe-runner.js';
-import type { ProbeReport } from '../sources/probe-report.js';
+import type { ProbeReport } from '../engine/probe-report.js';
 
 export interface PollerStatus {
   latest: EngineState | null;

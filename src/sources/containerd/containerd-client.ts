@@ -9,13 +9,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assertGrpcAllowed } from '../read-only.js';
+import type { TaskInfo } from '../../engine/probe-report.js';
 import { decodeTaskEvent, type TaskEvent } from './task-events.js';
-
-export interface TaskInfo {
-  id: string;
-  pid: number;
-  status: string;
-}
 
 export interface EventEnvelope {
   namespace: string;

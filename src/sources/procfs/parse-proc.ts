@@ -1,4 +1,4 @@
-import { oneLine } from '../../one-line.js';
+import { oneLine } from '../../engine/one-line.js';
 
 /**
  * Pure parsers for the /proc files the procfs source reads. Each takes the file's text (or bytes) and
@@ -124,23 +124,6 @@ export function parseContainerdConfigAddress(text: string): string | null {
     if (!inGrpc) continue;
     const m = /^address\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(line);
     if (m) return (m[1] ?? m[2] ?? '') || null;
-  }
-  return null;
-}
-
-/** containerd's own flag: `--address X`, `--address=X`, `-a X`, `-a=X`. */
-export function containerdAddressFromArgv(argv: readonly string[]): string | null {
-  return flagValue(argv, ['--address', '-address', '-a']);
-}
-
-/** The value of the first of `names` in argv, in either `--name value` or `--name=value` form. */
-export function flagValue(argv: readonly string[], names: readonly string[]): string | null {
-  for (let i = 1; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    for (const name of names) {
-      if (arg === name) return argv[i + 1] ?? null;
-      if (arg.startsWith(name + '=')) return arg.slice(name.length + 1);
-    }
   }
   return null;
 }

@@ -11,7 +11,8 @@
  * nothing is added per poll while it is.
  */
 import { Worker } from 'node:worker_threads';
-import type { ProcessSnapshot, ProcessSource } from '../process-source.js';
+import type { ProcessSource } from '../process-source.js';
+import type { ProcessSnapshot } from '../../engine/process-model.js';
 import type { ProcfsScanOptions } from './scan-procfs.js';
 
 export interface ProcfsSourceOptions extends ProcfsScanOptions {

@@ -1,7 +1,4 @@
 /** What the socket probes found in one poll: plain data handed from the probe runner to the engine stage. */
-import type { TaskInfo } from './containerd/containerd-client.js';
-import type { TaskEventCounts } from './containerd/task-event-watcher.js';
-import type { EngineInfo, EngineVersions, PublishedPort } from './docker/engine-api-parse.js';
 
 export const PROBES = [
   'containerd_health',
@@ -42,3 +39,43 @@ export interface ProbeReport {
   events: TaskEventCounts | null;
 }
 
+/** A task as containerd's Tasks/List names it. */
+export interface TaskInfo {
+  id: string;
+  pid: number;
+  status: string;
+}
+
+/** Task exits and OOMs counted from containerd's event stream, per namespace. */
+export interface TaskEventCounts {
+  exits: ReadonlyMap<string, number>;
+  ooms: ReadonlyMap<string, number>;
+  connected: boolean;
+  drops: number;
+}
+
+/** dockerd's /version: the engine's component versions. */
+export interface EngineVersions {
+  dockerd: string;
+  containerd: string;
+  runc: string;
+  dockerInit: string;
+  apiVersion: string;
+}
+
+/** dockerd's /info: the fields the exporter shows. */
+export interface EngineInfo {
+  containers: number;
+  running: number;
+  paused: number;
+  stopped: number;
+  liveRestore: boolean;
+  defaultRuntime: string;
+}
+
+/** A host port a running container publishes (dockerd's /containers/json). */
+export interface PublishedPort {
+  hostIp: string;
+  hostPort: number;
+  proto: string;
+}
