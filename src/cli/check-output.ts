@@ -4,7 +4,7 @@
  * tree itself. Every string that may come from a command line or a daemon goes through `clean`, so no
  * process can write escape sequences to the terminal.
  */
-import { oneLine } from '../engine/one-line.js';
+import { oneLine } from '../one-line.js';
 import { formatAge, formatLatency, proxyAddress, unusualProcessState } from '../report/format.js';
 import { countChildren, runningProxies, type ChildNode, type DaemonNode, type EngineTree, type ProxyNode, type ShimNode } from '../report/tree-nodes.js';
 

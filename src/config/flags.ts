@@ -4,7 +4,7 @@
  * starts: a bad value is a FlagError naming the flag, which main turns into one line and exit 2.
  */
 import { statSync } from 'node:fs';
-import { oneLine } from '../engine/one-line.js';
+import { oneLine } from '../one-line.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
 
 export const DEFAULT_PORT = 9733;

@@ -5,7 +5,6 @@
  * replaced while the exporter was down counts as one restart at the next poll (several restarts in
  * that gap cannot be told apart and count as one).
  */
-import { oneLine } from './one-line.js';
 import { COMPONENTS, SINGLETONS, perComponent, type Component, type ContainerdMode } from './components.js';
 import { initialTrackerState, type Identity, type TrackerState } from './tracker.js';
 
@@ -30,7 +29,8 @@ export interface EventCounts {
 
 export class InvalidStateError extends Error {
   constructor(reason: string) {
-    super(oneLine(`invalid state file: ${reason}`));
+    // Quoted values go through JSON.stringify; the reader (sources/state-file.ts) makes the message one line.
+    super(`invalid state file: ${reason}`);
     this.name = 'InvalidStateError';
   }
 }

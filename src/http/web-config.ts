@@ -13,7 +13,7 @@ import { createSecureContext, type SecureContextOptions, type SecureVersion } fr
 import type { Node } from 'yaml';
 import { FlagError } from '../config/flags.js';
 import { GoYaml, YamlDecodeError } from './web-config-yaml.js';
-import { oneLine } from '../engine/one-line.js';
+import { oneLine } from '../one-line.js';
 
 export class WebConfigError extends Error {
   constructor(message: string) {

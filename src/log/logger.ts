@@ -3,7 +3,7 @@
  * re-encoding each JSON line before it is written.
  */
 import { pino, type Logger } from 'pino';
-import { isOneLine, oneLine } from '../engine/one-line.js';
+import { isOneLine, oneLine } from '../one-line.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'logfmt' | 'json';

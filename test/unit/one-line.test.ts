@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
-import { isOneLine, oneLine, type UnsafeShownAs } from '../../src/engine/one-line.js';
+import { isOneLine, oneLine, type UnsafeShownAs } from '../../src/one-line.js';
 import { jsonLineToLogfmt } from '../../src/log/logger.js';
 import { WebConfigError } from '../../src/http/web-config.js';
 import { params } from '../support/property.js';

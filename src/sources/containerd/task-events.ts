@@ -9,7 +9,7 @@
  * is skipped by its wire type, so a newer containerd's events still decode.
  */
 import protobuf from 'protobufjs';
-import { oneLine } from '../../engine/one-line.js';
+import { oneLine } from '../../one-line.js';
 
 export type TaskEvent =
   | { kind: 'exit'; containerId: string; id: string; pid: number; exitStatus: number }

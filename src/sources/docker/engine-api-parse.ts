@@ -1,4 +1,4 @@
-import { oneLine } from '../../engine/one-line.js';
+import { oneLine } from '../../one-line.js';
 import type { EngineInfo, EngineVersions, PublishedPort } from '../../engine/probe-report.js';
 
 /** Pure parsers for the Engine API answers the exporter reads. Each throws a one-line error on bad input. */

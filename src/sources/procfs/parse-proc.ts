@@ -1,4 +1,4 @@
-import { oneLine } from '../../engine/one-line.js';
+import { oneLine } from '../../one-line.js';
 
 /**
  * Pure parsers for the /proc files the procfs source reads. Each takes the file's text (or bytes) and
