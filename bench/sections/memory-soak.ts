@@ -11,14 +11,9 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import { Registry } from 'prom-client';
 import { parseFlags } from '../../src/config/flags.js';
+import { createExporter, type Exporter } from '../../src/exporter.js';
 import { createLogger } from '../../src/log/logger.js';
-import { registerEngineMetrics } from '../../src/metrics/engine-metrics.js';
-import { registerExporterMetrics } from '../../src/metrics/exporter-metrics.js';
-import { registerProbeMetrics } from '../../src/metrics/probe-metrics.js';
-import { createEngineWatch, type EngineWatch } from '../../src/poller/engine-watch.js';
-import { packageVersion } from '../../src/version.js';
 import { startEngineRig, waitFor, type EngineRig } from '../../test/support/engine-rig.js';
 import type { Context, Options, Section } from '../harness.js';
 import { startChurn, type Churn } from '../lib/churn.js';
@@ -53,7 +48,7 @@ async function checkpoint(label: string, polls: number, t0: number) {
 
 async function soak(o: SoakOptions, log: (line: string) => void) {
   let rig: EngineRig | null = null;
-  let watch: EngineWatch | null = null;
+  let exporter: Exporter | null = null;
   let churn: Churn | null = null;
   try {
     rig = await startEngineRig();
@@ -63,15 +58,9 @@ async function soak(o: SoakOptions, log: (line: string) => void) {
     const config = parsed.config;
     let logLines = 0;
     const logger = createLogger(config.logLevel, config.logFormat, () => void logLines++);
-    // As main.ts wires it; the state is always fresh here (main.ts withholds states older than 3 intervals).
-    const registry = new Registry();
-    let theWatch: EngineWatch | null = null;
-    const exporterMetrics = registerExporterMetrics({ registry, status: () => theWatch!.poller.status(), pollIntervalSeconds: config.pollIntervalMs / 1000, version: packageVersion(), sourceName: config.processSource });
-    watch = theWatch = createEngineWatch(config, logger, { followStreamDrops: true, onPollDone: (s) => exporterMetrics.observePoll(s) });
-    const poller = watch.poller;
-    const freshState = () => poller.status().latest;
-    registerEngineMetrics({ registry, freshState, dockerdExpected: true, resourcesAvailable: true });
-    registerProbeMetrics({ registry, freshState, dockerdExpected: true, namespaces: config.containerdNamespaces });
+    // main.ts's own pipeline (its app is built, never listens); polled by hand instead of by its clock.
+    exporter = createExporter(config, { logger, mode: 'serve' });
+    const { poller, registry } = exporter;
 
     const t0 = performance.now();
     const checkpoints: Checkpoint[] = [];
@@ -166,7 +155,7 @@ async function soak(o: SoakOptions, log: (line: string) => void) {
     };
   } finally {
     await churn?.stop();
-    await watch?.close();
+    await exporter?.close();
     await rig?.stop();
   }
 }

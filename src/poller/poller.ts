@@ -35,6 +35,8 @@ export interface PollerOptions {
   initialState?: TrackerState;
   /** Socket probes; absent in tests of the process side alone. */
   probes?: ProbeRunner;
+  /** Every poll waits for its probe round, not only the first: a one-shot look reads what its own round found. */
+  awaitEveryProbeRound?: boolean;
   /** A runc older than this is stuck (--runc.stuck-after). */
   runcStuckAfterSeconds?: number;
   /** Called after every successful poll with the new state (the state file saver listens). */
@@ -83,7 +85,7 @@ export function createPoller(opts: PollerOptions): Poller {
       // for them, so that the first scrape already has their answers.
       if (opts.probes) {
         const round = opts.probes.tick(view);
-        if (first) await round;
+        if (first || opts.awaitEveryProbeRound) await round;
         first = false;
       }
       const probes = opts.probes?.report() ?? null;
