@@ -32,7 +32,7 @@ export function renderTree(config: Config, tree: EngineTree): string {
  * How long the command may take from its start: 4.5 s with the default --probe.timeout (one probe
  * round of 2 s is what a hung daemon costs), longer only when the probe timeout is raised past 2 s.
  */
-export function checkDeadlineMs(config: Config): number {
+function checkDeadlineMs(config: Config): number {
   return 4500 + Math.max(0, 2 * config.probeTimeoutMs - 4000);
 }
 

@@ -14,7 +14,7 @@ export interface ListenAddress {
   port: number;
 }
 
-export type ProcessSourceName = 'procfs' | 'ps-list';
+type ProcessSourceName = 'procfs' | 'ps-list';
 
 export interface Config {
   listenAddress: ListenAddress;
@@ -214,7 +214,7 @@ function parseDirectory(flag: string, value: string): string {
   return value.length > 1 ? value.replace(/\/+$/, '') : value;
 }
 
-export function parseDockerHost(value: string): string | null {
+function parseDockerHost(value: string): string | null {
   if (value === '') return null;
   if (!value.startsWith('unix://')) {
     throw new FlagError('docker.host', `"${value}" is not a unix:// socket (tcp:// and ssh:// are not supported)`);

@@ -279,7 +279,7 @@ function guessAddress(execRoot: string | null, shims: readonly ProcessInfo[]): s
 }
 
 /** `unix:///run/x.sock`, `/var/run/x.sock` and `/run/x.sock` name the same socket. */
-export function normaliseAddress(address: string): string {
+function normaliseAddress(address: string): string {
   let path = address.startsWith('unix://') ? address.slice('unix://'.length) : address;
   if (path.startsWith('/var/run/')) path = path.slice('/var'.length);
   return path;

@@ -9,7 +9,7 @@ import { flagValue } from './argv.js';
 import type { EngineView } from './attribute.js';
 
 /** A shim younger than this may not have its task created yet. */
-export const ORPHAN_GRACE_SECONDS = 10;
+const ORPHAN_GRACE_SECONDS = 10;
 
 /** The task a shim serves, from the `-namespace` and `-id` containerd starts it with; null where absent. */
 export function shimTask(shim: ProcessInfo): { namespace: string | null; id: string | null } {

@@ -8,7 +8,7 @@ import type { Component } from './components.js';
 /** A shim's one-shot actions: `containerd-shim-runc-v2 ... start|delete` run briefly under containerd. */
 const SHIM_ACTIONS = new Set(['start', 'delete']);
 
-export function componentOfName(name: string): Component | null {
+function componentOfName(name: string): Component | null {
   switch (name) {
     case 'dockerd':
     case 'containerd':

@@ -4,7 +4,7 @@ import type { ProbeReport } from './probe-report.js';
 
 // The source types this model is made of, for the view models (src/report) that read only src/engine.
 export type { ProcessInfo } from './process-model.js';
-export type { ProbeName, ProbeOutcome, ProbeReport } from './probe-report.js';
+export type { ProbeName } from './probe-report.js';
 
 export interface ChainChecks {
   /** null when unknown (Tasks/List failed, ports unknown, userland proxy off). */

@@ -8,7 +8,7 @@
 import { COMPONENTS, SINGLETONS, perComponent, type Component, type ContainerdMode } from './components.js';
 import { initialTrackerState, type Identity, type TrackerState } from './tracker.js';
 
-export const STATE_FORMAT_VERSION = 1;
+const STATE_FORMAT_VERSION = 1;
 
 export interface PersistedState {
   version: typeof STATE_FORMAT_VERSION;
@@ -86,7 +86,7 @@ const MAX_NAMESPACES = 1000;
  * A containerd socket address as restart memory may hold it: an absolute path, no NUL, no `..`
  * segment, at most 107 bytes. (Whether it is dialled is for attribution to decide with the live engine.)
  */
-export function isPlausibleSocketPath(v: unknown): v is string {
+function isPlausibleSocketPath(v: unknown): v is string {
   return (
     typeof v === 'string' &&
     v.startsWith('/') &&

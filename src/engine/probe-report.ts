@@ -1,6 +1,6 @@
 /** What the socket probes found in one poll: plain data handed from the probe runner to the engine stage. */
 
-export const PROBES = [
+const PROBES = [
   'containerd_health',
   'containerd_version',
   'containerd_tasks',

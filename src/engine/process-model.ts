@@ -43,7 +43,7 @@ export interface ProcessInfo {
   listening?: ListeningSocket[] | null;
 }
 
-export interface ListeningSocket {
+interface ListeningSocket {
   /** The path the daemon bound, in its own mount namespace (the host's for the engine). */
   path: string;
   /** `dev:ino` of the socket file; null when it could not be stat'ed. */

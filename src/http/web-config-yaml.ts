@@ -43,7 +43,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
 /** Go's strconv.ParseInt(s, 0, 64) (without "_", already removed): null when it fails. */
-export function goParseInt(s: string, unsigned = false): bigint | null {
+function goParseInt(s: string, unsigned = false): bigint | null {
   let body = s;
   let negative = false;
   if (!unsigned && (body.startsWith('+') || body.startsWith('-'))) {
@@ -67,7 +67,7 @@ export function goParseInt(s: string, unsigned = false): bigint | null {
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 
 /** yaml.v2 resolve(tag, text) for a plain (or explicitly tagged) scalar. Throws YamlDecodeError. */
-export function resolvePlain(tag: string, text: string): Resolved {
+function resolvePlain(tag: string, text: string): Resolved {
   if (!RESOLVABLE.has(tag)) return { kind: tag === `${TAG}binary` ? 'binary' : 'str', value: text };
   const r = resolveUntagged(tag, text);
   if (tag === '' || tag === `${TAG}str`) return r;
@@ -249,7 +249,7 @@ const UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, 'µs': 1_000n, 'μs'
  * Go's time.ParseDuration: [-+]? then one or more <decimal><unit>, units ns us µs μs ms s m h; "0"
  * alone is zero. Nanoseconds, or null (syntax error, or beyond int64 as Go refuses).
  */
-export function goParseDuration(s: string): bigint | null {
+function goParseDuration(s: string): bigint | null {
   let rest = s;
   let negative = false;
   if (rest.startsWith('-') || rest.startsWith('+')) {

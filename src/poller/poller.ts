@@ -13,7 +13,7 @@ import { countMissingProxies, countOrphanShims, stuckRunc, taskIdsOf } from '../
 import type { ProbeRunner } from './probe-runner.js';
 import type { ProbeReport } from '../engine/probe-report.js';
 
-export interface PollerStatus {
+interface PollerStatus {
   latest: EngineState | null;
   lastSuccessMs: number | null;
   lastDurationSeconds: number | null;

@@ -261,7 +261,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
 }
 
 /** A host path as the exporter reaches it when the host's root is mounted at `rootfs`. */
-export function underRootfs(rootfs: string, hostPath: string): string {
+function underRootfs(rootfs: string, hostPath: string): string {
   return rootfs === '/' ? hostPath : `${rootfs.replace(/\/+$/, '')}${hostPath.startsWith('/') ? '' : '/'}${hostPath}`;
 }
 
