@@ -128,7 +128,7 @@ export function parsePersisted(data: unknown): PersistedState {
     retiredCpuSeconds: perComponent((c) => count(retired[c], `retiredCpuSeconds.${c}`)),
     liveCpu,
     containerdMode: obj.containerdMode as ContainerdMode,
-    containerdAddress: obj.containerdAddress as string | null,
+    containerdAddress: obj.containerdAddress,
     taskExits: counts(obj.taskExits, 'taskExits'),
     taskOoms: counts(obj.taskOoms, 'taskOoms'),
   };

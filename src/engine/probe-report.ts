@@ -1,16 +1,14 @@
 /** What the socket probes found in one poll: plain data handed from the probe runner to the engine stage. */
 
-const PROBES = [
-  'containerd_health',
-  'containerd_version',
-  'containerd_tasks',
-  'containerd_events',
-  'dockerd_ping',
-  'dockerd_version',
-  'dockerd_info',
-  'dockerd_containers',
-] as const;
-export type ProbeName = (typeof PROBES)[number];
+export type ProbeName =
+  | 'containerd_health'
+  | 'containerd_version'
+  | 'containerd_tasks'
+  | 'containerd_events'
+  | 'dockerd_ping'
+  | 'dockerd_version'
+  | 'dockerd_info'
+  | 'dockerd_containers';
 
 export interface ProbeOutcome {
   success: boolean;

@@ -44,7 +44,7 @@ export function parseVersion(body: string): EngineVersions {
 export function parseInfo(body: string): EngineInfo {
   const v = parseJson('/info', body);
   if (!isRecord(v)) throw new MalformedApiResponseError('/info', 'not an object');
-  const num = (k: string): number => (typeof v[k] === 'number' ? (v[k] as number) : 0);
+  const num = (k: string): number => (typeof v[k] === 'number' ? v[k] : 0);
   return {
     containers: num('Containers'),
     running: num('ContainersRunning'),

@@ -75,7 +75,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
     names = fs.readdirSync(root);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new Error(`cannot list ${root}: ${e.code ?? e.message}`);
+    throw new Error(`cannot list ${root}: ${e.code ?? e.message}`, { cause: err });
   }
 
   const pidfile = readPidfile(opts.pidfilePath, errors);
