@@ -18,7 +18,7 @@ import { startEngineRig, waitFor, type EngineRig } from '../../test/support/engi
 import type { Context, Options, Section } from '../harness.js';
 import { startChurn, type Churn } from '../lib/churn.js';
 import { count, fmtMiB, mdTable, signedNum, signedPct } from '../lib/markdown.js';
-import { deployedNodeFlags, residentMiB, seriesSet, SETPRIV, sleep, track, untrack } from '../lib/programs.js';
+import { deployedNodeFlags, residentMiB, sampleValue, seriesSet, SETPRIV, sleep, track, untrack } from '../lib/programs.js';
 import { slope, windowGrowth } from '../lib/stats.js';
 
 type SoakOptions = Pick<Options['num'], 'polls' | 'warmup' | 'scrape-every' | 'sample-every' | 'churn-workers' | 'budget-s'>;
@@ -51,16 +51,14 @@ async function soak(o: SoakOptions, log: (line: string) => void) {
   let exporter: Exporter | null = null;
   let churn: Churn | null = null;
   try {
-    rig = await startEngineRig();
-    const theRig = rig;
-    const parsed = parseFlags([`--docker.host=${rig.dockerHost}`, `--docker.pidfile=${rig.pidfile}`, '--poll.interval=100ms', '--log.level=info'], {});
+    const theRig = (rig = await startEngineRig());
+    const parsed = parseFlags([`--docker.host=${theRig.dockerHost}`, `--docker.pidfile=${theRig.pidfile}`, '--poll.interval=100ms', '--log.level=info'], {});
     if (parsed.kind !== 'run') throw new Error('parseFlags did not give a run config');
     const config = parsed.config;
     let logLines = 0;
     const logger = createLogger(config.logLevel, config.logFormat, () => void logLines++);
     // main.ts's own pipeline (its app is built, never listens); polled by hand instead of by its clock.
-    exporter = createExporter(config, { logger, mode: 'serve' });
-    const { poller, registry } = exporter;
+    const { poller, registry } = (exporter = createExporter(config, { logger, mode: 'serve' }));
 
     const t0 = performance.now();
     const checkpoints: Checkpoint[] = [];
@@ -118,12 +116,7 @@ async function soak(o: SoakOptions, log: (line: string) => void) {
     for (let i = 0; i < SETTLE_POLLS; i++) await poller.pollOnce().then(() => sleep(100));
     const afterBody = await registry.metrics();
     const after = seriesSet(afterBody);
-    const status = poller.status();
     const engine = (s: string): boolean => s.startsWith('docker_engine_');
-    const value = (key: string): number | null => {
-      const line = afterBody.split('\n').find((l) => l.startsWith(`${key} `));
-      return line === undefined ? null : Number(line.slice(key.length + 1));
-    };
     return {
       options: o,
       mallocArenaMax: process.env['MALLOC_ARENA_MAX'] || null, // null: glibc's default
@@ -147,11 +140,11 @@ async function soak(o: SoakOptions, log: (line: string) => void) {
       containerRunFailures: theChurn.failed,
       containersLeftAfter: left,
       settlePolls: SETTLE_POLLS,
-      pollErrors: { ...status.pollErrors },
-      readErrors: Object.fromEntries(status.readErrors),
+      pollErrors: { ...poller.status().pollErrors },
+      readErrors: Object.fromEntries(poller.status().readErrors),
       logLines,
-      restarts: { dockerd: value('docker_engine_component_restarts_total{component="dockerd"}'), containerd: value('docker_engine_component_restarts_total{component="containerd"}') },
-      taskExits: value('docker_engine_task_exits_total{namespace="moby"}'),
+      restarts: { dockerd: sampleValue(afterBody, 'docker_engine_component_restarts_total{component="dockerd"}'), containerd: sampleValue(afterBody, 'docker_engine_component_restarts_total{component="containerd"}') },
+      taskExits: sampleValue(afterBody, 'docker_engine_task_exits_total{namespace="moby"}'),
     };
   } finally {
     await churn?.stop();
