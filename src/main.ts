@@ -1,34 +1,20 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 /**
- * Wiring, in pipeline order: flags → config → logger → source → poller → metrics → app.
+ * The process: flags → config → logger → the exporter (exporter.ts builds the pipeline) → listen, and
+ * the signals that end it.
  *
  * The shebang (the bin `npm install -g` installs) and the Dockerfile's ENTRYPOINT pass
  * --max-semi-space-size=2: V8's default 16 MiB young generation adds ~25 MiB of RSS to a process that
  * allocates little per poll (docs/benchmarks.md, memory). It cannot be set from here: V8 sizes the
  * heap before any script runs.
  */
-import { Registry } from 'prom-client';
 import { FlagError, helpText, parseFlags, type Config } from './config/flags.js';
 import { createLogger } from './log/logger.js';
-import type { Poller } from './poller/poller.js';
-import { createEngineWatch } from './poller/engine-watch.js';
-import { registerEngineMetrics } from './metrics/engine-metrics.js';
-import { registerExporterMetrics } from './metrics/exporter-metrics.js';
-import { registerProbeMetrics } from './metrics/probe-metrics.js';
-import { buildApp, type HealthReport } from './http/app.js';
+import { createExporter } from './exporter.js';
 import { listen } from './http/server.js';
 import { loadWebConfigFlag, type LoadedWebConfig } from './http/web-config.js';
-import { createWebConfigRuntime } from './http/web-config-reload.js';
 import { packageVersion } from './version.js';
 import { runCheckIsolated } from './cli/check.js';
-import { buildEngineTree } from './report/engine-tree.js';
-import { healthComponents, healthProbes } from './report/health.js';
-import { readStateFile } from './sources/state-file.js';
-import { createStateSaver, type StateSaver } from './poller/state-saver.js';
-import { trackerFromPersisted } from './engine/persisted-state.js';
-
-/** A state older than this many poll intervals is stale: /healthz says 503 and engine series are withheld. */
-const STALE_AFTER_INTERVALS = 3;
 
 /** SIGTERM and SIGINT end the process within 5 s: the graceful path gets 4 s, whatever hangs in it. */
 const SHUTDOWN_GRACE_MS = 4000;
@@ -62,76 +48,15 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
 
   const version = packageVersion();
   const logger = createLogger(config.logLevel, config.logFormat);
-  // Restart memory: a missing file is a first start; an unreadable or corrupt one is a log line and
-  // a metric, and the exporter starts fresh.
-  let saver: StateSaver | null = null;
-  let restored: ReturnType<typeof readStateFile>['state'] = null;
-  if (config.stateFile !== null) {
-    saver = createStateSaver(config.stateFile, logger);
-    const read = readStateFile(config.stateFile);
-    if (read.error) {
-      saver.noteReadError();
-      logger.error({ err: read.error }, 'state file ignored: starting without restart memory');
-    }
-    restored = read.state;
-    if (restored) logger.info({ path: config.stateFile, savedAt: new Date(restored.savedAtMs).toISOString() }, 'restart memory restored');
-  }
+  const exporter = createExporter(config, { logger, mode: 'serve', webConfig });
+  const { app } = exporter;
 
-  const registry = new Registry();
-  const startedMs = Date.now();
-  let poller: Poller | null = null;
-  const isFresh = (): boolean => {
-    const last = poller?.status().lastSuccessMs ?? null;
-    // Before the first poll, give it the same grace as any later one.
-    const reference = last ?? startedMs;
-    return Date.now() - reference <= STALE_AFTER_INTERVALS * config.pollIntervalMs;
-  };
-  const exporterMetrics = registerExporterMetrics({
-    registry,
-    status: () => poller!.status(),
-    pollIntervalSeconds: config.pollIntervalMs / 1000,
-    version,
-    sourceName: config.processSource,
-    ...(saver ? { stateFileErrors: () => saver.errors() } : {}),
-  });
-  const watch = createEngineWatch(config, logger, {
-    followStreamDrops: true,
-    ...(restored
-      ? { initialState: trackerFromPersisted(restored), initialEventCounts: { exits: restored.taskExits, ooms: restored.taskOoms } }
-      : {}),
-    onPollDone: (seconds) => exporterMetrics.observePoll(seconds),
-    onPolled: (state) => saver?.consider(state.tracker, state.probes?.events ?? null),
-  });
-  poller = watch.poller;
-  const freshState = () => (isFresh() ? (poller?.status().latest ?? null) : null);
-  registerEngineMetrics({
-    registry,
-    freshState,
-    dockerdExpected: config.dockerSocket !== null,
-    resourcesAvailable: config.processSource === 'procfs',
-  });
-  registerProbeMetrics({ registry, freshState, dockerdExpected: config.dockerSocket !== null, namespaces: config.containerdNamespaces });
-
-  const health = (): HealthReport => healthReport(poller!, isFresh(), config);
-  const web = webConfig && config.webConfigFile !== null ? createWebConfigRuntime(config.webConfigFile, webConfig, logger) : null;
-  const statusTree = () => {
-    const status = poller!.status();
-    return buildEngineTree(status.latest, {
-      dockerdExpected: config.dockerSocket !== null,
-      runcStuckAfterSeconds: config.runcStuckAfterMs / 1000,
-      nowMs: Date.now(),
-      pollError: status.lastError,
-      stale: status.latest !== null && !isFresh(),
-    });
-  };
-  const app = buildApp({ registry, telemetryPath: config.telemetryPath, health, logger, version, webConfig: web, statusTree });
-
-  watch.poller.start();
+  exporter.poller.start();
   try {
     await listen(app, config.listenAddress);
   } catch (err) {
     logger.error({ err: (err as Error).message, address: config.listenAddress }, 'cannot listen');
-    await watch.close();
+    await exporter.close();
     return 1;
   }
   logger.info(
@@ -152,9 +77,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   });
   logger.info({ signal }, 'shutting down');
   const graceful = (async () => {
-    await app.close();
-    await watch.close();
-    saver?.flush();
+    await exporter.close();
     return true;
   })().catch((err: unknown) => {
     logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
@@ -165,9 +88,9 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   clearTimeout(grace);
   if (!done) {
     logger.warn({ graceSeconds: SHUTDOWN_GRACE_MS / 1000 }, 'shutdown did not finish in time: stopping now');
-    saver?.flush();
+    exporter.saveState();
   }
-  if (!done || watch.source.threadBlocked?.()) {
+  if (!done || exporter.threadBlocked()) {
     if (done) logger.warn({ signal }, 'a procfs scan thread is blocked in a read: stopping by the signal, not by exit(0)');
     return endBySignal(signal);
   }
@@ -187,26 +110,6 @@ function endBySignal(signal: NodeJS.Signals): Promise<number> {
   process.kill(process.pid, signal);
   // Only reached if the signal is not acted on (it cannot be blocked in every thread, but be sure).
   return new Promise(() => setTimeout(() => process.kill(process.pid, 'SIGKILL'), 1000));
-}
-
-function healthReport(poller: Poller, fresh: boolean, config: Config): HealthReport {
-  const status = poller.status();
-  const latest = status.latest;
-  const components = healthComponents(latest, config.dockerSocket !== null);
-  const probes = healthProbes(latest);
-  return {
-    ok: fresh,
-    body: {
-      status: fresh ? 'ok' : 'stale',
-      lastPollAgeSeconds: status.lastSuccessMs === null ? null : (Date.now() - status.lastSuccessMs) / 1000,
-      pollIntervalSeconds: config.pollIntervalMs / 1000,
-      lastError: status.lastError,
-      containerdMode: latest?.view.containerdMode ?? 'unknown',
-      components,
-      probes,
-      checks: latest?.checks ?? null,
-    },
-  };
 }
 
 main(process.argv.slice(2), process.env).then(

@@ -15,28 +15,25 @@ export interface Churn {
 
 export function startChurn(rig: EngineRig, workers: number): Churn {
   let churning = true;
-  const counts = { run: 0, failed: 0 };
-  const loops = Array.from({ length: workers }, async () => {
-    while (churning) {
-      try {
-        await rig.docker(['run', '--rm', 'rig/busybox', 'true'], { timeoutMs: 60_000 });
-        counts.run++;
-      } catch {
-        counts.failed++;
-        await sleep(500);
-      }
-    }
-  });
-  return {
-    get run() {
-      return counts.run;
-    },
-    get failed() {
-      return counts.failed;
-    },
+  // The counts are this object's own fields, read-only to the caller through Churn.
+  const churn = {
+    run: 0,
+    failed: 0,
     async stop() {
       churning = false;
       await Promise.all(loops);
     },
   };
+  const loops = Array.from({ length: workers }, async () => {
+    while (churning) {
+      try {
+        await rig.docker(['run', '--rm', 'rig/busybox', 'true'], { timeoutMs: 60_000 });
+        churn.run++;
+      } catch {
+        churn.failed++;
+        await sleep(500);
+      }
+    }
+  });
+  return churn;
 }

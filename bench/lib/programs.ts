@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
-import { freePort } from '../../test/support/engine-rig.js';
+import { freePort, waitFor, WaitAbort } from '../../test/support/engine-rig.js';
 
 export const PROCESS_EXPORTER = '/usr/bin/prometheus-process-exporter';
 export const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
@@ -58,22 +58,15 @@ export function httpGet(url: string, agent: http.Agent | undefined, timeoutMs: n
   });
 }
 
-/** Polls `url` until `ok` holds of an answer (bounded); returns that answer. */
-export async function waitHttp(url: string, timeoutMs: number, exited: () => boolean, what: string, ok = (r: HttpResult) => r.status === 200): Promise<HttpResult> {
-  const deadline = Date.now() + timeoutMs;
-  let last: string;
-  for (;;) {
-    if (exited()) throw new Error(`${what} exited before answering ${url}`);
-    try {
-      const r = await httpGet(url, undefined, 5_000);
-      if (ok(r)) return r;
-      last = `status ${r.status}`;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() > deadline) throw new Error(`${what} did not answer ${url} as expected within ${timeoutMs} ms (${last})`);
-    await sleep(200);
-  }
+/** Polls `url` until `ok` holds of an answer (bounded; the last status or error says why not); returns that answer. */
+export function waitHttp(url: string, timeoutMs: number, exited: () => boolean, what: string, ok = (r: HttpResult) => r.status === 200): Promise<HttpResult> {
+  const answer = async (): Promise<HttpResult> => {
+    if (exited()) throw new WaitAbort(`${what} exited before answering ${url}`);
+    const r = await httpGet(url, undefined, 5_000);
+    if (!ok(r)) throw new Error(`status ${r.status}`);
+    return r;
+  };
+  return waitFor(`${what} to answer ${url} as expected`, answer, timeoutMs, 200);
 }
 
 /**

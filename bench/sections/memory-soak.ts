@@ -11,19 +11,14 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import { Registry } from 'prom-client';
 import { parseFlags } from '../../src/config/flags.js';
+import { createExporter, type Exporter } from '../../src/exporter.js';
 import { createLogger } from '../../src/log/logger.js';
-import { registerEngineMetrics } from '../../src/metrics/engine-metrics.js';
-import { registerExporterMetrics } from '../../src/metrics/exporter-metrics.js';
-import { registerProbeMetrics } from '../../src/metrics/probe-metrics.js';
-import { createEngineWatch, type EngineWatch } from '../../src/poller/engine-watch.js';
-import { packageVersion } from '../../src/version.js';
 import { startEngineRig, waitFor, type EngineRig } from '../../test/support/engine-rig.js';
 import type { Context, Options, Section } from '../harness.js';
 import { startChurn, type Churn } from '../lib/churn.js';
 import { count, fmtMiB, mdTable, signedNum, signedPct } from '../lib/markdown.js';
-import { deployedNodeFlags, residentMiB, seriesSet, SETPRIV, sleep, track, untrack } from '../lib/programs.js';
+import { deployedNodeFlags, residentMiB, sampleValue, seriesSet, SETPRIV, sleep, track, untrack } from '../lib/programs.js';
 import { slope, windowGrowth } from '../lib/stats.js';
 
 type SoakOptions = Pick<Options['num'], 'polls' | 'warmup' | 'scrape-every' | 'sample-every' | 'churn-workers' | 'budget-s'>;
@@ -53,25 +48,17 @@ async function checkpoint(label: string, polls: number, t0: number) {
 
 async function soak(o: SoakOptions, log: (line: string) => void) {
   let rig: EngineRig | null = null;
-  let watch: EngineWatch | null = null;
+  let exporter: Exporter | null = null;
   let churn: Churn | null = null;
   try {
-    rig = await startEngineRig();
-    const theRig = rig;
-    const parsed = parseFlags([`--docker.host=${rig.dockerHost}`, `--docker.pidfile=${rig.pidfile}`, '--poll.interval=100ms', '--log.level=info'], {});
+    const theRig = (rig = await startEngineRig());
+    const parsed = parseFlags([`--docker.host=${theRig.dockerHost}`, `--docker.pidfile=${theRig.pidfile}`, '--poll.interval=100ms', '--log.level=info'], {});
     if (parsed.kind !== 'run') throw new Error('parseFlags did not give a run config');
     const config = parsed.config;
     let logLines = 0;
     const logger = createLogger(config.logLevel, config.logFormat, () => void logLines++);
-    // As main.ts wires it; the state is always fresh here (main.ts withholds states older than 3 intervals).
-    const registry = new Registry();
-    let theWatch: EngineWatch | null = null;
-    const exporterMetrics = registerExporterMetrics({ registry, status: () => theWatch!.poller.status(), pollIntervalSeconds: config.pollIntervalMs / 1000, version: packageVersion(), sourceName: config.processSource });
-    watch = theWatch = createEngineWatch(config, logger, { followStreamDrops: true, onPollDone: (s) => exporterMetrics.observePoll(s) });
-    const poller = watch.poller;
-    const freshState = () => poller.status().latest;
-    registerEngineMetrics({ registry, freshState, dockerdExpected: true, resourcesAvailable: true });
-    registerProbeMetrics({ registry, freshState, dockerdExpected: true, namespaces: config.containerdNamespaces });
+    // main.ts's own pipeline (its app is built, never listens); polled by hand instead of by its clock.
+    const { poller, registry } = (exporter = createExporter(config, { logger, mode: 'serve' }));
 
     const t0 = performance.now();
     const checkpoints: Checkpoint[] = [];
@@ -129,12 +116,7 @@ async function soak(o: SoakOptions, log: (line: string) => void) {
     for (let i = 0; i < SETTLE_POLLS; i++) await poller.pollOnce().then(() => sleep(100));
     const afterBody = await registry.metrics();
     const after = seriesSet(afterBody);
-    const status = poller.status();
     const engine = (s: string): boolean => s.startsWith('docker_engine_');
-    const value = (key: string): number | null => {
-      const line = afterBody.split('\n').find((l) => l.startsWith(`${key} `));
-      return line === undefined ? null : Number(line.slice(key.length + 1));
-    };
     return {
       options: o,
       mallocArenaMax: process.env['MALLOC_ARENA_MAX'] || null, // null: glibc's default
@@ -158,15 +140,15 @@ async function soak(o: SoakOptions, log: (line: string) => void) {
       containerRunFailures: theChurn.failed,
       containersLeftAfter: left,
       settlePolls: SETTLE_POLLS,
-      pollErrors: { ...status.pollErrors },
-      readErrors: Object.fromEntries(status.readErrors),
+      pollErrors: { ...poller.status().pollErrors },
+      readErrors: Object.fromEntries(poller.status().readErrors),
       logLines,
-      restarts: { dockerd: value('docker_engine_component_restarts_total{component="dockerd"}'), containerd: value('docker_engine_component_restarts_total{component="containerd"}') },
-      taskExits: value('docker_engine_task_exits_total{namespace="moby"}'),
+      restarts: { dockerd: sampleValue(afterBody, 'docker_engine_component_restarts_total{component="dockerd"}'), containerd: sampleValue(afterBody, 'docker_engine_component_restarts_total{component="containerd"}') },
+      taskExits: sampleValue(afterBody, 'docker_engine_task_exits_total{namespace="moby"}'),
     };
   } finally {
     await churn?.stop();
-    await watch?.close();
+    await exporter?.close();
     await rig?.stop();
   }
 }

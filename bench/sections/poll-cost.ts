@@ -140,22 +140,12 @@ async function run(ctx: Context) {
 function render(r: Result): string[] {
   const label = (row: Row): string => `${count(row.processes)}${row.size === 'host' ? ' (host)' : ''}`;
   const stalls = (row: Row): string => [row.stallIdleMs, row.stallWorkerMs, row.stallPsListMs].map(fmtMs).join(' / ');
-  const times = r.rows.map((row) => [
-    label(row),
-    String(row.candidates),
-    medP90(row.floor),
-    medP90(row.sync),
-    medP90(row.worker),
-    medP90(row.psList),
-    medP90(row.processExporter),
-    fmtRatio(row.sync.median, row.floor.median),
-    fmtRatio(row.worker.median, row.floor.median),
-    fmtRatio(row.psList?.median, row.floor.median),
-    fmtRatio(row.processExporter?.median, row.worker.median),
-    fmtRatio(row.processExporter?.median, row.floor.median),
-    fmtRatio(row.syncCpu.median, row.floorCpu.median),
-    stalls(row),
-  ]);
+  // The looks of each column, then the ratios of their medians, in the headers' order.
+  const times = r.rows.map((row) => {
+    const looks = [row.floor, row.sync, row.worker, row.psList, row.processExporter];
+    const pairs = [[row.sync, row.floor], [row.worker, row.floor], [row.psList, row.floor], [row.processExporter, row.worker], [row.processExporter, row.floor], [row.syncCpu, row.floorCpu]];
+    return [label(row), String(row.candidates), ...looks.map(medP90), ...pairs.map(([a, b]) => fmtRatio(a?.median, b?.median)), stalls(row)];
+  });
   const out = [
     `Milliseconds, median (p90) of ${r.rounds * r.perRound} looks per column (${r.rounds} rounds in which the columns take turns, ` +
       `${r.perRound} looks each)${r.psListPolls > 0 ? `; ps-list up to ${r.psListPolls} polls after them` : ''}.` +

@@ -1,13 +1,10 @@
 /**
- * `docker-engine-exporter check`: looks at the engine once with the exporter's own source, probes and
- * poller, prints the engine tree (text or --output=json) and exits with the monitoring-plugins status:
- * 0 OK, 1 warning, 2 critical, 3 unknown. Everything it opens it closes again, so it ends by itself
- * within the probe timeout plus the scan, even when a daemon hangs.
+ * `docker-engine-exporter check`: looks at the engine once with the exporter's own pipeline (the look
+ * is src/check-look.ts, run in a child process, src/check-child.ts), prints the engine tree (text or
+ * --output=json) and exits with the monitoring-plugins status: 0 OK, 1 warning, 2 critical, 3 unknown.
  */
 import { fork } from 'node:child_process';
-import type { Config, LogLevel } from '../config/flags.js';
-import { createLogger } from '../log/logger.js';
-import { createEngineWatch, type EngineWatch } from '../poller/engine-watch.js';
+import type { Config } from '../config/flags.js';
 import { buildEngineTree, type EngineTreeOptions } from '../report/engine-tree.js';
 import type { EngineTree } from '../report/tree-nodes.js';
 import { EXIT_CODES } from '../report/verdict.js';
@@ -23,68 +20,11 @@ export function treeSettings(config: Config): Pick<EngineTreeOptions, 'dockerdEx
   return { dockerdExpected: config.dockerSocket !== null, runcStuckAfterSeconds: config.runcStuckAfterMs / 1000 };
 }
 
-/**
- * One look: a poll whose probe round it waits for (the poller's first poll does). dockerd's
- * /containers/json (the published ports behind the missing-proxy check) and its versions are only
- * asked once dockerd has answered a ping, so when both daemons answered, a second round runs and a
- * second scan reads it. When either did not answer, the verdict is already critical and the second
- * round, which would wait for the timeout again, is skipped.
- */
-export async function lookOnce(watch: EngineWatch, config: Config): Promise<EngineTree> {
-  await watch.poller.pollOnce();
-  let status = watch.poller.status();
-  const first = status.latest;
-  if (first?.probes && first.probes.dockerdAnswering === true && first.probes.containerdAnswering !== false) {
-    await watch.probes.tick(first.view);
-    watch.setProbing(false);
-    await watch.poller.pollOnce();
-    status = watch.poller.status();
-  }
-  const latest = status.latest;
-  return buildEngineTree(latest, {
-    ...treeSettings(config),
-    nowMs: latest?.takenAtMs ?? Date.now(),
-    pollError: status.lastError,
-  });
-}
-
-/**
- * A check prints the tree; log lines on stderr would be mixed into a monitoring system's output (Icinga
- * keeps stderr), so the default info level is raised to warn. --log.level=debug still shows everything.
- */
-function checkLogLevel(level: LogLevel): LogLevel {
-  return level === 'info' ? 'warn' : level;
-}
-
-export interface CheckOptions {
-  /** How long the scan may take before it counts as blocked (the exporter's default otherwise). */
-  scanTimeoutMs?: number;
-  /** Told after the look whether a scan thread was left blocked in a read. */
-  onClosed?: (threadBlocked: boolean) => void;
-}
-
-export async function runCheck(config: Config, io: CheckIo, opts: CheckOptions = {}): Promise<number> {
-  const logger = createLogger(checkLogLevel(config.logLevel), config.logFormat, (line) => io.stderr(line));
-  let watch: EngineWatch | null = null;
-  let tree: EngineTree;
-  try {
-    watch = createEngineWatch(config, logger, { followStreamDrops: false, ...(opts.scanTimeoutMs ? { scanTimeoutMs: opts.scanTimeoutMs } : {}) });
-    tree = await lookOnce(watch, config);
-  } catch (err) {
-    tree = unknownTree(config, `check failed: ${err instanceof Error ? err.message : String(err)}`);
-  } finally {
-    await watch?.close().catch(() => undefined);
-    opts.onClosed?.(watch?.source.threadBlocked?.() ?? false);
-  }
-  io.stdout(renderTree(config, tree));
-  return tree.exitCode;
-}
-
-function unknownTree(config: Config, reason: string): EngineTree {
+export function unknownTree(config: Config, reason: string): EngineTree {
   return { ...buildEngineTree(null, { ...treeSettings(config), nowMs: Date.now() }), reasons: [reason], summary: reason };
 }
 
-function renderTree(config: Config, tree: EngineTree): string {
+export function renderTree(config: Config, tree: EngineTree): string {
   return config.checkOutput === 'json' ? renderTreeJson(tree) : renderTreeText(tree);
 }
 
@@ -92,7 +32,7 @@ function renderTree(config: Config, tree: EngineTree): string {
  * How long the command may take from its start: 4.5 s with the default --probe.timeout (one probe
  * round of 2 s is what a hung daemon costs), longer only when the probe timeout is raised past 2 s.
  */
-export function checkDeadlineMs(config: Config): number {
+function checkDeadlineMs(config: Config): number {
   return 4500 + Math.max(0, 2 * config.probeTimeoutMs - 4000);
 }
 
@@ -118,7 +58,7 @@ export async function runCheckIsolated(argv: readonly string[], config: Config, 
   // From the command's own start; a host so loaded that node took seconds to start still gives the
   // look a fair chance.
   const deadlineAtMs = Math.max(performance.timeOrigin + checkDeadlineMs(config), Date.now() + MIN_LOOK_MS);
-  const child = fork(new URL('./check-child.js', import.meta.url), [...argv], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(new URL('../check-child.js', import.meta.url), [...argv], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const start: ChildStart = { deadlineAtMs };
   const answer = await new Promise<ChildAnswer | string>((resolve) => {
     const timer = setTimeout(

@@ -5,6 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { oneLine } from '../one-line.js';
+import type { LogFormat, LogLevel } from '../log/logger.js';
 
 export const DEFAULT_PORT = 9733;
 
@@ -13,9 +14,7 @@ export interface ListenAddress {
   port: number;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogFormat = 'logfmt' | 'json';
-export type ProcessSourceName = 'procfs' | 'ps-list';
+type ProcessSourceName = 'procfs' | 'ps-list';
 
 export interface Config {
   listenAddress: ListenAddress;
@@ -215,7 +214,7 @@ function parseDirectory(flag: string, value: string): string {
   return value.length > 1 ? value.replace(/\/+$/, '') : value;
 }
 
-export function parseDockerHost(value: string): string | null {
+function parseDockerHost(value: string): string | null {
   if (value === '') return null;
   if (!value.startsWith('unix://')) {
     throw new FlagError('docker.host', `"${value}" is not a unix:// socket (tcp:// and ssh:// are not supported)`);

@@ -6,7 +6,7 @@
  * those shims; proxies as children of dockerd. Processes of other users or other mount namespaces
  * never count, whatever they are called, and a second engine on the host is left out.
  */
-import type { ProcessInfo, ProcessSnapshot } from '../sources/process-source.js';
+import type { ProcessInfo, ProcessSnapshot } from './process-model.js';
 import { classifyProcess } from './classify.js';
 import {
   DEFAULT_CONTAINERD_ADDRESS,
@@ -15,7 +15,7 @@ import {
   type Component,
   type ContainerdMode,
 } from './components.js';
-import { flagValue } from '../sources/procfs/parse-proc.js';
+import { flagValue } from './argv.js';
 
 export interface AttributionSettings {
   /** False on a containerd-only node (--docker.host=""): no dockerd is expected. */
@@ -279,7 +279,7 @@ function guessAddress(execRoot: string | null, shims: readonly ProcessInfo[]): s
 }
 
 /** `unix:///run/x.sock`, `/var/run/x.sock` and `/run/x.sock` name the same socket. */
-export function normaliseAddress(address: string): string {
+function normaliseAddress(address: string): string {
   let path = address.startsWith('unix://') ? address.slice('unix://'.length) : address;
   if (path.startsWith('/var/run/')) path = path.slice('/var'.length);
   return path;

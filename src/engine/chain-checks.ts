@@ -4,12 +4,12 @@
  * withheld instead of guessed. Each rule is here once: the metrics count with it and the report
  * (src/report) marks the nodes of the tree with it.
  */
-import type { ProcessInfo } from '../sources/process-source.js';
-import { flagValue } from '../sources/procfs/parse-proc.js';
+import type { ProcessInfo } from './process-model.js';
+import { flagValue } from './argv.js';
 import type { EngineView } from './attribute.js';
 
 /** A shim younger than this may not have its task created yet. */
-export const ORPHAN_GRACE_SECONDS = 10;
+const ORPHAN_GRACE_SECONDS = 10;
 
 /** The task a shim serves, from the `-namespace` and `-id` containerd starts it with; null where absent. */
 export function shimTask(shim: ProcessInfo): { namespace: string | null; id: string | null } {

@@ -2,13 +2,13 @@
  * Which component a process is, by what it runs (exe, argv[0]) rather than by comm alone: comm is cut
  * to 15 bytes, copied across fork before exec, and renamed by runc for its init stages.
  */
-import type { ProcessInfo } from '../sources/process-source.js';
+import type { ProcessInfo } from './process-model.js';
 import type { Component } from './components.js';
 
 /** A shim's one-shot actions: `containerd-shim-runc-v2 ... start|delete` run briefly under containerd. */
 const SHIM_ACTIONS = new Set(['start', 'delete']);
 
-export function componentOfName(name: string): Component | null {
+function componentOfName(name: string): Component | null {
   switch (name) {
     case 'dockerd':
     case 'containerd':

@@ -1,10 +1,10 @@
 import type { EngineView } from './attribute.js';
 import type { TrackerState } from './tracker.js';
-import type { ProbeReport } from '../sources/probe-report.js';
+import type { ProbeReport } from './probe-report.js';
 
 // The source types this model is made of, for the view models (src/report) that read only src/engine.
-export type { ProcessInfo } from '../sources/process-source.js';
-export type { ProbeName, ProbeOutcome, ProbeReport } from '../sources/probe-report.js';
+export type { ProcessInfo } from './process-model.js';
+export type { ProbeName } from './probe-report.js';
 
 export interface ChainChecks {
   /** null when unknown (Tasks/List failed, ports unknown, userland proxy off). */

@@ -2,7 +2,7 @@
  * The state of a singleton link (dockerd, containerd) as one word, from the attributed view and the
  * tracker: the one rule behind the status page, /status.json, `check` and /healthz.
  */
-import type { ProbeName } from '../sources/probe-report.js';
+import type { ProbeName } from './probe-report.js';
 import type { Singleton } from './components.js';
 import type { EngineState } from './engine-state.js';
 

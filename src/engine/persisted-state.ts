@@ -5,11 +5,10 @@
  * replaced while the exporter was down counts as one restart at the next poll (several restarts in
  * that gap cannot be told apart and count as one).
  */
-import { oneLine } from '../one-line.js';
 import { COMPONENTS, SINGLETONS, perComponent, type Component, type ContainerdMode } from './components.js';
 import { initialTrackerState, type Identity, type TrackerState } from './tracker.js';
 
-export const STATE_FORMAT_VERSION = 1;
+const STATE_FORMAT_VERSION = 1;
 
 export interface PersistedState {
   version: typeof STATE_FORMAT_VERSION;
@@ -30,7 +29,8 @@ export interface EventCounts {
 
 export class InvalidStateError extends Error {
   constructor(reason: string) {
-    super(oneLine(`invalid state file: ${reason}`));
+    // Quoted values go through JSON.stringify; the reader (sources/state-file.ts) makes the message one line.
+    super(`invalid state file: ${reason}`);
     this.name = 'InvalidStateError';
   }
 }
@@ -86,7 +86,7 @@ const MAX_NAMESPACES = 1000;
  * A containerd socket address as restart memory may hold it: an absolute path, no NUL, no `..`
  * segment, at most 107 bytes. (Whether it is dialled is for attribution to decide with the live engine.)
  */
-export function isPlausibleSocketPath(v: unknown): v is string {
+function isPlausibleSocketPath(v: unknown): v is string {
   return (
     typeof v === 'string' &&
     v.startsWith('/') &&
@@ -128,7 +128,7 @@ export function parsePersisted(data: unknown): PersistedState {
     retiredCpuSeconds: perComponent((c) => count(retired[c], `retiredCpuSeconds.${c}`)),
     liveCpu,
     containerdMode: obj.containerdMode as ContainerdMode,
-    containerdAddress: obj.containerdAddress as string | null,
+    containerdAddress: obj.containerdAddress,
     taskExits: counts(obj.taskExits, 'taskExits'),
     taskOoms: counts(obj.taskOoms, 'taskOoms'),
   };

@@ -3,7 +3,7 @@
  * pid alone is reused), their restarts, down/up transitions, and CPU counters that survive processes
  * coming and going. Pure: `advanceTracker` returns a new state and the events it saw.
  */
-import type { ProcessInfo } from '../sources/process-source.js';
+import type { ProcessInfo } from './process-model.js';
 import type { AttributionMemory, EngineView } from './attribute.js';
 import { COMPONENTS, SINGLETONS, perComponent, type Component, type ContainerdMode, type Singleton } from './components.js';
 
@@ -14,7 +14,7 @@ export interface Identity {
   startTimeSeconds: number | null;
 }
 
-export interface SingletonTrack {
+interface SingletonTrack {
   current: Identity | null;
   /** The identity seen most recently, kept while the component is down. */
   last: Identity | null;
@@ -33,12 +33,12 @@ export interface SingletonTrack {
 }
 
 /** Polls in a row a live daemon must leave its probe unanswered before it is called hung. */
-export const HUNG_AFTER_POLLS = 2;
+const HUNG_AFTER_POLLS = 2;
 /**
  * A daemon that just came up is not listening yet, and an answer may still be in flight from the
  * probe sent to its predecessor: its unanswered probes count toward "hung" only after this long.
  */
-export const HUNG_GRACE_MS = 5_000;
+const HUNG_GRACE_MS = 5_000;
 
 export interface TrackerState {
   singletons: Record<Singleton, SingletonTrack>;
@@ -85,11 +85,11 @@ export function initialTrackerState(): TrackerState {
   };
 }
 
-export function identityOf(p: ProcessInfo): Identity {
+function identityOf(p: ProcessInfo): Identity {
   return { pid: p.pid, start: p.startTicks ?? p.startTimeSeconds, startTimeSeconds: p.startTimeSeconds };
 }
 
-export function sameIdentity(a: Identity, b: Identity): boolean {
+function sameIdentity(a: Identity, b: Identity): boolean {
   return a.pid === b.pid && a.start === b.start;
 }
 

@@ -23,7 +23,7 @@ export interface StatusPageOptions {
 
 const ALLOWED = 'GET, HEAD';
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
-export const STATUS_JSON_PATH = '/status.json';
+const STATUS_JSON_PATH = '/status.json';
 
 /**
  * Registers GET (and HEAD) `/` and `/status.json`, each with 405 and an Allow header for other
@@ -64,7 +64,7 @@ export function registerStatusPage(app: FastifyInstance, opts: StatusPageOptions
   }
 }
 
-export interface RenderOptions {
+interface RenderOptions {
   telemetryPath: string;
   version: string;
   refreshMs?: number;
@@ -72,7 +72,7 @@ export interface RenderOptions {
   nonce: string;
 }
 
-export function renderStatusPage(tree: EngineTree | null, opts: RenderOptions): string {
+function renderStatusPage(tree: EngineTree | null, opts: RenderOptions): string {
   const refreshMs = Math.max(500, Math.round(opts.refreshMs ?? 2000));
   const status = tree?.status ?? 'UNKNOWN';
   const nonce = escapeHtml(opts.nonce);
@@ -209,7 +209,7 @@ function kv(key: string, value: string, tone?: 'warn' | 'bad'): string {
 }
 
 /** HTML encoding (not sanitizing, src/one-line.ts): every string on the page goes through it. */
-export function escapeHtml(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

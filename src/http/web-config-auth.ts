@@ -36,7 +36,7 @@ export interface BasicAuth {
   close(): Promise<void>;
 }
 
-export type AuthCount = 'ok' | 'okCached' | 'denied' | 'deniedCached' | 'malformed' | 'busy';
+type AuthCount = 'ok' | 'okCached' | 'denied' | 'deniedCached' | 'malformed' | 'busy';
 
 export interface BasicAuthOptions {
   /** How long a successful (user, password, hash) check is remembered after its last use. */
@@ -53,8 +53,8 @@ export interface BasicAuthOptions {
   compare?: (password: string, hash: string) => Promise<boolean>;
 }
 
-export const SUCCESS_TTL_MS = 5 * 60_000;
-export const FAILURE_TTL_MS = 60_000;
+const SUCCESS_TTL_MS = 5 * 60_000;
+const FAILURE_TTL_MS = 60_000;
 /**
  * Eight waiting behind the one running: at cost 10 (~100 ms here) the last of them waits about a
  * second, well inside Prometheus' 10 s scrape timeout, and a flood cannot make that longer.
@@ -65,7 +65,7 @@ export const MAX_WAITING = 8;
  * bcrypt (cost 10) of 24 random bytes nobody kept: no password matches it. The toolkit's own dummy is
  * a cost-10 hash too.
  */
-export const DUMMY_HASH = '$2b$10$FHOa1dA9CwvFNAJoHHjZw.d06oo23qictpUK6t3dCn0XjxR44WoGu';
+const DUMMY_HASH = '$2b$10$FHOa1dA9CwvFNAJoHHjZw.d06oo23qictpUK6t3dCn0XjxR44WoGu';
 
 export function createBasicAuth(opts: BasicAuthOptions = {}): BasicAuth {
   const now = opts.now ?? Date.now;

@@ -15,7 +15,7 @@
  * explicit tag), and the functions here decide what each scalar is. Merge keys (`<<`) are refused
  * rather than half-supported.
  */
-import { Alias, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, Scalar, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, Scalar, type Document, type Node } from 'yaml';
 
 export class YamlDecodeError extends Error {}
 
@@ -43,7 +43,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
 /** Go's strconv.ParseInt(s, 0, 64) (without "_", already removed): null when it fails. */
-export function goParseInt(s: string, unsigned = false): bigint | null {
+function goParseInt(s: string, unsigned = false): bigint | null {
   let body = s;
   let negative = false;
   if (!unsigned && (body.startsWith('+') || body.startsWith('-'))) {
@@ -67,7 +67,7 @@ export function goParseInt(s: string, unsigned = false): bigint | null {
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 
 /** yaml.v2 resolve(tag, text) for a plain (or explicitly tagged) scalar. Throws YamlDecodeError. */
-export function resolvePlain(tag: string, text: string): Resolved {
+function resolvePlain(tag: string, text: string): Resolved {
   if (!RESOLVABLE.has(tag)) return { kind: tag === `${TAG}binary` ? 'binary' : 'str', value: text };
   const r = resolveUntagged(tag, text);
   if (tag === '' || tag === `${TAG}str`) return r;
@@ -111,7 +111,7 @@ export class GoYaml {
     const doc = parseDocument(text, { version: '1.1', schema: 'failsafe', uniqueKeys: false, prettyErrors: true });
     const error = doc.errors[0];
     if (error) throw new YamlDecodeError(`${source} is not valid YAML: ${(error.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
-    return { yaml: new GoYaml(doc), root: (doc.contents as Node | null) ?? null };
+    return { yaml: new GoYaml(doc), root: doc.contents };
   }
 
   /** Follows aliases to the node they name. */
@@ -119,8 +119,8 @@ export class GoYaml {
     let n = node ?? null;
     while (n && isAlias(n)) {
       if (++this.aliases > 100) throw new YamlDecodeError('too many aliases (more than 100)');
-      const name = (n as Alias).source;
-      n = ((n as Alias).resolve(this.doc) as Node | undefined) ?? null;
+      const name = n.source;
+      n = n.resolve(this.doc) ?? null;
       if (n === null) throw new YamlDecodeError(`the alias *${name} names no anchor`);
     }
     return n;
@@ -131,9 +131,9 @@ export class GoYaml {
     const n = this.deref(node);
     if (n === null) return { kind: 'null' };
     if (!isScalar(n)) throw new YamlDecodeError(`${where} must be ${want}, not a ${isSeq(n) ? 'list' : 'mapping'}`);
-    const text = String((n as Scalar).source ?? (n as Scalar).value ?? '');
-    const tag = (n as Scalar).tag ?? '';
-    const quoted = (n as Scalar).type !== Scalar.PLAIN;
+    const text = scalarText(n);
+    const tag = n.tag ?? '';
+    const quoted = n.type !== Scalar.PLAIN;
     if (quoted && tag === '') return { kind: 'str', value: text }; // quoted, literal, folded: text
     try {
       return resolvePlain(tag, text);
@@ -150,10 +150,10 @@ export class GoYaml {
     const n = this.deref(node);
     if (n === null) return true;
     if (!isScalar(n)) return false;
-    const tag = (n as Scalar).tag ?? '';
+    const tag = n.tag ?? '';
     if (tag === `${TAG}null`) return true;
-    const text = String((n as Scalar).source ?? '');
-    return tag === '' && (n as Scalar).type === Scalar.PLAIN && (text === 'null' || text === '~' || text === '');
+    const text = n.source ?? '';
+    return tag === '' && n.type === Scalar.PLAIN && (text === 'null' || text === '~' || text === '');
   }
 
   /** A Go string field. */
@@ -161,8 +161,7 @@ export class GoYaml {
     const r = this.scalar(node, where, 'a string');
     if (r.kind === 'null') return '';
     if (r.kind === 'binary') return decodeBinary(r.value, where);
-    const n = this.deref(node) as Scalar;
-    return String(n.source ?? n.value ?? '');
+    return scalarText(this.deref(node) as Scalar);
   }
 
   /** A Go bool field: null is false. */
@@ -210,7 +209,7 @@ export class GoYaml {
       if (!isPair(pair)) continue;
       const keyNode = this.deref(pair.key as Node | null);
       if (keyNode !== null && !isScalar(keyNode)) throw new YamlDecodeError(`${where} has a key that is not a name`);
-      if (keyNode !== null && (keyNode as Scalar).type === Scalar.PLAIN && (keyNode as Scalar).source === '<<') {
+      if (keyNode !== null && keyNode.type === Scalar.PLAIN && keyNode.source === '<<') {
         throw new YamlDecodeError(`${where}: merge keys (<<) are not supported`);
       }
       const key = this.string(keyNode, `a key in ${where}`);
@@ -249,7 +248,7 @@ const UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, 'µs': 1_000n, 'μs'
  * Go's time.ParseDuration: [-+]? then one or more <decimal><unit>, units ns us µs μs ms s m h; "0"
  * alone is zero. Nanoseconds, or null (syntax error, or beyond int64 as Go refuses).
  */
-export function goParseDuration(s: string): bigint | null {
+function goParseDuration(s: string): bigint | null {
   let rest = s;
   let negative = false;
   if (rest.startsWith('-') || rest.startsWith('+')) {
@@ -274,4 +273,9 @@ export function goParseDuration(s: string): bigint | null {
   }
   const value = negative ? -total : total;
   return value >= INT64_MIN && value <= INT64_MAX ? value : null;
+}
+
+/** A scalar's text as written; under the failsafe schema its value is that same string. */
+function scalarText(n: Scalar): string {
+  return n.source ?? (typeof n.value === 'string' ? n.value : '');
 }

@@ -31,7 +31,7 @@ export const CLIENT_AUTH_TYPES = [
   'VerifyClientCertIfGiven',
   'RequireAndVerifyClientCert',
 ] as const;
-export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
+type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 const TLS_VERSIONS: Record<string, SecureVersion> = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' };
 const TLS_VERSION_ORDER: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -54,7 +54,7 @@ const EXTRA_HEADERS: Record<string, readonly string[] | null> = {
  * the names the toolkit reads, with OpenSSL's name of each. The three TLS 1.3 suites are accepted but
  * change nothing, as in Go: TLS 1.3 suites are not configurable there.
  */
-export const GO_CIPHER_SUITES: Readonly<Record<string, string>> = {
+const GO_CIPHER_SUITES: Readonly<Record<string, string>> = {
   TLS_AES_128_GCM_SHA256: 'TLS_AES_128_GCM_SHA256',
   TLS_AES_256_GCM_SHA384: 'TLS_AES_256_GCM_SHA384',
   TLS_CHACHA20_POLY1305_SHA256: 'TLS_CHACHA20_POLY1305_SHA256',
@@ -72,10 +72,10 @@ export const GO_CIPHER_SUITES: Readonly<Record<string, string>> = {
 /** The suites Go's HTTP/2 server insists on in a TLS 1.2 list (net/http, http2ConfigureServer). */
 const HTTP2_REQUIRED = ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'];
 /** The toolkit's curve names, with OpenSSL's group names (Node's ecdhCurve). */
-export const GO_CURVES: Readonly<Record<string, string>> = { CurveP256: 'P-256', CurveP384: 'P-384', CurveP521: 'P-521', X25519: 'X25519' };
+const GO_CURVES: Readonly<Record<string, string>> = { CurveP256: 'P-256', CurveP384: 'P-384', CurveP521: 'P-521', X25519: 'X25519' };
 
 /** A PEM either in its own file (re-read when it changes) or inline in the config file. */
-export type PemSource = { file: string } | { inline: string };
+type PemSource = { file: string } | { inline: string };
 
 export interface TlsSettings {
   cert: PemSource;
@@ -176,7 +176,7 @@ export function loadWebConfigFlag(path: string): LoadedWebConfig {
   }
 }
 
-export function readText(path: string, what: string): string {
+function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
@@ -184,7 +184,7 @@ export function readText(path: string, what: string): string {
   }
 }
 
-export function describeFsError(err: unknown): string {
+function describeFsError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';

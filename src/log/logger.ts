@@ -3,8 +3,10 @@
  * re-encoding each JSON line before it is written.
  */
 import { pino, type Logger } from 'pino';
-import type { LogFormat, LogLevel } from '../config/flags.js';
 import { isOneLine, oneLine } from '../one-line.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'logfmt' | 'json';
 
 export function createLogger(level: LogLevel, format: LogFormat, write?: (line: string) => void): Logger {
   const out = write ?? ((line: string) => process.stderr.write(line));
@@ -38,7 +40,8 @@ export function jsonLineToLogfmt(line: string): string {
 }
 
 function logfmtValue(v: unknown): string {
-  const s = typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  // v comes from JSON.parse: a string, number, boolean, null, object or array.
+  const s = typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
   if (s !== '' && !/[\s"=\\]/.test(s) && isOneLine(s)) return s;
   // JSON string quoting escapes newlines and the C0 controls but leaves DEL, the C1 controls (0x80-0x9f,
   // e.g. CSI) and U+2028/2029 raw: oneLine escapes those the same way, so a value never breaks the line.
@@ -47,6 +50,6 @@ function logfmtValue(v: unknown): string {
 
 /** logfmt keys cannot be quoted: anything but a plain identifier character becomes "_". */
 function logfmtKey(k: string): string {
-  const clean = k.replace(/[^A-Za-z0-9_.\-]/g, '_');
+  const clean = k.replace(/[^A-Za-z0-9_.-]/g, '_');
   return clean === '' ? '_' : clean;
 }

@@ -1,11 +1,21 @@
 /** The exporter's own health: poll timing, freshness, errors, build info, and prom-client's process metrics. */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import type { PollerStatus } from '../poller/poller.js';
+import type { EngineState } from '../engine/engine-state.js';
 import { registerOptionalGauge } from './optional-gauge.js';
+
+/** What these metrics read of the poller's status(): declared here, so metrics need not import the poller. */
+interface PollStatus {
+  latest: Pick<EngineState, 'scannedPids'> | null;
+  lastSuccessMs: number | null;
+  /** Failed polls by source name. */
+  pollErrors: Readonly<Record<string, number>>;
+  /** Reads that failed inside otherwise successful polls, by `file/reason`. */
+  readErrors: ReadonlyMap<string, number>;
+}
 
 export interface ExporterMetricsOptions {
   registry: Registry;
-  status: () => PollerStatus;
+  status: () => PollStatus;
   pollIntervalSeconds: number;
   version: string;
   sourceName: string;

@@ -1,6 +1,6 @@
 /**
  * The exporter's watching pipeline, built from the flags: process source → poller (attribution and
- * tracking) with the socket probes beside it. main.ts serves it over HTTP; `check` looks once.
+ * tracking) with the socket probes beside it. The composition root (src/exporter.ts) builds it.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/flags.js';
@@ -15,11 +15,7 @@ import { createPsListSource } from '../sources/ps-list/ps-list-source.js';
 /** The exporter's pipeline, built from the same flags as main.ts builds it, without metrics or HTTP. */
 export interface EngineWatch {
   source: ProcessSource;
-  /** The real probe runner (the poller gets a gate in front of it, see setProbing). */
-  probes: ProbeRunner;
   poller: Poller;
-  /** While off, polls start no probe rounds and read what the last rounds found. */
-  setProbing(on: boolean): void;
   /** Stops the poller, the probes (gRPC channels, event stream) and the scan worker (see ProcessSource.threadBlocked). */
   close(): Promise<void>;
 }
@@ -27,6 +23,8 @@ export interface EngineWatch {
 export interface EngineWatchOptions {
   /** Poll again at once when containerd's event stream drops or a daemon starts or stops answering, as the exporter does; off for a one-shot look. */
   followStreamDrops: boolean;
+  /** Every poll waits for its own probe round (a one-shot look), not only the first one. */
+  awaitEveryProbeRound?: boolean;
   /** Restart memory restored from --state.file. */
   initialState?: TrackerState;
   initialEventCounts?: { exits: Readonly<Record<string, number>>; ooms: Readonly<Record<string, number>> };
@@ -41,7 +39,7 @@ export interface EngineWatchOptions {
  * scan: one that takes longer is blocked in a read. A failed scan is not retried at once: every poll
  * after it fails fast until the blocked read returns (procfs-source.ts).
  */
-export function scanTimeoutFor(pollIntervalMs: number): number {
+function scanTimeoutFor(pollIntervalMs: number): number {
   return Math.min(10_000, Math.max(2_000, 10 * pollIntervalMs));
 }
 
@@ -88,19 +86,14 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
     void source.close();
     throw err;
   }
-  let probing = true;
   const real = probes;
-  const gated: ProbeRunner = {
-    tick: (view) => (probing ? real.tick(view) : Promise.resolve()),
-    report: () => real.report(),
-    close: () => real.close(),
-  };
   poller = createPoller({
     source,
     intervalMs: config.pollIntervalMs,
     settings: { dockerdExpected: config.dockerSocket !== null, containerdAddress: config.containerdAddress },
     logger,
-    probes: gated,
+    probes: real,
+    ...(opts.awaitEveryProbeRound ? { awaitEveryProbeRound: true } : {}),
     runcStuckAfterSeconds: config.runcStuckAfterMs / 1000,
     ...(opts.initialState ? { initialState: opts.initialState } : {}),
     ...(opts.onPolled ? { onPolled: opts.onPolled } : {}),
@@ -110,11 +103,7 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
   let closed: Promise<void> | null = null;
   return {
     source,
-    probes: real,
     poller: thePoller,
-    setProbing(on) {
-      probing = on;
-    },
     close() {
       // The source first: closing it ends a scan in flight at once, so a blocked one cannot hold up
       // the shutdown (the poll it belonged to ends as cut short).

@@ -3,16 +3,17 @@
  * restarts and short outages between two scrapes are still seen. Scrapes only read `status()`.
  */
 import type { Logger } from 'pino';
-import type { ProcessSource, ReadError } from '../sources/process-source.js';
+import type { ProcessSource } from '../sources/process-source.js';
+import type { ReadError } from '../engine/process-model.js';
 import { attributeEngine, type AttributionSettings } from '../engine/attribute.js';
 import { advanceTracker, initialTrackerState, type Answering, type EngineEvent, type TrackerState } from '../engine/tracker.js';
 import type { ChainChecks, EngineState } from '../engine/engine-state.js';
 import type { EngineView } from '../engine/attribute.js';
 import { countMissingProxies, countOrphanShims, stuckRunc, taskIdsOf } from '../engine/chain-checks.js';
 import type { ProbeRunner } from './probe-runner.js';
-import type { ProbeReport } from '../sources/probe-report.js';
+import type { ProbeReport } from '../engine/probe-report.js';
 
-export interface PollerStatus {
+interface PollerStatus {
   latest: EngineState | null;
   lastSuccessMs: number | null;
   lastDurationSeconds: number | null;
@@ -34,6 +35,8 @@ export interface PollerOptions {
   initialState?: TrackerState;
   /** Socket probes; absent in tests of the process side alone. */
   probes?: ProbeRunner;
+  /** Every poll waits for its probe round, not only the first: a one-shot look reads what its own round found. */
+  awaitEveryProbeRound?: boolean;
   /** A runc older than this is stuck (--runc.stuck-after). */
   runcStuckAfterSeconds?: number;
   /** Called after every successful poll with the new state (the state file saver listens). */
@@ -82,7 +85,7 @@ export function createPoller(opts: PollerOptions): Poller {
       // for them, so that the first scrape already has their answers.
       if (opts.probes) {
         const round = opts.probes.tick(view);
-        if (first) await round;
+        if (first || opts.awaitEveryProbeRound) await round;
         first = false;
       }
       const probes = opts.probes?.report() ?? null;

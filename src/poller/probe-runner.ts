@@ -14,20 +14,15 @@
 import type { Logger } from 'pino';
 import type { EngineView } from '../engine/attribute.js';
 import { identityKey } from '../engine/tracker.js';
-import { createContainerdClient, loadContainerdServices, type ContainerdClient, type TaskInfo } from '../sources/containerd/containerd-client.js';
+import { createContainerdClient, loadContainerdServices, type ContainerdClient } from '../sources/containerd/containerd-client.js';
+import { type TaskInfo } from '../engine/probe-report.js';
 import { createTaskEventWatcher } from '../sources/containerd/task-event-watcher.js';
 import { createEngineApiClient, type EngineApiClient } from '../sources/docker/engine-api-client.js';
-import {
-  parseInfo,
-  parsePublishedPorts,
-  parseVersion,
-  type EngineInfo,
-  type EngineVersions,
-  type PublishedPort,
-} from '../sources/docker/engine-api-parse.js';
+import { parseInfo, parsePublishedPorts, parseVersion } from '../sources/docker/engine-api-parse.js';
+import { type EngineInfo, type EngineVersions, type PublishedPort } from '../engine/probe-report.js';
 import { readUserlandProxySetting } from '../sources/docker/daemon-config.js';
 import { userlandProxyFromArgv } from '../engine/chain-checks.js';
-import type { ProbeName, ProbeOutcome, ProbeReport } from '../sources/probe-report.js';
+import type { ProbeName, ProbeOutcome, ProbeReport } from '../engine/probe-report.js';
 import { assertSocketPresent } from '../sources/socket-present.js';
 
 export interface ProbeRunnerOptions {
@@ -266,7 +261,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
 }
 
 /** A host path as the exporter reaches it when the host's root is mounted at `rootfs`. */
-export function underRootfs(rootfs: string, hostPath: string): string {
+function underRootfs(rootfs: string, hostPath: string): string {
   return rootfs === '/' ? hostPath : `${rootfs.replace(/\/+$/, '')}${hostPath.startsWith('/') ? '' : '/'}${hostPath}`;
 }
 

@@ -13,7 +13,7 @@ import type { ChildNode, ContainerdNode, DaemonNode, DockerdNode, EngineTree, Pr
 import { unknownVerdict, verdict } from './verdict.js';
 
 /** Docker's short container id. */
-export const SHORT_ID_LENGTH = 12;
+const SHORT_ID_LENGTH = 12;
 
 export interface EngineTreeOptions {
   /** False with --docker.host="" (a containerd-only node). */

@@ -94,7 +94,7 @@ export interface ContainerdNode extends DaemonNode {
   shims: ShimNode[];
 }
 
-export interface ZombieNode {
+interface ZombieNode {
   component: string;
   pid: number;
   ppid: number;

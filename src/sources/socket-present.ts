@@ -13,7 +13,7 @@ export async function assertSocketPresent(path: string): Promise<void> {
     isSocket = (await stat(path)).isSocket();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new Error(`socket ${path}: ${code === 'ENOENT' ? 'no such file (removed or renamed?)' : code}`);
+    throw new Error(`socket ${path}: ${code === 'ENOENT' ? 'no such file (removed or renamed?)' : code}`, { cause: err });
   }
   if (!isSocket) throw new Error(`${path} is not a socket`);
 }

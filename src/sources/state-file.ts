@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { oneLine } from '../one-line.js';
 import { InvalidStateError, parsePersisted, type PersistedState } from '../engine/persisted-state.js';
 
 export type StateReadResult = { state: PersistedState | null; error: string | null };
@@ -61,7 +62,8 @@ export function readStateFile(path: string): StateReadResult {
     return { state: parsePersisted(JSON.parse(text)), error: null };
   } catch (err) {
     const reason = err instanceof InvalidStateError ? err.message : `not JSON (${(err as Error).message})`;
-    return { state: null, error: `${path}: ${reason}` };
+    // The reason may quote the file's own text (an unknown key): one line, whatever it holds.
+    return { state: null, error: `${path}: ${oneLine(reason)}` };
   }
 }
 

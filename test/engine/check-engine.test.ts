@@ -66,7 +66,7 @@ describe('docker-engine-exporter check against a real Docker engine', { skip, ti
   async function checkWithoutExit(): Promise<CheckRun> {
     const here = new URL('.', import.meta.url);
     const flagsJs = pathToFileURL(new URL('../../src/config/flags.js', here).pathname).href;
-    const checkJs = pathToFileURL(new URL('../../src/cli/check.js', here).pathname).href;
+    const checkJs = pathToFileURL(new URL('../../src/check-look.js', here).pathname).href;
     const code = [
       `import { parseFlags } from ${JSON.stringify(flagsJs)};`,
       `import { runCheck } from ${JSON.stringify(checkJs)};`,

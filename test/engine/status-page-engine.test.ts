@@ -12,13 +12,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { treeSettings } from '../../src/cli/check.js';
-import { createEngineWatch, type EngineWatch } from '../../src/poller/engine-watch.js';
+import { createExporter, type Exporter } from '../../src/exporter.js';
 import { parseFlags, type Config } from '../../src/config/flags.js';
-import { buildEngineTree } from '../../src/report/engine-tree.js';
 import type { EngineTree } from '../../src/report/tree-nodes.js';
-import { registerStatusPage } from '../../src/http/status-page.js';
 import { createLogger } from '../../src/log/logger.js';
 import { freePort, realTree, repoRoot, skipUnlessEngine, startEngineRig, waitFor, type EngineRig } from '../support/engine-rig.js';
 import { screenshot, skipUnlessChromium } from '../cli/chromium.js';
@@ -35,8 +31,7 @@ const HUNG_DARK = '#8c1c13';
 
 describe('status page on a real Docker engine', { skip, timeout: 600_000 }, () => {
   let rig: EngineRig | undefined;
-  let watch: EngineWatch | undefined;
-  let app: FastifyInstance | undefined;
+  let exporter: Exporter | undefined;
   let url = '';
   let port = 0;
   let shotDir = '';
@@ -87,20 +82,10 @@ describe('status page on a real Docker engine', { skip, timeout: 600_000 }, () =
     );
     assert.equal(parsed.kind, 'run');
     const config: Config = (parsed as { config: Config }).config;
-    watch = createEngineWatch(config, createLogger('error', 'json', () => {}), { followStreamDrops: true });
-    const w = watch;
-    w.poller.start();
-    app = Fastify({ logger: false });
-    // What main.ts wires: the tree of the poller's latest state, measured to the time of the request.
-    registerStatusPage(app, {
-      getTree: () => {
-        const status = w.poller.status();
-        return buildEngineTree(status.latest, { ...treeSettings(config), nowMs: Date.now(), pollError: status.lastError });
-      },
-      telemetryPath: '/metrics',
-      version: 'test',
-    });
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    // What main.ts serves: the composition root's app, whose page shows the poller's latest state.
+    exporter = createExporter(config, { logger: createLogger('error', 'json', () => {}), mode: 'serve' });
+    exporter.poller.start();
+    url = await exporter.app.listen({ host: '127.0.0.1', port: 0 });
     shotDir = mkdtempSync('/tmp/status-shots.');
   });
 
@@ -108,8 +93,7 @@ describe('status page on a real Docker engine', { skip, timeout: 600_000 }, () =
     const pid = rig?.containerdPid();
     if (pid) process.kill(pid, 'SIGCONT');
     try {
-      await app?.close();
-      await watch?.close();
+      await exporter?.close();
     } finally {
       await rig?.stop();
       if (shotDir) rmSync(shotDir, { recursive: true, force: true });

@@ -7,7 +7,8 @@ import { createLogger } from '../../src/log/logger.js';
 import { createPoller } from '../../src/poller/poller.js';
 import { registerEngineMetrics } from '../../src/metrics/engine-metrics.js';
 import { registerExporterMetrics } from '../../src/metrics/exporter-metrics.js';
-import type { ProcessSnapshot, ProcessSource } from '../../src/sources/process-source.js';
+import type { ProcessSource } from '../../src/sources/process-source.js';
+import type { ProcessSnapshot } from '../../src/engine/process-model.js';
 import { child, containerd, dockerd, shim, snapshot } from '../unit/engine-helpers.js';
 
 /**

@@ -6,18 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as fc from 'fast-check';
-import {
-  MalformedProcFileError,
-  cleanExeLink,
-  containerdAddressFromArgv,
-  flagValue,
-  parseCmdline,
-  parseContainerdConfigAddress,
-  parsePidfile,
-  parseProcStat,
-  parseProcStatus,
-  parseUptime,
-} from '../../src/sources/procfs/parse-proc.js';
+import { MalformedProcFileError, cleanExeLink, parseCmdline, parseContainerdConfigAddress, parsePidfile, parseProcStat, parseProcStatus, parseUptime } from '../../src/sources/procfs/parse-proc.js';
+import { containerdAddressFromArgv, flagValue } from '../../src/engine/argv.js';
 import { anyBytesAsUtf8, anyString, assertOneLineError, onlyThrows, params } from '../support/property.js';
 
 /** Arbitrary text: any code points, any bytes decoded as the scan decodes them, or near-valid lines. */

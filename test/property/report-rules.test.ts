@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
 import { buildEngineTree } from '../../src/report/engine-tree.js';
 import { healthComponents } from '../../src/report/health.js';
-import type { ProcessInfo } from '../../src/sources/process-source.js';
+import type { ProcessInfo } from '../../src/engine/process-model.js';
 import { child, containerd, dockerd, shim } from '../unit/engine-helpers.js';
 import { OPTS, snap, stateAfter, UP } from '../report/tree-fixtures.js';
 import { params } from '../support/property.js';

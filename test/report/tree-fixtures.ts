@@ -5,8 +5,9 @@ import type { EngineTreeOptions } from '../../src/report/engine-tree.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPoller } from '../../src/poller/poller.js';
 import type { ProbeRunner } from '../../src/poller/probe-runner.js';
-import type { ProbeName, ProbeOutcome, ProbeReport } from '../../src/sources/probe-report.js';
-import type { ProcessInfo, ProcessSnapshot, ProcessSource } from '../../src/sources/process-source.js';
+import type { ProbeName, ProbeOutcome, ProbeReport } from '../../src/engine/probe-report.js';
+import type { ProcessSource } from '../../src/sources/process-source.js';
+import type { ProcessInfo, ProcessSnapshot } from '../../src/engine/process-model.js';
 import { child, containerd, dockerd, shim, snapshot } from '../unit/engine-helpers.js';
 
 export const ID_A = 'aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111';

@@ -121,24 +121,25 @@ describe('state file: what is refused', () => {
   it('restored garbage values are refused, the whole file, with the reason', () => {
     const { path } = fresh();
     const valid = JSON.parse(JSON.stringify(aState())) as Record<string, unknown>;
-    const cases: [string, (s: Record<string, any>) => void, RegExp][] = [
-      ['infinite time', (s) => (s.savedAtMs = 'INF'), /savedAtMs is not an integer/],
-      ['pid 0', (s) => (s.singletons.containerd.last.pid = 0), /singletons\.containerd\.last\.pid is not an integer from 1 to 4194304/],
-      ['pid past PID_MAX_LIMIT', (s) => (s.singletons.containerd.last.pid = 4_194_305), /last\.pid is not an integer/],
-      ['fractional restarts', (s) => (s.singletons.dockerd.restarts = 1.5), /singletons\.dockerd\.restarts is not an integer/],
-      ['negative CPU', (s) => (s.retiredCpuSeconds.runc = -1), /retiredCpuSeconds\.runc is not a non-negative finite number/],
-      ['relative socket', (s) => (s.containerdAddress = 'run/containerd.sock'), /containerdAddress is not an absolute socket path/],
-      ['socket with ..', (s) => (s.containerdAddress = '/run/../etc/shadow'), /containerdAddress is not an absolute socket path/],
-      ['socket with NUL', (s) => (s.containerdAddress = '/run/a\u0000b'), /containerdAddress is not an absolute socket path/],
-      ['socket over 107 bytes', (s) => (s.containerdAddress = '/' + 'a'.repeat(107)), /containerdAddress is not an absolute socket path of at most 107 bytes/],
-      ['unknown mode', (s) => (s.containerdMode = 'rootless'), /containerdMode is not one of/],
-      ['long key', (s) => (s.liveCpu = [{ key: 'k'.repeat(257), component: 'runc', cpuSeconds: 1 }]), /liveCpu\[0\]\.key is not a string of at most 256/],
-      ['unknown key', (s) => (s.extra = 1), /top level has an unknown key "extra"/],
-      ['task exits not a count', (s) => (s.taskExits = { moby: 'many' }), /taskExits\.moby is not an integer/],
+    // Each case sets one value, at a path into the valid state.
+    const cases: [string, string[], unknown, RegExp][] = [
+      ['infinite time', ['savedAtMs'], 'INF', /savedAtMs is not an integer/],
+      ['pid 0', ['singletons', 'containerd', 'last', 'pid'], 0, /singletons\.containerd\.last\.pid is not an integer from 1 to 4194304/],
+      ['pid past PID_MAX_LIMIT', ['singletons', 'containerd', 'last', 'pid'], 4_194_305, /last\.pid is not an integer/],
+      ['fractional restarts', ['singletons', 'dockerd', 'restarts'], 1.5, /singletons\.dockerd\.restarts is not an integer/],
+      ['negative CPU', ['retiredCpuSeconds', 'runc'], -1, /retiredCpuSeconds\.runc is not a non-negative finite number/],
+      ['relative socket', ['containerdAddress'], 'run/containerd.sock', /containerdAddress is not an absolute socket path/],
+      ['socket with ..', ['containerdAddress'], '/run/../etc/shadow', /containerdAddress is not an absolute socket path/],
+      ['socket with NUL', ['containerdAddress'], '/run/a\u0000b', /containerdAddress is not an absolute socket path/],
+      ['socket over 107 bytes', ['containerdAddress'], '/' + 'a'.repeat(107), /containerdAddress is not an absolute socket path of at most 107 bytes/],
+      ['unknown mode', ['containerdMode'], 'rootless', /containerdMode is not one of/],
+      ['long key', ['liveCpu'], [{ key: 'k'.repeat(257), component: 'runc', cpuSeconds: 1 }], /liveCpu\[0\]\.key is not a string of at most 256/],
+      ['unknown key', ['extra'], 1, /top level has an unknown key "extra"/],
+      ['task exits not a count', ['taskExits'], { moby: 'many' }, /taskExits\.moby is not an integer/],
     ];
-    for (const [what, corrupt, reason] of cases) {
-      const data = JSON.parse(JSON.stringify(valid)) as Record<string, any>;
-      corrupt(data);
+    for (const [what, at, value, reason] of cases) {
+      const data = JSON.parse(JSON.stringify(valid)) as Record<string, unknown>;
+      setAt(data, at, value);
       const text = JSON.stringify(data).replace('"INF"', '1e400'); // JSON.parse turns 1e400 into Infinity
       writeFileSync(path, text, { mode: 0o600 });
       const r = readStateFile(path);
@@ -183,3 +184,10 @@ describe('state file: the exporter with a symlink at --state.file', () => {
     assert.ok(lstatSync(path).isSymbolicLink());
   });
 });
+
+/** Sets `value` at `path` (object keys) inside `root`, as `root.a.b = value` would. */
+function setAt(root: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let at = root;
+  for (const key of path.slice(0, -1)) at = at[key] as Record<string, unknown>;
+  at[path.at(-1) ?? ''] = value;
+}

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attributeEngine, EMPTY_MEMORY, type AttributionMemory, type AttributionSettings } from '../../src/engine/attribute.js';
 import { stuckRunc } from '../../src/engine/chain-checks.js';
-import type { ProcessInfo } from '../../src/sources/process-source.js';
+import type { ProcessInfo } from '../../src/engine/process-model.js';
 import { child, containerd, dockerd, p, shim, snapshot, SOCK } from './engine-helpers.js';
 
 const HOST_NS = 'mnt:[4026531841]';

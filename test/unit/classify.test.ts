@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyProcess } from '../../src/engine/classify.js';
-import type { ProcessInfo } from '../../src/sources/process-source.js';
+import type { ProcessInfo } from '../../src/engine/process-model.js';
 
 function proc(over: Partial<ProcessInfo>): ProcessInfo {
   return {

@@ -1,5 +1,5 @@
 /** Builders of literal process snapshots for engine-stage tests. */
-import type { ProcessInfo, ProcessSnapshot } from '../../src/sources/process-source.js';
+import type { ProcessInfo, ProcessSnapshot } from '../../src/engine/process-model.js';
 
 export function p(over: Partial<ProcessInfo> & Pick<ProcessInfo, 'pid'>): ProcessInfo {
   return {

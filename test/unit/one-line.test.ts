@@ -30,7 +30,6 @@ test('isOneLine says whether oneLine would change anything', () => {
 });
 
 test('property: any text comes out as one line without a control character, in every form', () => {
-  // eslint-disable-next-line no-control-regex
   const unsafe = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
   const forms: UnsafeShownAs[] = ['escaped', 'question-mark', 'space'];
   fc.assert(

@@ -1,17 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  MalformedProcFileError,
-  cleanExeLink,
-  containerdAddressFromArgv,
-  flagValue,
-  parseCmdline,
-  parseContainerdConfigAddress,
-  parsePidfile,
-  parseProcStat,
-  parseProcStatus,
-  parseUptime,
-} from '../../src/sources/procfs/parse-proc.js';
+import { MalformedProcFileError, cleanExeLink, parseCmdline, parseContainerdConfigAddress, parsePidfile, parseProcStat, parseProcStatus, parseUptime } from '../../src/sources/procfs/parse-proc.js';
+import { containerdAddressFromArgv, flagValue } from '../../src/engine/argv.js';
 
 // A real containerd line from the test engine (bookworm, containerd 1.6.20).
 const CONTAINERD_STAT =

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attributeEngine, type AttributionSettings } from '../../src/engine/attribute.js';
 import { advanceTracker, initialTrackerState, type EngineEvent, type TrackerState } from '../../src/engine/tracker.js';
-import type { ProcessSnapshot } from '../../src/sources/process-source.js';
+import type { ProcessSnapshot } from '../../src/engine/process-model.js';
 import { child, containerd, dockerd, p, shim, snapshot } from './engine-helpers.js';
 
 const DOCKER: AttributionSettings = { dockerdExpected: true, containerdAddress: null };

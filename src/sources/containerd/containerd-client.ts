@@ -9,12 +9,14 @@ import * as protoLoader from '@grpc/proto-loader';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assertGrpcAllowed } from '../read-only.js';
+import type { TaskInfo } from '../../engine/probe-report.js';
 import { decodeTaskEvent, type TaskEvent } from './task-events.js';
 
-export interface TaskInfo {
-  id: string;
-  pid: number;
-  status: string;
+/** One message of Events/Subscribe as proto-loader decodes it (the event still packed in an Any). */
+interface SubscribeEnvelope {
+  namespace: string;
+  topic: string;
+  event: { type_url: string; value: Buffer } | null;
 }
 
 export interface EventEnvelope {
@@ -132,11 +134,7 @@ export function createContainerdClient(socketPath: string, services: Loaded = lo
       return res.tasks.map((t) => ({ id: t.id || t.container_id, pid: t.pid, status: t.status }));
     },
     subscribe(filters, onEvent, onEnd) {
-      const fn = events.Subscribe as (req: object, opts: grpc.CallOptions) => grpc.ClientReadableStream<{
-        namespace: string;
-        topic: string;
-        event: { type_url: string; value: Buffer } | null;
-      }>;
+      const fn = events.Subscribe as (req: object, opts: grpc.CallOptions) => grpc.ClientReadableStream<SubscribeEnvelope>;
       const stream = fn.call(events, { filters }, {});
       let ended = false;
       const end = (err: Error | null): void => {
@@ -144,8 +142,8 @@ export function createContainerdClient(socketPath: string, services: Loaded = lo
         ended = true;
         onEnd(err);
       };
-      stream.on('data', (env) => {
-        let event: TaskEvent | null = null;
+      stream.on('data', (env: SubscribeEnvelope) => {
+        let event: TaskEvent | null;
         try {
           event = env.event ? decodeTaskEvent(env.event.type_url, env.event.value) : null;
         } catch {

@@ -6,14 +6,8 @@
  * per container until its next exit or for `oomDedupMs`.
  */
 import type { Logger } from 'pino';
+import type { TaskEventCounts } from '../../engine/probe-report.js';
 import type { ContainerdClient, EventEnvelope, Subscription } from './containerd-client.js';
-
-export interface TaskEventCounts {
-  exits: ReadonlyMap<string, number>;
-  ooms: ReadonlyMap<string, number>;
-  connected: boolean;
-  drops: number;
-}
 
 export interface TaskEventWatcher {
   /** Follows this client (re-subscribing when it changes); null stops watching. */

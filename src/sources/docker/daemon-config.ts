@@ -5,9 +5,9 @@
  * refused file means "not set". Only the attributed dockerd's file is read, and only the careful way
  * (a small regular file of root or dockerd's uid: trusted-file.ts).
  */
-import { flagValue } from '../procfs/parse-proc.js';
+import { flagValue } from '../../engine/argv.js';
 import { readTrustedFile } from '../procfs/trusted-file.js';
-import type { ProcessInfo } from '../process-source.js';
+import type { ProcessInfo } from '../../engine/process-model.js';
 
 const DEFAULT_CONFIG_FILE = '/etc/docker/daemon.json';
 

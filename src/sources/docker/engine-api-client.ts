@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import { assertHttpAllowed } from '../read-only.js';
 
-export interface EngineApiResponse {
+interface EngineApiResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;

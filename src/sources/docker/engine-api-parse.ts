@@ -1,4 +1,5 @@
 import { oneLine } from '../../one-line.js';
+import type { EngineInfo, EngineVersions, PublishedPort } from '../../engine/probe-report.js';
 
 /** Pure parsers for the Engine API answers the exporter reads. Each throws a one-line error on bad input. */
 
@@ -7,14 +8,6 @@ export class MalformedApiResponseError extends Error {
     super(oneLine(`malformed ${what}: ${reason.slice(0, 200)}`));
     this.name = 'MalformedApiResponseError';
   }
-}
-
-export interface EngineVersions {
-  dockerd: string;
-  containerd: string;
-  runc: string;
-  dockerInit: string;
-  apiVersion: string;
 }
 
 function parseJson(what: string, body: string): unknown {
@@ -47,20 +40,11 @@ export function parseVersion(body: string): EngineVersions {
   };
 }
 
-export interface EngineInfo {
-  containers: number;
-  running: number;
-  paused: number;
-  stopped: number;
-  liveRestore: boolean;
-  defaultRuntime: string;
-}
-
 /** GET /info: the fields the exporter shows. */
 export function parseInfo(body: string): EngineInfo {
   const v = parseJson('/info', body);
   if (!isRecord(v)) throw new MalformedApiResponseError('/info', 'not an object');
-  const num = (k: string): number => (typeof v[k] === 'number' ? (v[k] as number) : 0);
+  const num = (k: string): number => (typeof v[k] === 'number' ? v[k] : 0);
   return {
     containers: num('Containers'),
     running: num('ContainersRunning'),
@@ -69,12 +53,6 @@ export function parseInfo(body: string): EngineInfo {
     liveRestore: v.LiveRestoreEnabled === true,
     defaultRuntime: typeof v.DefaultRuntime === 'string' ? v.DefaultRuntime : '',
   };
-}
-
-export interface PublishedPort {
-  hostIp: string;
-  hostPort: number;
-  proto: string;
 }
 
 /** GET /containers/json: host ports published by running containers (one entry per address family). */

@@ -11,7 +11,8 @@
  * nothing is added per poll while it is.
  */
 import { Worker } from 'node:worker_threads';
-import type { ProcessSnapshot, ProcessSource } from '../process-source.js';
+import type { ProcessSource } from '../process-source.js';
+import type { ProcessSnapshot } from '../../engine/process-model.js';
 import type { ProcfsScanOptions } from './scan-procfs.js';
 
 export interface ProcfsSourceOptions extends ProcfsScanOptions {
@@ -27,7 +28,7 @@ const MAX_WORKER_HEAP_MB = 256;
 const CLOSE_WAIT_MS = 500;
 
 /** A scan that did not answer in time; `code` stays the same while it lasts, so the poller logs it once. */
-export class ScanBlockedError extends Error {
+class ScanBlockedError extends Error {
   readonly code = 'SCAN_BLOCKED';
   constructor(blockedMs: number) {
     super(`procfs scan blocked for ${Math.round(blockedMs / 1000)} s (a read did not return; no new scan starts until it does)`);

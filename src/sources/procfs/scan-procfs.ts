@@ -4,24 +4,10 @@
  * names an engine binary get the rest read. Run it off the scrape's event loop (procfs-source.ts).
  */
 import * as fs from 'node:fs';
-import type { ProcessInfo, ProcessSnapshot, ReadError } from '../process-source.js';
+import type { ProcessInfo, ProcessSnapshot, ReadError } from '../../engine/process-model.js';
 import { CANDIDATE_COMMS } from '../candidate-comms.js';
-import {
-  MalformedProcFileError,
-  cleanExeLink,
-  containerdAddressFromArgv,
-  flagValue,
-  grpcAddressAmong,
-  parseCmdline,
-  parseContainerdConfigAddress,
-  parsePidfile,
-  parseProcStat,
-  parseProcStatus,
-  parseStatusUid,
-  parseUnixListeners,
-  parseUptime,
-  socketInode,
-} from './parse-proc.js';
+import { MalformedProcFileError, cleanExeLink, grpcAddressAmong, parseCmdline, parseContainerdConfigAddress, parsePidfile, parseProcStat, parseProcStatus, parseStatusUid, parseUnixListeners, parseUptime, socketInode } from './parse-proc.js';
+import { containerdAddressFromArgv, flagValue } from '../../engine/argv.js';
 import { ReadRefused, readTrustedFile } from './trusted-file.js';
 
 export interface ProcfsScanOptions {
@@ -89,7 +75,7 @@ export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): Pro
     names = fs.readdirSync(root);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new Error(`cannot list ${root}: ${e.code ?? e.message}`);
+    throw new Error(`cannot list ${root}: ${e.code ?? e.message}`, { cause: err });
   }
 
   const pidfile = readPidfile(opts.pidfilePath, errors);

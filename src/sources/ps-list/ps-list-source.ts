@@ -12,9 +12,11 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import psList from 'ps-list';
-import type { ProcessInfo, ProcessSnapshot, ProcessSource, ReadError } from '../process-source.js';
+import type { ProcessSource } from '../process-source.js';
+import type { ProcessInfo, ProcessSnapshot, ReadError } from '../../engine/process-model.js';
 import { CANDIDATE_COMMS } from '../candidate-comms.js';
-import { containerdAddressFromArgv, parsePidfile } from '../procfs/parse-proc.js';
+import { parsePidfile } from '../procfs/parse-proc.js';
+import { containerdAddressFromArgv } from '../../engine/argv.js';
 
 export interface PsListSourceOptions {
   pidfilePath: string | null;

@@ -1,10 +1,11 @@
 /**
- * The look of `check`, in a child process of the command (runCheckIsolated in check.ts), with the
+ * The look of `check`, in a child process of the command (runCheckIsolated in cli/check.ts), with the
  * command's argv and environment. Once it listens it says so; the parent sends the deadline; the tree
  * is rendered here and sent back over IPC, and the parent prints it and exits.
  */
-import { parseFlags } from '../config/flags.js';
-import { childScanTimeoutMs, runCheck, type ChildAnswer, type ChildStart } from './check.js';
+import { runCheck } from './check-look.js';
+import { childScanTimeoutMs, type ChildAnswer, type ChildStart } from './cli/check.js';
+import { parseFlags } from './config/flags.js';
 
 const parsed = parseFlags(process.argv.slice(2), process.env);
 if (parsed.kind !== 'check') throw new Error('check-child: started without the check command');

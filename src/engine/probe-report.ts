@@ -1,0 +1,79 @@
+/** What the socket probes found in one poll: plain data handed from the probe runner to the engine stage. */
+
+export type ProbeName =
+  | 'containerd_health'
+  | 'containerd_version'
+  | 'containerd_tasks'
+  | 'containerd_events'
+  | 'dockerd_ping'
+  | 'dockerd_version'
+  | 'dockerd_info'
+  | 'dockerd_containers';
+
+export interface ProbeOutcome {
+  success: boolean;
+  durationSeconds: number;
+  error: string | null;
+  atMs: number;
+}
+
+export interface ProbeReport {
+  /** The last outcome of every probe that has run at least once. */
+  outcomes: ReadonlyMap<ProbeName, ProbeOutcome>;
+  /** The last answer to Health/Check; null when containerd's socket is not known. */
+  containerdAnswering: boolean | null;
+  /** How many Health/Check calls have finished: a new one since the last poll is news. */
+  containerdAnswers: number;
+  /** The last answer to /_ping; null when no dockerd is expected. */
+  dockerdAnswering: boolean | null;
+  dockerdAnswers: number;
+  containerdVersion: string | null;
+  engineVersions: EngineVersions | null;
+  info: EngineInfo | null;
+  /** Tasks per watched namespace from the last Tasks/List round; null when it failed. */
+  tasks: ReadonlyMap<string, readonly TaskInfo[]> | null;
+  publishedPorts: readonly PublishedPort[] | null;
+  userlandProxy: boolean;
+  events: TaskEventCounts | null;
+}
+
+/** A task as containerd's Tasks/List names it. */
+export interface TaskInfo {
+  id: string;
+  pid: number;
+  status: string;
+}
+
+/** Task exits and OOMs counted from containerd's event stream, per namespace. */
+export interface TaskEventCounts {
+  exits: ReadonlyMap<string, number>;
+  ooms: ReadonlyMap<string, number>;
+  connected: boolean;
+  drops: number;
+}
+
+/** dockerd's /version: the engine's component versions. */
+export interface EngineVersions {
+  dockerd: string;
+  containerd: string;
+  runc: string;
+  dockerInit: string;
+  apiVersion: string;
+}
+
+/** dockerd's /info: the fields the exporter shows. */
+export interface EngineInfo {
+  containers: number;
+  running: number;
+  paused: number;
+  stopped: number;
+  liveRestore: boolean;
+  defaultRuntime: string;
+}
+
+/** A host port a running container publishes (dockerd's /containers/json). */
+export interface PublishedPort {
+  hostIp: string;
+  hostPort: number;
+  proto: string;
+}
