@@ -253,7 +253,7 @@ describe('hostile decoys: the exporter is neither blinded nor fooled', { skip, t
     const eventsFrom = watch?.events().length ?? 0;
     const samples = new Map<Watched, Sample[]>(watched.map((w) => [w, []]));
     let launcher: { pid: number; startTicks: number } | undefined;
-    let shapeAtEnd = '';
+    let shapeAtEnd: string | undefined;
     let began = Date.now();
     try {
       launcher = await startDecoys();

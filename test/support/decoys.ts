@@ -11,7 +11,7 @@ import { repoRoot, waitFor } from './engine-rig.js';
 import { descendants, processTable, readCmdline, readExe, readProcStat, sleepSync } from './proc.js';
 import { run } from './run.js';
 
-export const NOBODY = 65534;
+const NOBODY = 65534;
 const NAMES = ['containerd', 'dockerd', 'containerd-shim-runc-v2', 'runc', 'docker-init'] as const;
 
 export interface DecoyDir {
