@@ -169,9 +169,11 @@ export function attributeEngine(
   } else {
     target = memory.containerdAddress ?? guessAddress(dockerd ? execRoot : settings.dockerdExpected ? DEFAULT_DOCKERD_EXEC_ROOT : null, of('containerd-shim'));
     containerd = containerds.find((c) => listensOn(c, target as string)) ?? null;
-    // 'none' (embedded, experimental upstream) only for a dockerd that never had a containerd: a
-    // system containerd that died stays 'system', and down.
-    mode = containerd ? 'system' : memory.containerdMode === 'unknown' && dockerd ? 'none' : memory.containerdMode;
+    // Seen for the first time while down: shims naming dockerd's own socket say it is dockerd's
+    // managed containerd (killed, restarted by dockerd ~10 s later). 'none' (embedded, experimental
+    // upstream) only for a dockerd with neither: a system containerd that died stays 'system', and down.
+    const firstLook = memory.containerdMode === 'unknown' && dockerd !== null;
+    mode = containerd ? 'system' : firstLook ? (target === managedPath ? 'managed' : 'none') : memory.containerdMode;
   }
 
   // Addresses the live engine vouches for: only these are dialled (a remembered or restored one may
