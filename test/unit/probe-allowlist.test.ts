@@ -47,7 +47,8 @@ describe('probe allowlist', () => {
   it("puts every probe's request on the read-only allowlist", () => {
     for (const { name, request } of probes) {
       if ('grpc' in request) assert.ok(ALLOWED_GRPC_METHODS.has(request.grpc), `${name}: gRPC ${request.grpc} is not allowed`);
-      else assert.ok(isHttpAllowed(request.http.method, request.http.path), `${name}: ${request.http.method} ${request.http.path} is not allowed`);
+      else
+        assert.ok(isHttpAllowed(request.http.method, request.http.path), `${name}: ${request.http.method} ${request.http.path} is not allowed`);
     }
   });
 

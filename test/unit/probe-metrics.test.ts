@@ -42,7 +42,15 @@ function report(over: Partial<ProbeReport> = {}): ProbeReport {
     ]),
     publishedPorts: [],
     userlandProxy: true,
-    events: { exits: new Map([['moby', 3], ['not-watched', 9]]), ooms: new Map(), connected: true, drops: 0 },
+    events: {
+      exits: new Map([
+        ['moby', 3],
+        ['not-watched', 9],
+      ]),
+      ooms: new Map(),
+      connected: true,
+      drops: 0,
+    },
     ...over,
   };
 }
@@ -108,7 +116,9 @@ describe('probe metrics', () => {
 
   it("labels info with containerd's own version over the one dockerd reports, and empty when unknown", async () => {
     const known = named(await samples(await stateWith(report())), 'docker_engine_info');
-    assert.deepEqual(known, ['docker_engine_info{dockerd_version="26.1.5",containerd_version="1.7.24",runc_version="1.1.15",containerd_mode="unknown"} 1']);
+    assert.deepEqual(known, [
+      'docker_engine_info{dockerd_version="26.1.5",containerd_version="1.7.24",runc_version="1.1.15",containerd_mode="unknown"} 1',
+    ]);
     const unknown = named(await samples(await stateWith(report({ engineVersions: null, containerdVersion: null }))), 'docker_engine_info');
     assert.deepEqual(unknown, ['docker_engine_info{dockerd_version="",containerd_version="",runc_version="",containerd_mode="unknown"} 1']);
   });

@@ -75,7 +75,10 @@ function fakeClock(): ProbeClock & { wall: number; mono: number } {
   };
 }
 
-function capturedLog(): { logger: ReturnType<typeof createLogger>; lines: Array<{ level: string; msg: string; probe?: string; err?: string }> } {
+function capturedLog(): {
+  logger: ReturnType<typeof createLogger>;
+  lines: Array<{ level: string; msg: string; probe?: string; err?: string }>;
+} {
   const lines: Array<{ level: string; msg: string; probe?: string; err?: string }> = [];
   return { logger: createLogger('info', 'json', (line) => lines.push(JSON.parse(line) as (typeof lines)[number])), lines };
 }
