@@ -41,6 +41,8 @@ export interface PollerOptions {
   runcStuckAfterSeconds?: number;
   /** Called after every successful poll with the new state (the state file saver listens). */
   onPolled?: (state: EngineState) => void;
+  /** Monotonic milliseconds for poll durations and the pause after an overrun; tests pass a fake. */
+  monotonicMs?: () => number;
 }
 
 export interface Poller {
@@ -58,6 +60,7 @@ export interface Poller {
 
 export function createPoller(opts: PollerOptions): Poller {
   const { source, logger } = opts;
+  const monotonicMs = opts.monotonicMs ?? (() => performance.now());
   let tracker = opts.initialState ?? initialTrackerState();
   let latest: EngineState | null = null;
   let lastSuccessMs: number | null = null;
@@ -76,7 +79,7 @@ export function createPoller(opts: PollerOptions): Poller {
   let seenAnswers = { dockerd: 0, containerd: 0 };
 
   const pollOnce = async (): Promise<void> => {
-    const started = performance.now();
+    const started = monotonicMs();
     let ok = false;
     try {
       const snapshot = await source.scan();
@@ -121,7 +124,7 @@ export function createPoller(opts: PollerOptions): Poller {
       lastError = message;
       lastErrorKind = kind;
     } finally {
-      lastDurationSeconds = (performance.now() - started) / 1000;
+      lastDurationSeconds = (monotonicMs() - started) / 1000;
       lastPollOk = ok;
       opts.onPollDone?.(lastDurationSeconds, ok);
     }
@@ -131,7 +134,7 @@ export function createPoller(opts: PollerOptions): Poller {
   const loop = (): void => {
     if (stopped) return;
     timer = null;
-    const started = performance.now();
+    const started = monotonicMs();
     inFlight = pollOnce().finally(() => {
       inFlight = null;
       if (stopped) return;
@@ -139,7 +142,7 @@ export function createPoller(opts: PollerOptions): Poller {
       // followed by a pause as long as itself: polling never takes more than half a core. A failed
       // poll is not: its time was spent waiting (a blocked scan), and the next one fails fast or
       // finds the scan working again.
-      const took = lastPollOk ? performance.now() - started : 0;
+      const took = lastPollOk ? monotonicMs() - started : 0;
       const wait = again ? 0 : Math.max(opts.intervalMs - took, took >= opts.intervalMs ? took : 0);
       again = false;
       timer = setTimeout(loop, wait);

@@ -1,0 +1,158 @@
+/**
+ * containerd's probes: gRPC Health/Check, Tasks/List per watched namespace, Version (once per
+ * containerd identity) and the task event stream. They share one client, made anew for a new
+ * containerd: the old channel sits in gRPC's reconnect back-off after an outage (up to seconds), and
+ * the event stream must be back before the next crash, not after it.
+ */
+import type { EngineView } from '../../engine/attribute.js';
+import type { TaskEventCounts, TaskInfo } from '../../engine/probe-report.js';
+import { identityKey } from '../../engine/tracker.js';
+import { createContainerdClient, loadContainerdServices, type ContainerdClient } from '../containerd/containerd-client.js';
+import { createTaskEventWatcher } from '../containerd/task-event-watcher.js';
+import { assertSocketPresent } from '../socket-present.js';
+import type { DaemonProbes, Probe, Watch } from './probe.js';
+
+export interface ContainerdProbeOptions {
+  addressFlag: string | null;
+  rootfsPath: string;
+  namespaces: readonly string[];
+  timeoutMs: number;
+  logger: import('pino').Logger;
+  onEventStreamDrop: () => void;
+  onAnswerChanged: () => void;
+  initialEventCounts?: { exits: Readonly<Record<string, number>>; ooms: Readonly<Record<string, number>> };
+}
+
+export interface ContainerdFindings {
+  answering: boolean | null;
+  answers: number;
+  version: string | null;
+  tasks: Map<string, TaskInfo[]> | null;
+  events: TaskEventCounts;
+}
+
+export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProbes & { findings(): ContainerdFindings } {
+  const services = loadContainerdServices();
+  const watcher = createTaskEventWatcher({
+    namespaces: opts.namespaces,
+    logger: opts.logger,
+    onDrop: opts.onEventStreamDrop,
+    ...(opts.initialEventCounts ? { initialCounts: opts.initialEventCounts } : {}),
+  });
+  let client: ContainerdClient | null = null;
+  let address: string | null = null;
+  let identity: string | null = null;
+  let clientOf: string | null = null; // identity of the containerd the client was made for
+  let versionOf: string | null = null; // identity the version was read from
+  let answering: boolean | null = null;
+  let answers = 0;
+  let version: string | null = null;
+  let tasks: Map<string, TaskInfo[]> | null = null;
+
+  const dialled = (): { client: ContainerdClient; address: string } => {
+    if (client === null || address === null) throw new Error('containerd probe ran without a client'); // due() rules this out
+    return { client, address };
+  };
+
+  const health: Probe = {
+    name: 'containerd_health',
+    deadlineMs: opts.timeoutMs,
+    request: { grpc: '/grpc.health.v1.Health/Check' },
+    due: () => address !== null,
+    async run() {
+      const target = dialled();
+      const before = answering;
+      try {
+        await assertSocketPresent(target.address);
+        const status = await target.client.health(this.deadlineMs);
+        if (status !== 'SERVING') throw new Error(`health status ${status}`);
+        answering = true;
+      } catch (err) {
+        answering = false;
+        throw err;
+      } finally {
+        answers++;
+        if (before !== null && before !== answering) opts.onAnswerChanged();
+      }
+    },
+  };
+
+  const taskList: Probe = {
+    name: 'containerd_tasks',
+    deadlineMs: opts.timeoutMs,
+    request: { grpc: '/containerd.services.tasks.v1.Tasks/List' },
+    due: () => address !== null,
+    async run() {
+      const { client: c } = dialled();
+      try {
+        const entries = await Promise.all(opts.namespaces.map(async (ns) => [ns, await c.listTasks(ns, this.deadlineMs)] as const));
+        tasks = new Map(entries);
+      } catch (err) {
+        tasks = null;
+        throw err;
+      }
+    },
+  };
+
+  const versionProbe: Probe = {
+    name: 'containerd_version',
+    deadlineMs: opts.timeoutMs,
+    request: { grpc: '/containerd.services.version.v1.Version/Version' },
+    // Once per containerd: a new identity (or a new client) reads it again.
+    due: () => address !== null && identity !== versionOf,
+    async run() {
+      const of = identity;
+      const v = await dialled().client.version(this.deadlineMs);
+      version = v.version;
+      versionOf = of;
+    },
+  };
+
+  const events: Watch = {
+    name: 'containerd_events',
+    request: { grpc: '/containerd.services.events.v1.Events/Subscribe' },
+    outcome(nowMs) {
+      if (client === null) return null;
+      const connected = watcher.counts().connected;
+      return { success: connected, durationSeconds: 0, error: connected ? null : 'not subscribed', atMs: nowMs };
+    },
+  };
+
+  return {
+    probes: [health, taskList, versionProbe],
+    watches: [events],
+    prepare(view: EngineView) {
+      // The configured socket as given; otherwise the host path the live engine vouches for, reached
+      // under --path.rootfs. A remembered (or restored) address the live engine does not confirm is
+      // never dialled.
+      address =
+        opts.addressFlag ??
+        (view.containerdAddressConfirmed && view.containerdAddress !== null ? underRootfs(opts.rootfsPath, view.containerdAddress) : null);
+      if (address === null) {
+        answering = null;
+        tasks = null;
+        return;
+      }
+      identity = view.containerd ? identityKey(view.containerd) : null;
+      const restarted = identity !== null && clientOf !== null && identity !== clientOf;
+      if (client?.address !== address || restarted) {
+        client?.close();
+        client = createContainerdClient(address, services);
+        watcher.setClient(client);
+        versionOf = null;
+      }
+      if (identity !== null) clientOf = identity;
+    },
+    findings: () => ({ answering, answers, version, tasks, events: watcher.counts() }),
+    close() {
+      watcher.stop();
+      client?.close();
+      client = null;
+    },
+  };
+}
+
+/** A host path as the exporter reaches it when the host's root is mounted at `rootfs`. */
+function underRootfs(rootfs: string, hostPath: string): string {
+  return rootfs === '/' ? hostPath : `${rootfs.replace(/\/+$/, '')}${hostPath.startsWith('/') ? '' : '/'}${hostPath}`;
+}

@@ -1,0 +1,136 @@
+/**
+ * dockerd's probes over its Engine API socket: /_ping every poll; /version and /info only at start,
+ * after a dockerd restart and every `slowEveryMs` (they make dockerd exec runc and docker-init);
+ * /containers/json every `containersEveryMs`. The slow calls and /containers/json go out only while
+ * the last /_ping answered: a hung dockerd would hold each of them for the whole deadline.
+ */
+import type { EngineView } from '../../engine/attribute.js';
+import { userlandProxyFromArgv } from '../../engine/chain-checks.js';
+import type { EngineInfo, EngineVersions, PublishedPort } from '../../engine/probe-report.js';
+import { identityKey } from '../../engine/tracker.js';
+import { readUserlandProxySetting } from '../docker/daemon-config.js';
+import { createEngineApiClient } from '../docker/engine-api-client.js';
+import { parseInfo, parsePublishedPorts, parseVersion } from '../docker/engine-api-parse.js';
+import { assertSocketPresent } from '../socket-present.js';
+import { expectOk, type DaemonProbes, type Probe } from './probe.js';
+
+export interface DockerdProbeOptions {
+  socket: string;
+  procfsPath: string;
+  rootfsPath: string;
+  timeoutMs: number;
+  onAnswerChanged: () => void;
+  slowEveryMs: number;
+  containersEveryMs: number;
+}
+
+export interface DockerdFindings {
+  answering: boolean | null;
+  answers: number;
+  versions: EngineVersions | null;
+  info: EngineInfo | null;
+  publishedPorts: PublishedPort[] | null;
+  userlandProxy: boolean;
+}
+
+export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & { findings(): DockerdFindings } {
+  const client = createEngineApiClient(opts.socket);
+  let answering: boolean | null = null;
+  let answers = 0;
+  let versions: EngineVersions | null = null;
+  let info: EngineInfo | null = null;
+  let publishedPorts: PublishedPort[] | null = null;
+  let userlandProxy = true;
+  let slowOf: string | null = null; // the dockerd the slow calls last went to
+  let slowAtMs = 0;
+  let containersAtMs = 0;
+  let slowDue = false;
+  let containersDue = false;
+
+  const get = async (path: string, deadlineMs: number): Promise<string> => expectOk(await client.get(path, deadlineMs), path);
+
+  const ping: Probe = {
+    name: 'dockerd_ping',
+    deadlineMs: opts.timeoutMs,
+    request: { http: { method: 'GET', path: '/_ping' } },
+    due: () => true,
+    async run() {
+      const before = answering;
+      try {
+        await assertSocketPresent(client.socketPath);
+        const res = await client.get('/_ping', this.deadlineMs);
+        if (res.status !== 200) throw new Error(`/_ping answered ${res.status}`);
+        answering = true;
+      } catch (err) {
+        answering = false;
+        throw err;
+      } finally {
+        answers++;
+        if (before !== null && before !== answering) opts.onAnswerChanged();
+      }
+    },
+  };
+
+  const version: Probe = {
+    name: 'dockerd_version',
+    deadlineMs: opts.timeoutMs,
+    request: { http: { method: 'GET', path: '/version' } },
+    due: () => slowDue,
+    async run() {
+      versions = parseVersion(await get('/version', this.deadlineMs));
+    },
+  };
+
+  const infoProbe: Probe = {
+    name: 'dockerd_info',
+    deadlineMs: opts.timeoutMs,
+    request: { http: { method: 'GET', path: '/info' } },
+    due: () => slowDue,
+    async run() {
+      info = parseInfo(await get('/info', this.deadlineMs));
+    },
+  };
+
+  const containers: Probe = {
+    name: 'dockerd_containers',
+    deadlineMs: opts.timeoutMs,
+    request: { http: { method: 'GET', path: '/containers/json' } },
+    due: () => containersDue,
+    async run() {
+      try {
+        publishedPorts = parsePublishedPorts(await get('/containers/json', this.deadlineMs));
+      } catch (err) {
+        publishedPorts = null;
+        throw err;
+      }
+    },
+  };
+
+  return {
+    probes: [ping, version, infoProbe, containers],
+    watches: [],
+    prepare(view: EngineView, nowMs: number) {
+      // Decided once for the poll, before this poll's /_ping answers: the due times move when the
+      // calls are started (even into a lane still busy), as they always have.
+      slowDue = false;
+      containersDue = false;
+      if (answering !== true) return;
+      const identity = view.dockerd ? identityKey(view.dockerd) : null;
+      if (identity !== slowOf || nowMs - slowAtMs >= opts.slowEveryMs) {
+        slowOf = identity;
+        slowAtMs = nowMs;
+        slowDue = true;
+        if (view.dockerd) {
+          userlandProxy =
+            userlandProxyFromArgv(view.dockerd) ?? readUserlandProxySetting(opts.procfsPath, opts.rootfsPath, view.dockerd) ?? true;
+        }
+      }
+      if (nowMs - containersAtMs >= opts.containersEveryMs) {
+        containersAtMs = nowMs;
+        containersDue = true;
+      }
+    },
+    findings: () => ({ answering, answers, versions, info, publishedPorts, userlandProxy }),
+    close() {},
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * What a probe is, in the shape of node_exporter's Collector: each probe is a unit with a name, a
+ * deadline, the one read-only request it sends, when it is due and what it does; the runner
+ * (src/poller/probe-runner.ts) schedules and times them all the same way and knows nothing else.
+ *
+ * Probes of one daemon share its client and what it last answered, so they are grouped per daemon
+ * (containerd.ts, dockerd.ts): the group picks its client for each poll (prepare), and contributes
+ * its part of the ProbeReport.
+ */
+import type { EngineView } from '../../engine/attribute.js';
+import type { ProbeName, ProbeOutcome, ProbeReport } from '../../engine/probe-report.js';
+
+/** The request a probe sends, as read-only.ts lists it. */
+export type ProbeRequest = { grpc: string } | { http: { method: 'GET'; path: string } };
+
+export interface Probe {
+  readonly name: ProbeName;
+  /** Passed to the client as the call's timeout. */
+  readonly deadlineMs: number;
+  readonly request: ProbeRequest;
+  /** Asked once per poll, after its daemon's prepare(). */
+  due(): boolean;
+  /** Throws on failure; the runner records the outcome. */
+  run(): Promise<void>;
+}
+
+/** A standing subscription rather than a call: its outcome is read, not run. */
+export interface Watch {
+  readonly name: ProbeName;
+  readonly request: ProbeRequest;
+  /** Null while there is nothing to watch yet. */
+  outcome(nowMs: number): ProbeOutcome | null;
+}
+
+export interface DaemonProbes {
+  readonly probes: readonly Probe[];
+  readonly watches: readonly Watch[];
+  /** Called at the start of each poll, before any due(): picks the client and decides what is due. */
+  prepare(view: EngineView, nowMs: number): void;
+  close(): void;
+}
+
+/** The probes the runner schedules, and how their findings become one ProbeReport. */
+export interface ProbeSet {
+  readonly daemons: readonly DaemonProbes[];
+  report(outcomes: ReadonlyMap<ProbeName, ProbeOutcome>): ProbeReport;
+}
+
+export function expectOk(res: { status: number; body: string }, path: string): string {
+  if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+  return res.body;
+}
