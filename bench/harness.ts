@@ -8,22 +8,22 @@ import type { MachineInfo } from './lib/programs.js';
 
 /** Numeric options: [full run, --quick, min, max]. */
 const NUMBERS = {
-  'rounds': [10, 2, 1, 100],
+  rounds: [10, 2, 1, 100],
   'per-round': [3, 2, 1, 100],
   'pslist-polls': [8, 2, 0, 100],
   'candidates-per-mille': [10, 10, 0, 1000],
   'latency-processes': [10_000, 500, 1, 30_000],
-  'requests': [500, 40, 2, 100_000],
-  'clients': [50, 5, 1, 500],
+  requests: [500, 40, 2, 100_000],
+  clients: [50, 5, 1, 500],
   'requests-per-client': [40, 4, 2, 10_000],
-  'polls': [100_000, 600, 100, 10_000_000],
-  'warmup': [2_000, 100, 0, 1_000_000],
+  polls: [100_000, 600, 100, 10_000_000],
+  warmup: [2_000, 100, 0, 1_000_000],
   'sample-every': [1_000, 50, 10, 1_000_000],
   'scrape-every': [100, 20, 1, 1_000_000],
   'churn-workers': [2, 1, 0, 8],
   'budget-s': [840, 60, 10, 86_400],
   'process-duration-s': [300, 30, 30, 86_400],
-  'kills': [20, 2, 1, 200],
+  kills: [20, 2, 1, 200],
   'scrape-interval': [15, 2, 1, 120],
   'settle-ms': [2_000, 500, 0, 60_000],
   'probe-calls': [200, 20, 1, 10_000],
@@ -82,7 +82,15 @@ export function parseOptions(argv: readonly string[], known: readonly string[]):
   const sizeText = typeof v['sizes'] === 'string' ? v['sizes'] : quick ? 'host,500' : 'host,2000,10000';
   const sizes = sizeText.split(',').map((s) => (s === 'host' ? ('host' as const) : int('sizes', s, 1, 30_000)));
   if (num.warmup >= num.polls) throw new Error(`--warmup: must be below --polls (${num.polls})`);
-  return { sections, quick, sizes, num, out: v['out'] as string, write: v['write'] === true, render: typeof v['render'] === 'string' ? v['render'] : null };
+  return {
+    sections,
+    quick,
+    sizes,
+    num,
+    out: v['out'] as string,
+    write: v['write'] === true,
+    render: typeof v['render'] === 'string' ? v['render'] : null,
+  };
 }
 
 export interface Context {

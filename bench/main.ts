@@ -43,15 +43,20 @@ export function renderBlock(record: RunRecord, name: string): string | null {
 }
 
 async function main(): Promise<void> {
-  const opts = parseOptions(process.argv.slice(2), SECTIONS.map((s) => s.name));
+  const opts = parseOptions(
+    process.argv.slice(2),
+    SECTIONS.map((s) => s.name),
+  );
   if (opts.render !== null) {
     const saved = JSON.parse(readFileSync(opts.render, 'utf8')) as RunRecord;
-    const blocks = new Map(Object.keys(saved.sections).flatMap((n) => [[n, renderBlock(saved, n)] as const].filter((b): b is [string, string] => b[1] !== null)));
+    const blocks = new Map(
+      Object.keys(saved.sections).flatMap((n) => [[n, renderBlock(saved, n)] as const].filter((b): b is [string, string] => b[1] !== null)),
+    );
     writeBlocks(docsPath, blocks);
     console.error(`[bench] ${[...blocks.keys()].join(', ')} from ${opts.render} written to docs/benchmarks.md`);
     return;
   }
-  if (process.getuid?.() !== 0) throw new Error('run as root: the scan reads every process\'s /proc, and some sections start a Docker engine');
+  if (process.getuid?.() !== 0) throw new Error("run as root: the scan reads every process's /proc, and some sections start a Docker engine");
   const log = (line: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   const workDir = path.join(repoRoot, 'build', 'bench', 'work');
   mkdirSync(workDir, { recursive: true });
@@ -88,7 +93,13 @@ async function main(): Promise<void> {
       outcome = { failed: (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '' };
     }
     const durationS = (Date.now() - Date.parse(startedAt)) / 1000;
-    record.sections[section.name] = { startedAt, durationS, othersBefore: othersShare(before, start), othersDuring: othersShare(start, sampleCpu()), ...outcome };
+    record.sections[section.name] = {
+      startedAt,
+      durationS,
+      othersBefore: othersShare(before, start),
+      othersDuring: othersShare(start, sampleCpu()),
+      ...outcome,
+    };
     // Saved after every section: an interrupted run keeps what it measured.
     writeFileSync(out, `${JSON.stringify(record, null, 1)}\n`);
     log(`${section.name}: done in ${durationS.toFixed(0)} s; results in ${path.relative(repoRoot, out)}`);

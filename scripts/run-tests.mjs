@@ -30,9 +30,7 @@ if (files.length === 0) {
   console.error('run-tests: no compiled tests under build/test (run npm run build:test first)');
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--test', '--test-concurrency=1', '--test-timeout=900000', ...nodeArgs, ...files],
-  { stdio: 'inherit' },
-);
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=900000', ...nodeArgs, ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

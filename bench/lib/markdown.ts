@@ -22,7 +22,8 @@ export function mdTable(headers: readonly string[], body: readonly (readonly str
   return [line(headers), line(headers.map(() => '---')), ...body.map(line)].join('\n');
 }
 
-export const beginMarker = (name: string): string => `<!-- bench:${name}:begin (written by npm run bench -- --write; edits up to the end marker are lost) -->`;
+export const beginMarker = (name: string): string =>
+  `<!-- bench:${name}:begin (written by npm run bench -- --write; edits up to the end marker are lost) -->`;
 export const endMarker = (name: string): string => `<!-- bench:${name}:end -->`;
 
 /**

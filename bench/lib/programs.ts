@@ -59,7 +59,13 @@ export function httpGet(url: string, agent: http.Agent | undefined, timeoutMs: n
 }
 
 /** Polls `url` until `ok` holds of an answer (bounded; the last status or error says why not); returns that answer. */
-export function waitHttp(url: string, timeoutMs: number, exited: () => boolean, what: string, ok = (r: HttpResult) => r.status === 200): Promise<HttpResult> {
+export function waitHttp(
+  url: string,
+  timeoutMs: number,
+  exited: () => boolean,
+  what: string,
+  ok = (r: HttpResult) => r.status === 200,
+): Promise<HttpResult> {
   const answer = async (): Promise<HttpResult> => {
     if (exited()) throw new WaitAbort(`${what} exited before answering ${url}`);
     const r = await httpGet(url, undefined, 5_000);
@@ -85,7 +91,8 @@ export class Program {
   }
 
   static async start(binary: string, args: (port: number) => string[], logFile: string, env?: NodeJS.ProcessEnv): Promise<Program> {
-    if (!existsSync(binary)) throw new Error(`${binary} not found (Debian: apt-get install -y prometheus-${binary.split('prometheus-')[1] ?? 'server'})`);
+    if (!existsSync(binary))
+      throw new Error(`${binary} not found (Debian: apt-get install -y prometheus-${binary.split('prometheus-')[1] ?? 'server'})`);
     const port = await freePort();
     const argv = [binary, ...args(port)];
     const [file = binary, ...rest] = existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...argv] : argv;
@@ -102,7 +109,13 @@ export class Program {
   static async exporter(mainJs: string, flags: readonly string[], logFile: string): Promise<Program> {
     const p = await Program.start(process.execPath, (port) => [mainJs, `--web.listen-address=127.0.0.1:${port}`, ...flags], logFile);
     try {
-      await waitHttp(`${p.baseUrl}/metrics`, 20_000, () => p.exited(), 'the exporter', (r) => (sampleValue(r.body, POLLS) ?? 0) >= 1);
+      await waitHttp(
+        `${p.baseUrl}/metrics`,
+        20_000,
+        () => p.exited(),
+        'the exporter',
+        (r) => (sampleValue(r.body, POLLS) ?? 0) >= 1,
+      );
     } catch (err) {
       await p.stop();
       throw err;

@@ -86,7 +86,10 @@ export function sampleCpu(): CpuSample | null {
     const total = f.reduce((a, b) => a + b, 0);
     const self = readFileSync('/proc/self/stat', 'utf8');
     // after ") ": state=0 ... utime=11 stime=12 cutime=13 cstime=14
-    const s = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number);
+    const s = self
+      .slice(self.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     return { total, busy: total - (f[3] ?? 0) - (f[4] ?? 0), own: (s[11] ?? 0) + (s[12] ?? 0) + (s[13] ?? 0) + (s[14] ?? 0) };
   } catch {
     return null;

@@ -12,7 +12,16 @@ import { get, startExporter } from '../../test/http/web-config-harness.js';
 import type { Context, Section } from '../harness.js';
 import { fmtMs, mdTable } from '../lib/markdown.js';
 
-type Result = { seconds: number; clients: number; slowestMs: number; p50Ms: number; p99Ms: number; scrapes: number; failed: number; flood: { requests: number; status429: number; status401: number } };
+type Result = {
+  seconds: number;
+  clients: number;
+  slowestMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  scrapes: number;
+  failed: number;
+  flood: { requests: number; status429: number; status401: number };
+};
 
 async function run(ctx: Context): Promise<Result> {
   const [seconds, clients, password] = [ctx.opts.num['flood-s'], 20, 'correct horse battery staple'];
@@ -22,9 +31,25 @@ async function run(ctx: Context): Promise<Result> {
   try {
     // The first authorised scrape pays for bcrypt once; from then on it is a cache hit.
     if ((await get(exporter.port, { auth: `prometheus:${password}` })).status !== 200) throw new Error('authorised scrape refused');
-    const r = await runAuthFlood({ port: exporter.port, user: 'prometheus', password, clients, durationMs: seconds * 1000, scrapeEveryMs: 250 });
+    const r = await runAuthFlood({
+      port: exporter.port,
+      user: 'prometheus',
+      password,
+      clients,
+      durationMs: seconds * 1000,
+      scrapeEveryMs: 250,
+    });
     const { requests, status429, status401 } = r.flood;
-    return { seconds, clients, slowestMs: r.slowestMs, p50Ms: r.p50Ms, p99Ms: r.p99Ms, scrapes: r.authorisedScrapes, failed: r.authorisedFailures.length, flood: { requests, status429, status401 } };
+    return {
+      seconds,
+      clients,
+      slowestMs: r.slowestMs,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      scrapes: r.authorisedScrapes,
+      failed: r.authorisedFailures.length,
+      flood: { requests, status429, status401 },
+    };
   } finally {
     await exporter.stop();
   }
@@ -37,6 +62,9 @@ export const authFlood: Section<Result> = {
   render: (r) => [
     `${r.clients} clients sent wrong passwords and unknown users for ${r.seconds} s (${r.flood.requests} requests: ${r.flood.status401} answered 401, ${r.flood.status429} answered 429 at once).`,
     '',
-    mdTable(['authorised scrapes', 'failed', 'p50 ms', 'p99 ms', 'slowest ms'], [[String(r.scrapes), String(r.failed), fmtMs(r.p50Ms), fmtMs(r.p99Ms), fmtMs(r.slowestMs)]]),
+    mdTable(
+      ['authorised scrapes', 'failed', 'p50 ms', 'p99 ms', 'slowest ms'],
+      [[String(r.scrapes), String(r.failed), fmtMs(r.p50Ms), fmtMs(r.p99Ms), fmtMs(r.slowestMs)]],
+    ),
   ],
 };

@@ -44,18 +44,37 @@ async function run(ctx: Context) {
     await theRig.waitFor('the exporter to show containerd up', async () => sampleValue(await body(), UP) === 1, 30_000);
 
     const peConfig = path.join(ctx.workDir, 'process-exporter-containerd.yml');
-    writeFileSync(peConfig, `process_names:\n  - name: "containerd"\n    comm: ["containerd"]\n    cmdline: ['${rig.dir.replace(/[.]/g, '\\.')}/']\n`);
-    const thePe = (pe = await Program.start(PROCESS_EXPORTER, (port) => ['-config.path', peConfig, '-web.listen-address', `127.0.0.1:${port}`], path.join(ctx.workDir, 'process-exporter-containerd.log')));
+    writeFileSync(
+      peConfig,
+      `process_names:\n  - name: "containerd"\n    comm: ["containerd"]\n    cmdline: ['${rig.dir.replace(/[.]/g, '\\.')}/']\n`,
+    );
+    const thePe = (pe = await Program.start(
+      PROCESS_EXPORTER,
+      (port) => ['-config.path', peConfig, '-web.listen-address', `127.0.0.1:${port}`],
+      path.join(ctx.workDir, 'process-exporter-containerd.log'),
+    ));
     await waitHttp(`${pe.baseUrl}/metrics`, 60_000, () => thePe.exited(), 'process-exporter');
     const promConfig = path.join(ctx.workDir, 'prometheus.yml');
-    writeFileSync(promConfig, `global:\n  scrape_interval: ${intervalS}s\n  scrape_timeout: ${Math.min(10, intervalS)}s\n` +
-      `scrape_configs:\n  - job_name: process-exporter\n    static_configs:\n      - targets: ['127.0.0.1:${pe.port}']\n`);
-    const promArgs = (port: number): string[] => [`--config.file=${promConfig}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=1d'];
+    writeFileSync(
+      promConfig,
+      `global:\n  scrape_interval: ${intervalS}s\n  scrape_timeout: ${Math.min(10, intervalS)}s\n` +
+        `scrape_configs:\n  - job_name: process-exporter\n    static_configs:\n      - targets: ['127.0.0.1:${pe.port}']\n`,
+    );
+    const promArgs = (port: number): string[] => [
+      `--config.file=${promConfig}`,
+      `--storage.tsdb.path=${dataDir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--storage.tsdb.retention.time=1d',
+    ];
     const theProm = (prom = await Program.start(PROMETHEUS, promArgs, path.join(ctx.workDir, 'prometheus.log')));
     await waitHttp(`${prom.baseUrl}/-/ready`, 60_000, () => theProm.exited(), 'prometheus');
     const promStartS = Date.now() / 1000;
     log('waiting for Prometheus to scrape process-exporter once');
-    await theRig.waitFor('a first sample of containerd\'s start time in Prometheus', async () => (scalar(await promQuery(theProm.baseUrl, START_TIME, Date.now() / 1000)) ?? 0) > 0, intervalS * 3000);
+    await theRig.waitFor(
+      "a first sample of containerd's start time in Prometheus",
+      async () => (scalar(await promQuery(theProm.baseUrl, START_TIME, Date.now() / 1000)) ?? 0) > 0,
+      intervalS * 3000,
+    );
 
     const restartsBefore = sampleValue(await body(), RESTARTS) ?? 0;
     const [detection, restartDelay] = [[] as number[], [] as number[]];
@@ -75,10 +94,14 @@ async function run(ctx: Context) {
       else detection.push(seenMs);
       await theRig.waitFor('dockerd to restart containerd', () => ![null, pid].includes(theRig.containerdPid()), 60_000);
       restartDelay.push(performance.now() - t0);
-      await theRig.waitFor('the exporter to count the restart and show containerd up', async () => {
-        const b = await body();
-        return sampleValue(b, UP) === 1 && (sampleValue(b, RESTARTS) ?? 0) >= restartsBefore + i + 1;
-      }, 20_000);
+      await theRig.waitFor(
+        'the exporter to count the restart and show containerd up',
+        async () => {
+          const b = await body();
+          return sampleValue(b, UP) === 1 && (sampleValue(b, RESTARTS) ?? 0) >= restartsBefore + i + 1;
+        },
+        20_000,
+      );
       if (i + 1 < kills) await sleep(settleMs);
       log(`kill ${i + 1}/${kills}: up=0 after ${seenMs?.toFixed(0) ?? '?'} ms`);
     }
@@ -127,14 +150,26 @@ function render(d: Result): string[] {
     `${d.kills} kills, the next ${(d.settleMs / 1000).toFixed(1)} s after the exporter showed the new containerd up; Debian's Prometheus ${d.versions.prometheus} ` +
       `(scrape_interval ${p.scrapeIntervalS}s) scraping Debian's process-exporter ${d.versions.processExporter}, asked at the end: \`${p.query}\`.`,
     '',
-    mdTable(['', 'docker-engine-exporter', 'Prometheus + process-exporter'], [
-      ['restarts counted', `**${d.exporterRestarts}** of ${d.kills} (\`docker_engine_component_restarts_total\`)`,
-        `**${p.changes ?? '–'}** (\`changes()\`); ${p.changesPositiveOnly ?? '–'} without the outage samples`],
-      ['kill → up=0 seen on /metrics, ms: median / max', `${fmtMs(d.detectionMs.median)} / ${fmtMs(d.detectionMs.max)} (${d.detectionMs.n} kills)`,
-        `–: a restart is seen, if at all, at the next scrape (every ${p.scrapeIntervalS} s)`],
-      ['outages seen', `${d.downLogLines} "component down" log lines`,
-        `${p.outageSamples} scrapes landed inside an outage; ${p.distinctStartTimes} distinct start times in ${p.samples} samples`],
-    ]),
+    mdTable(
+      ['', 'docker-engine-exporter', 'Prometheus + process-exporter'],
+      [
+        [
+          'restarts counted',
+          `**${d.exporterRestarts}** of ${d.kills} (\`docker_engine_component_restarts_total\`)`,
+          `**${p.changes ?? '–'}** (\`changes()\`); ${p.changesPositiveOnly ?? '–'} without the outage samples`,
+        ],
+        [
+          'kill → up=0 seen on /metrics, ms: median / max',
+          `${fmtMs(d.detectionMs.median)} / ${fmtMs(d.detectionMs.max)} (${d.detectionMs.n} kills)`,
+          `–: a restart is seen, if at all, at the next scrape (every ${p.scrapeIntervalS} s)`,
+        ],
+        [
+          'outages seen',
+          `${d.downLogLines} "component down" log lines`,
+          `${p.outageSamples} scrapes landed inside an outage; ${p.distinctStartTimes} distinct start times in ${p.samples} samples`,
+        ],
+      ],
+    ),
     '',
     `dockerd restarted containerd ${fmtMs(d.restartDelayMs.median / 1000)} s after the kill (median; max ${fmtMs(d.restartDelayMs.max / 1000)} s). ` +
       `Without the outage samples: \`${p.positiveQuery}\`. The section took ${d.durationS.toFixed(0)} s.`,
@@ -142,4 +177,9 @@ function render(d: Result): string[] {
   ];
 }
 
-export const detection: Section<Result> = { name: 'detection', title: (r) => `Detection of ${r.kills} consecutive \`kill -9\` of containerd`, run, render };
+export const detection: Section<Result> = {
+  name: 'detection',
+  title: (r) => `Detection of ${r.kills} consecutive \`kill -9\` of containerd`,
+  run,
+  render,
+};

@@ -57,7 +57,8 @@ async function run(ctx: Context) {
       if (elapsed() < nextSample) continue;
       sample();
       nextSample += SAMPLE_S;
-      if (samples.length % 6 === 0) ctx.log(`exporter-rss: ${elapsed().toFixed(0)} s, ${polls ?? '?'} polls, rss ${fmtMiB(samples.at(-1)?.rssMiB)} MiB`);
+      if (samples.length % 6 === 0)
+        ctx.log(`exporter-rss: ${elapsed().toFixed(0)} s, ${polls ?? '?'} polls, rss ${fmtMiB(samples.at(-1)?.rssMiB)} MiB`);
     }
     await scrape();
     sample();
@@ -72,10 +73,14 @@ async function run(ctx: Context) {
 
 function render(p: Result): string[] {
   const s = p.samples;
-  const growth = (a: Sample | undefined, b: Sample | undefined): string => signedPct(a?.rssMiB && b?.rssMiB ? (b.rssMiB - a.rssMiB) / a.rssMiB : null);
+  const growth = (a: Sample | undefined, b: Sample | undefined): string =>
+    signedPct(a?.rssMiB && b?.rssMiB ? (b.rssMiB - a.rssMiB) / a.rssMiB : null);
   // One row a minute, the first reading and the last included.
-  const minute = (x: Sample, i: number): boolean => i === 0 || i === s.length - 1 || Math.floor(x.elapsedS / 60) > Math.floor((s[i - 1]?.elapsedS ?? 0) / 60);
-  const rows = s.filter(minute).map((x) => [x.elapsedS.toFixed(0), count(x.polls), fmtMiB(x.rssMiB), fmtMiB(x.rssAnonMiB), fmtMiB(x.rssFileMiB)]);
+  const minute = (x: Sample, i: number): boolean =>
+    i === 0 || i === s.length - 1 || Math.floor(x.elapsedS / 60) > Math.floor((s[i - 1]?.elapsedS ?? 0) / 60);
+  const rows = s
+    .filter(minute)
+    .map((x) => [x.elapsedS.toFixed(0), count(x.polls), fmtMiB(x.rssMiB), fmtMiB(x.rssAnonMiB), fmtMiB(x.rssFileMiB)]);
   // Settled: from its 2,000th poll on, as the soak's warm-up (or from the middle of a shorter run).
   const warm = s.findIndex((x) => (x.polls ?? 0) >= 2000);
   const settled = s.slice(warm >= 0 && warm < s.length - 1 ? warm : Math.floor(s.length / 2));
@@ -87,13 +92,18 @@ function render(p: Result): string[] {
     '',
     mdTable(['s', 'polls', 'RSS (MiB)', 'anon', 'file'], rows),
     '',
-    mdTable(['', 'value'], [
-      ['RSS at the first scrape → at the end', `${fmtMiB(s[0]?.rssMiB)} → ${fmtMiB(s.at(-1)?.rssMiB)} MiB (${growth(s[0], s.at(-1))})`],
-      [`RSS from ${settled[0]?.elapsedS.toFixed(0) ?? '–'} s (${count(settled[0]?.polls)} polls) to the end (${settled.length} readings)`,
-        `${fmtMiB(lo)}–${fmtMiB(hi)} MiB (max ${signedPct((hi - lo) / lo)} over min); ${growth(settled[0], s.at(-1))} from the first of them to the last`],
-      ['containers run and removed meanwhile', String(p.containersRun)],
-      ['scrapes (failed)', `${p.scrapes} (${p.failedScrapes})`],
-    ]),
+    mdTable(
+      ['', 'value'],
+      [
+        ['RSS at the first scrape → at the end', `${fmtMiB(s[0]?.rssMiB)} → ${fmtMiB(s.at(-1)?.rssMiB)} MiB (${growth(s[0], s.at(-1))})`],
+        [
+          `RSS from ${settled[0]?.elapsedS.toFixed(0) ?? '–'} s (${count(settled[0]?.polls)} polls) to the end (${settled.length} readings)`,
+          `${fmtMiB(lo)}–${fmtMiB(hi)} MiB (max ${signedPct((hi - lo) / lo)} over min); ${growth(settled[0], s.at(-1))} from the first of them to the last`,
+        ],
+        ['containers run and removed meanwhile', String(p.containersRun)],
+        ['scrapes (failed)', `${p.scrapes} (${p.failedScrapes})`],
+      ],
+    ),
   ];
 }
 

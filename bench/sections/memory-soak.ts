@@ -43,7 +43,16 @@ async function checkpoint(label: string, polls: number, t0: number) {
   const m = process.memoryUsage();
   const r = residentMiB('self');
   const elapsedS = (performance.now() - t0) / 1000;
-  return { label, polls, elapsedS, rssMiB: m.rss / MiB, rssAnonMiB: r.anon, rssFileMiB: r.file, heapUsedMiB: m.heapUsed / MiB, heapPhysicalMiB: getHeapStatistics().total_physical_size / MiB };
+  return {
+    label,
+    polls,
+    elapsedS,
+    rssMiB: m.rss / MiB,
+    rssAnonMiB: r.anon,
+    rssFileMiB: r.file,
+    heapUsedMiB: m.heapUsed / MiB,
+    heapPhysicalMiB: getHeapStatistics().total_physical_size / MiB,
+  };
 }
 
 async function soak(o: SoakOptions, log: (line: string) => void) {
@@ -52,7 +61,10 @@ async function soak(o: SoakOptions, log: (line: string) => void) {
   let churn: Churn | null = null;
   try {
     const theRig = (rig = await startEngineRig());
-    const parsed = parseFlags([`--docker.host=${theRig.dockerHost}`, `--docker.pidfile=${theRig.pidfile}`, '--poll.interval=100ms', '--log.level=info'], {});
+    const parsed = parseFlags(
+      [`--docker.host=${theRig.dockerHost}`, `--docker.pidfile=${theRig.pidfile}`, '--poll.interval=100ms', '--log.level=info'],
+      {},
+    );
     if (parsed.kind !== 'run') throw new Error('parseFlags did not give a run config');
     const config = parsed.config;
     let logLines = 0;
@@ -111,7 +123,8 @@ async function soak(o: SoakOptions, log: (line: string) => void) {
     // /containers/json probe runs every 5 s) before counting series again.
     await theChurn.stop();
     let left = -1;
-    const ps = async (): Promise<boolean> => (left = (await theRig.docker(['ps', '-aq'], { timeoutMs: 10_000 })).stdout.trim().split('\n').filter(Boolean).length) === 0;
+    const ps = async (): Promise<boolean> =>
+      (left = (await theRig.docker(['ps', '-aq'], { timeoutMs: 10_000 })).stdout.trim().split('\n').filter(Boolean).length) === 0;
     await waitFor('every churned container to be gone', ps, 60_000).catch(() => undefined);
     for (let i = 0; i < SETTLE_POLLS; i++) await poller.pollOnce().then(() => sleep(100));
     const afterBody = await registry.metrics();
@@ -143,7 +156,10 @@ async function soak(o: SoakOptions, log: (line: string) => void) {
       pollErrors: { ...poller.status().pollErrors },
       readErrors: Object.fromEntries(poller.status().readErrors),
       logLines,
-      restarts: { dockerd: sampleValue(afterBody, 'docker_engine_component_restarts_total{component="dockerd"}'), containerd: sampleValue(afterBody, 'docker_engine_component_restarts_total{component="containerd"}') },
+      restarts: {
+        dockerd: sampleValue(afterBody, 'docker_engine_component_restarts_total{component="dockerd"}'),
+        containerd: sampleValue(afterBody, 'docker_engine_component_restarts_total{component="containerd"}'),
+      },
       taskExits: sampleValue(afterBody, 'docker_engine_task_exits_total{namespace="moby"}'),
     };
   } finally {
@@ -210,14 +226,33 @@ const spread = (xs: readonly number[]): string => {
 
 function render(m: Result): string[] {
   const o = m.options;
-  const rows = m.checkpoints.map((c) => [c.label, count(c.polls), c.elapsedS.toFixed(0), fmtMiB(c.rssMiB), fmtMiB(c.rssAnonMiB), fmtMiB(c.rssFileMiB), fmtMiB(c.heapUsedMiB), fmtMiB(c.heapPhysicalMiB)]);
+  const rows = m.checkpoints.map((c) => [
+    c.label,
+    count(c.polls),
+    c.elapsedS.toFixed(0),
+    fmtMiB(c.rssMiB),
+    fmtMiB(c.rssAnonMiB),
+    fmtMiB(c.rssFileMiB),
+    fmtMiB(c.heapUsedMiB),
+    fmtMiB(c.heapPhysicalMiB),
+  ]);
   const [first, warm, end] = [m.checkpoints[0], m.checkpoints.find((c) => c.label === 'after warm-up'), m.checkpoints.at(-1)];
   const rss = windowGrowth(m.samples.map((x) => x.rssMiB));
-  const trend = (key: 'rssMiB' | 'heapUsedMiB'): number => slope(m.samples.map((x) => x.polls), m.samples.map((x) => x[key])) * 100_000;
+  const trend = (key: 'rssMiB' | 'heapUsedMiB'): number =>
+    slope(
+      m.samples.map((x) => x.polls),
+      m.samples.map((x) => x[key]),
+    ) * 100_000;
   const late = m.samples.filter((x) => x.polls >= m.pollsDone / 2).map((x) => x.rssMiB);
   const k = Math.max(3, Math.floor(m.samples.length / 10));
   const single = (key: 'rssMiB' | 'heapUsedMiB'): string => signedPct(warm && end ? (end[key] - warm[key]) / warm[key] : null);
-  const list = (xs: string[]): string => (xs.length === 0 ? 'none' : xs.slice(0, 12).map((x) => `\`${x}\``).join(', ') + (xs.length > 12 ? `, … (${xs.length})` : ''));
+  const list = (xs: string[]): string =>
+    xs.length === 0
+      ? 'none'
+      : xs
+          .slice(0, 12)
+          .map((x) => `\`${x}\``)
+          .join(', ') + (xs.length > 12 ? `, … (${xs.length})` : '');
   const back = m.engineAdded.length === 0 && m.engineRemoved.length === 0;
   return [
     `\`poller.pollOnce()\` back to back ${count(o.polls)} times (${count(o.warmup)} of them warm-up), \`registry.metrics()\` every ${o['scrape-every']} polls, ` +
@@ -225,30 +260,48 @@ function render(m: Result): string[] {
     '',
     mdTable(['checkpoint', 'polls', 's', 'RSS (MiB)', 'anon', 'file', 'heapUsed (MiB)', 'heap pages (MiB)'], rows),
     '',
-    mdTable(['', 'value'], [
-      ['polls', `${count(m.pollsDone)}${m.stoppedByBudget ? ` (stopped by the ${o['budget-s']} s budget)` : ''}`],
-      ['measured loop', `${m.loopSeconds.toFixed(0)} s, ${(m.pollsDone / m.loopSeconds).toFixed(0)} polls/s, ${m.cpuMsPerPoll.toFixed(2)} ms of CPU per poll`],
-      ['containers run and removed meanwhile', `${m.containersRun} (${m.containerRunFailures} failed \`docker run\`)`],
-      ['RSS after the first poll → after the warm-up', `${fmtMiB(first?.rssMiB)} → ${fmtMiB(warm?.rssMiB)} MiB (the warm-up)`],
-      [`**RSS from the end of the warm-up to the end** (median of the last ${k} of ${m.samples.length} readings, one every ${count(o['sample-every'])} polls, against the first ${k})`,
-        `**${signedPct(rss)}: ${Math.abs(rss) <= 0.05 ? 'flat within 5 %' : Number.isFinite(rss) ? 'NOT within 5 %' : 'too few readings to tell'}**`],
-      ['RSS trend over those readings (least squares)', `${signedNum(trend('rssMiB'))} MiB per 100,000 polls`],
-      ['heapUsed, the same two ways', `${signedPct(windowGrowth(m.samples.map((x) => x.heapUsedMiB)))}; ${signedNum(trend('heapUsedMiB'))} MiB per 100,000 polls`],
-      [`RSS over the second half (${late.length} readings)`, spread(late)],
-      ['single readings, end against after the warm-up: RSS / heapUsed', `${single('rssMiB')} / ${single('heapUsedMiB')}`],
-      ['series before the churn (all / `docker_engine_*`)', `${m.seriesBaseline} / ${m.engineSeriesBaseline}`],
-      ['series, most during the churn (all)', String(m.seriesMaxDuringChurn)],
-      [`series after the churn (${m.containersLeftAfter} containers left, ${m.settlePolls} more polls 100 ms apart): all / \`docker_engine_*\``,
-        `${m.seriesAfter} / ${m.engineSeriesAfter} (\`docker_engine_*\`: ${back ? 'the baseline set exactly' : 'differs from the baseline'})`],
-      ['`docker_engine_*` series added / removed against the baseline', `${list(m.engineAdded)} / ${list(m.engineRemoved)}`],
-      ['other series added / removed (prom-client defaults)', `${grouped(m.otherAdded)} / ${grouped(m.otherRemoved)}`],
-      ['task exits counted (containerd events)', String(m.taskExits ?? '–')],
-      ['restarts counted (should stay 0)', `dockerd ${m.restarts.dockerd ?? '–'}, containerd ${m.restarts.containerd ?? '–'}`],
-      ['failed polls', JSON.stringify(m.pollErrors)],
-      ['read errors inside polls', Object.keys(m.readErrors).length === 0 ? 'none' : JSON.stringify(m.readErrors)],
-      ['log lines', String(m.logLines)],
-    ]),
+    mdTable(
+      ['', 'value'],
+      [
+        ['polls', `${count(m.pollsDone)}${m.stoppedByBudget ? ` (stopped by the ${o['budget-s']} s budget)` : ''}`],
+        [
+          'measured loop',
+          `${m.loopSeconds.toFixed(0)} s, ${(m.pollsDone / m.loopSeconds).toFixed(0)} polls/s, ${m.cpuMsPerPoll.toFixed(2)} ms of CPU per poll`,
+        ],
+        ['containers run and removed meanwhile', `${m.containersRun} (${m.containerRunFailures} failed \`docker run\`)`],
+        ['RSS after the first poll → after the warm-up', `${fmtMiB(first?.rssMiB)} → ${fmtMiB(warm?.rssMiB)} MiB (the warm-up)`],
+        [
+          `**RSS from the end of the warm-up to the end** (median of the last ${k} of ${m.samples.length} readings, one every ${count(o['sample-every'])} polls, against the first ${k})`,
+          `**${signedPct(rss)}: ${Math.abs(rss) <= 0.05 ? 'flat within 5 %' : Number.isFinite(rss) ? 'NOT within 5 %' : 'too few readings to tell'}**`,
+        ],
+        ['RSS trend over those readings (least squares)', `${signedNum(trend('rssMiB'))} MiB per 100,000 polls`],
+        [
+          'heapUsed, the same two ways',
+          `${signedPct(windowGrowth(m.samples.map((x) => x.heapUsedMiB)))}; ${signedNum(trend('heapUsedMiB'))} MiB per 100,000 polls`,
+        ],
+        [`RSS over the second half (${late.length} readings)`, spread(late)],
+        ['single readings, end against after the warm-up: RSS / heapUsed', `${single('rssMiB')} / ${single('heapUsedMiB')}`],
+        ['series before the churn (all / `docker_engine_*`)', `${m.seriesBaseline} / ${m.engineSeriesBaseline}`],
+        ['series, most during the churn (all)', String(m.seriesMaxDuringChurn)],
+        [
+          `series after the churn (${m.containersLeftAfter} containers left, ${m.settlePolls} more polls 100 ms apart): all / \`docker_engine_*\``,
+          `${m.seriesAfter} / ${m.engineSeriesAfter} (\`docker_engine_*\`: ${back ? 'the baseline set exactly' : 'differs from the baseline'})`,
+        ],
+        ['`docker_engine_*` series added / removed against the baseline', `${list(m.engineAdded)} / ${list(m.engineRemoved)}`],
+        ['other series added / removed (prom-client defaults)', `${grouped(m.otherAdded)} / ${grouped(m.otherRemoved)}`],
+        ['task exits counted (containerd events)', String(m.taskExits ?? '–')],
+        ['restarts counted (should stay 0)', `dockerd ${m.restarts.dockerd ?? '–'}, containerd ${m.restarts.containerd ?? '–'}`],
+        ['failed polls', JSON.stringify(m.pollErrors)],
+        ['read errors inside polls', Object.keys(m.readErrors).length === 0 ? 'none' : JSON.stringify(m.readErrors)],
+        ['log lines', String(m.logLines)],
+      ],
+    ),
   ];
 }
 
-export const memorySoak: Section<Result> = { name: 'memory-soak', title: (r) => `Memory over ${count(r.pollsDone)} polls with container churn`, run, render };
+export const memorySoak: Section<Result> = {
+  name: 'memory-soak',
+  title: (r) => `Memory over ${count(r.pollsDone)} polls with container churn`,
+  run,
+  render,
+};

@@ -14,7 +14,18 @@ import path from 'node:path';
 import type { Context, Section } from '../harness.js';
 import { countProcesses, withProcesses } from '../lib/c-tools.js';
 import { count, fmtMs, fmtRatio, mdTable } from '../lib/markdown.js';
-import { httpGet, type HttpResult, NODE_EXPORTER, POLL_SECONDS, POLLS, Program, programVersion, sampleValue, seriesSet, waitHttp } from '../lib/programs.js';
+import {
+  httpGet,
+  type HttpResult,
+  NODE_EXPORTER,
+  POLL_SECONDS,
+  POLLS,
+  Program,
+  programVersion,
+  sampleValue,
+  seriesSet,
+  waitHttp,
+} from '../lib/programs.js';
 import { summarize, type Summary } from '../lib/stats.js';
 
 type Row = ReturnType<typeof row>;
@@ -30,7 +41,15 @@ const SEQUENTIAL = {
 const LOAD_FLAGS = ['--poll.interval=1s', '--docker.host=', '--docker.pidfile='];
 
 /** Requests of one target pooled over its turns: latencies, failures by kind, time, bytes, the exporter's polls. */
-const pool = () => ({ samples: [] as number[], errorKinds: {} as Record<string, number>, wallMs: 0, bytes: 0, lastBody: '', polls: 0, pollS: 0 });
+const pool = () => ({
+  samples: [] as number[],
+  errorKinds: {} as Record<string, number>,
+  wallMs: 0,
+  bytes: 0,
+  lastBody: '',
+  polls: 0,
+  pollS: 0,
+});
 
 /**
  * `clients` loops of `perClient` sequential GETs each, all at once, into `p`, each loop after `warm`
@@ -40,9 +59,12 @@ async function load(url: string, clients: number, perClient: number, p: Pool, ou
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients, maxFreeSockets: clients });
   const fail = (kind: string): void => void (p.errorKinds[kind] = (p.errorKinds[kind] ?? 0) + 1);
   const loops = (n: number, each: (r: HttpResult | void) => void) =>
-    Promise.all(Array.from({ length: clients }, async () => {
-      for (let i = 0; i < n; i++) each(await httpGet(url, agent, 30_000).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err))));
-    }));
+    Promise.all(
+      Array.from({ length: clients }, async () => {
+        for (let i = 0; i < n; i++)
+          each(await httpGet(url, agent, 30_000).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err))));
+      }),
+    );
   try {
     await loops(warm, () => undefined);
     const before = ours ? (await httpGet(url, undefined, 10_000)).body : '';
@@ -86,7 +108,13 @@ async function run(ctx: Context) {
     const sequential = new Map<string, Pool>();
     const { idle, busy, psList } = SEQUENTIAL;
     const half = Math.ceil(requests / 2);
-    for (const [variant, n] of [[idle, half], [busy, half], [busy, half], [idle, half], [psList, requests]] as const) {
+    for (const [variant, n] of [
+      [idle, half],
+      [busy, half],
+      [busy, half],
+      [idle, half],
+      [psList, requests],
+    ] as const) {
       log(`${n} sequential GET /metrics, exporter with ${variant.flags.join(' ')}`);
       const exporter = await Program.exporter(ctx.mainJs, variant.flags, logFile);
       try {
@@ -98,7 +126,13 @@ async function run(ctx: Context) {
       }
     }
     const exporter = await Program.exporter(ctx.mainJs, LOAD_FLAGS, logFile);
-    const node = withNode ? await Program.start(NODE_EXPORTER, (port) => [`--web.listen-address=127.0.0.1:${port}`], path.join(ctx.workDir, 'node-exporter.log')).catch(() => null) : null;
+    const node = withNode
+      ? await Program.start(
+          NODE_EXPORTER,
+          (port) => [`--web.listen-address=127.0.0.1:${port}`],
+          path.join(ctx.workDir, 'node-exporter.log'),
+        ).catch(() => null)
+      : null;
     try {
       if (node) await waitHttp(`${node.baseUrl}/metrics`, 30_000, () => node.exited(), 'node_exporter');
       const targets = { exporter: `${exporter.baseUrl}/metrics`, node: node ? `${node.baseUrl}/metrics` : null };
@@ -111,7 +145,10 @@ async function run(ctx: Context) {
         log(`${clients} clients x ${Math.ceil(perClient / 2)} GET /metrics of ${which} at ${countProcesses()} processes`);
         await load(url, clients, Math.ceil(perClient / 2), pools[which], which === 'exporter');
       }
-      const loadRows = [row(`docker-engine-exporter (\`${LOAD_FLAGS[0]}\`)`, pools.exporter, true), ...(node ? [row('node_exporter (default collectors)', pools.node, false)] : [])];
+      const loadRows = [
+        row(`docker-engine-exporter (\`${LOAD_FLAGS[0]}\`)`, pools.exporter, true),
+        ...(node ? [row('node_exporter (default collectors)', pools.node, false)] : []),
+      ];
       return { processes: countProcesses(), sequential: [...sequential].map(([label, p]) => row(label, p, true)), load: loadRows };
     } finally {
       await exporter.stop();
@@ -130,18 +167,62 @@ function render(r: Result): string[] {
   return [
     `At ${count(r.processes)} processes. Alone: sequential requests over one keep-alive loopback connection, milliseconds:`,
     '',
-    mdTable(['--poll.interval', 'polls during the run (mean poll)', 'p50', 'p90', 'p99', 'max', 'requests'], r.sequential.map((row) => [row.target, polls(row), ...lat(row.latencyMs)])),
+    mdTable(
+      ['--poll.interval', 'polls during the run (mean poll)', 'p50', 'p90', 'p99', 'max', 'requests'],
+      r.sequential.map((row) => [row.target, polls(row), ...lat(row.latencyMs)]),
+    ),
     '',
     `Under load: ${r.clients} concurrent clients × ${r.requestsPerClient} sequential requests each; \`node dist/main.js ${r.loadFlags.join(' ')}\`` +
       `${r.nodeExporterVersion ? ` beside Debian's prometheus-node-exporter ${r.nodeExporterVersion}` : ''}. Milliseconds, of the answers with status 200:`,
     '',
-    mdTable(['target', 'p50', 'p90', 'p99', 'max', 'requests', 'errors', 'requests/s', 'KiB per answer', 'series', 'polls during the load (mean poll)'],
-      r.load.map((row) => [row.target, ...lat(row.latencyMs), String(errors(row)), row.requestsPerSecond.toFixed(0), (row.bytesPerAnswer / 1024).toFixed(1), String(row.series), polls(row)])),
+    mdTable(
+      [
+        'target',
+        'p50',
+        'p90',
+        'p99',
+        'max',
+        'requests',
+        'errors',
+        'requests/s',
+        'KiB per answer',
+        'series',
+        'polls during the load (mean poll)',
+      ],
+      r.load.map((row) => [
+        row.target,
+        ...lat(row.latencyMs),
+        String(errors(row)),
+        row.requestsPerSecond.toFixed(0),
+        (row.bytesPerAnswer / 1024).toFixed(1),
+        String(row.series),
+        polls(row),
+      ]),
+    ),
     '',
-    ...(ours && node ? [`Exporter / node_exporter: p50 ${fmtRatio(ours.latencyMs.median, node.latencyMs.median)}, p99 ${fmtRatio(ours.latencyMs.p99, node.latencyMs.p99)}. Failed requests:`, ''] : []),
-    ...r.load.map((row) => `- ${row.target}: ${errors(row) === 0 ? 'no failed request' : Object.entries(row.errorKinds).map(([k, n]) => `${n} × ${k}`).join('; ')}`),
+    ...(ours && node
+      ? [
+          `Exporter / node_exporter: p50 ${fmtRatio(ours.latencyMs.median, node.latencyMs.median)}, p99 ${fmtRatio(ours.latencyMs.p99, node.latencyMs.p99)}. Failed requests:`,
+          '',
+        ]
+      : []),
+    ...r.load.map(
+      (row) =>
+        `- ${row.target}: ${
+          errors(row) === 0
+            ? 'no failed request'
+            : Object.entries(row.errorKinds)
+                .map(([k, n]) => `${n} × ${k}`)
+                .join('; ')
+        }`,
+    ),
     ...r.notes.map((n) => `- ${n}`),
   ];
 }
 
-export const metricsLatency: Section<Result> = { name: 'metrics-latency', title: () => 'GET /metrics latency while polling, alone and under load', run, render };
+export const metricsLatency: Section<Result> = {
+  name: 'metrics-latency',
+  title: () => 'GET /metrics latency while polling, alone and under load',
+  run,
+  render,
+};

@@ -44,7 +44,11 @@ async function run(ctx: Context) {
     const config = path.join(ctx.workDir, 'process-exporter.yml');
     writeFileSync(config, `process_names:\n${COMMS.map((c) => `  - name: "${c}"\n    comm: ["${c}"]\n`).join('')}`);
     const t0 = performance.now();
-    pe = await Program.start(PROCESS_EXPORTER, (port) => ['-config.path', config, '-web.listen-address', `127.0.0.1:${port}`], path.join(ctx.workDir, 'process-exporter.log'));
+    pe = await Program.start(
+      PROCESS_EXPORTER,
+      (port) => ['-config.path', config, '-web.listen-address', `127.0.0.1:${port}`],
+      path.join(ctx.workDir, 'process-exporter.log'),
+    );
     const started = pe;
     await waitHttp(`${pe.baseUrl}/metrics`, 60_000, () => started.exited(), 'process-exporter');
     peStartMs = performance.now() - t0;
@@ -71,7 +75,14 @@ async function run(ctx: Context) {
           await worker.scan();
           if (peUrl) await peGet();
         }
-        const s = { floor: [] as number[], floorCpu: [] as number[], sync: [] as number[], syncCpu: [] as number[], worker: [] as number[], pe: [] as number[] };
+        const s = {
+          floor: [] as number[],
+          floorCpu: [] as number[],
+          sync: [] as number[],
+          syncCpu: [] as number[],
+          worker: [] as number[],
+          pe: [] as number[],
+        };
         let candidates = 0;
         let peCpu = 0;
         let stallWorkerMs = 0;
@@ -134,7 +145,14 @@ async function run(ctx: Context) {
     await worker.close();
     await pe?.stop();
   }
-  return { rounds, perRound, psListPolls, rows, processExporterVersion: pe ? programVersion(PROCESS_EXPORTER) : null, processExporterStartMs: peStartMs };
+  return {
+    rounds,
+    perRound,
+    psListPolls,
+    rows,
+    processExporterVersion: pe ? programVersion(PROCESS_EXPORTER) : null,
+    processExporterStartMs: peStartMs,
+  };
 }
 
 function render(r: Result): string[] {
@@ -143,7 +161,14 @@ function render(r: Result): string[] {
   // The looks of each column, then the ratios of their medians, in the headers' order.
   const times = r.rows.map((row) => {
     const looks = [row.floor, row.sync, row.worker, row.psList, row.processExporter];
-    const pairs = [[row.sync, row.floor], [row.worker, row.floor], [row.psList, row.floor], [row.processExporter, row.worker], [row.processExporter, row.floor], [row.syncCpu, row.floorCpu]];
+    const pairs = [
+      [row.sync, row.floor],
+      [row.worker, row.floor],
+      [row.psList, row.floor],
+      [row.processExporter, row.worker],
+      [row.processExporter, row.floor],
+      [row.syncCpu, row.floorCpu],
+    ];
     return [label(row), String(row.candidates), ...looks.map(medP90), ...pairs.map(([a, b]) => fmtRatio(a?.median, b?.median)), stalls(row)];
   });
   const out = [
@@ -152,9 +177,22 @@ function render(r: Result): string[] {
       (r.processExporterVersion ? ` process-exporter: Debian's prometheus-process-exporter ${r.processExporterVersion}.` : ''),
     '',
     mdTable(
-      ['processes', 'candidates', 'C floor', 'procfs scan (sync)', 'procfs source (worker)', 'ps-list source', 'process-exporter GET /metrics',
-        'sync / C', 'worker / C', 'ps-list / C', 'process-exporter / procfs source', 'process-exporter / C', 'sync / C, CPU time',
-        'event loop stall, max: idle / worker / ps-list'],
+      [
+        'processes',
+        'candidates',
+        'C floor',
+        'procfs scan (sync)',
+        'procfs source (worker)',
+        'ps-list source',
+        'process-exporter GET /metrics',
+        'sync / C',
+        'worker / C',
+        'ps-list / C',
+        'process-exporter / procfs source',
+        'process-exporter / C',
+        'sync / C, CPU time',
+        'event loop stall, max: idle / worker / ps-list',
+      ],
       times,
     ),
   ];
@@ -166,9 +204,23 @@ function render(r: Result): string[] {
       fmtMs(row.processExporterFirstMs),
       fmtMiB(row.processExporterRssMiB),
     ]);
-    out.push('', mdTable(['processes', 'CPU ms per look: procfs scan / process-exporter', 'process-exporter / procfs, CPU',
-      'process-exporter first scrape after the processes appeared (ms)', 'process-exporter RSS (MiB)'], rows));
-    out.push('', `process-exporter took ${fmtMs(r.processExporterStartMs)} ms from its start to its first answer (it reads every process before it listens).`);
+    out.push(
+      '',
+      mdTable(
+        [
+          'processes',
+          'CPU ms per look: procfs scan / process-exporter',
+          'process-exporter / procfs, CPU',
+          'process-exporter first scrape after the processes appeared (ms)',
+          'process-exporter RSS (MiB)',
+        ],
+        rows,
+      ),
+    );
+    out.push(
+      '',
+      `process-exporter took ${fmtMs(r.processExporterStartMs)} ms from its start to its first answer (it reads every process before it listens).`,
+    );
   }
   out.push(...r.rows.flatMap((row) => row.notes.map((n) => `- ${label(row)}: ${n}`)));
   return out;

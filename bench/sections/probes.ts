@@ -57,7 +57,11 @@ async function run(ctx: Context): Promise<Result> {
 
 function render(r: Result): string[] {
   const rows = Object.entries(r.probes).map(([name, s]) => [`\`${name}\``, String(s.n), fmtMs(s.median), fmtMs(s.p99)]);
-  return [`Up to ${r.calls} sequential calls per probe through the exporter's own clients:`, '', mdTable(['probe', 'calls', 'median (ms)', 'p99 (ms)'], rows)];
+  return [
+    `Up to ${r.calls} sequential calls per probe through the exporter's own clients:`,
+    '',
+    mdTable(['probe', 'calls', 'median (ms)', 'p99 (ms)'], rows),
+  ];
 }
 
 export const probes: Section<Result> = { name: 'probes', title: () => 'Probe latency', run, render };

@@ -6,7 +6,15 @@
  */
 import { oneLine } from '../one-line.js';
 import { formatAge, formatLatency, proxyAddress, unusualProcessState } from '../report/format.js';
-import { countChildren, runningProxies, type ChildNode, type DaemonNode, type EngineTree, type ProxyNode, type ShimNode } from '../report/tree-nodes.js';
+import {
+  countChildren,
+  runningProxies,
+  type ChildNode,
+  type DaemonNode,
+  type EngineTree,
+  type ProxyNode,
+  type ShimNode,
+} from '../report/tree-nodes.js';
 
 export function renderTreeJson(tree: EngineTree): string {
   return JSON.stringify(tree, null, 2) + '\n';
@@ -55,7 +63,9 @@ function daemonLine(node: DaemonNode, name: string): string {
   if (node.uptimeSeconds !== null) parts.push(`uptime ${formatAge(node.uptimeSeconds)}`);
   parts.push(`restarts ${node.restarts}`);
   if (node.probe !== null) {
-    parts.push(`${node.probe.probe} ${node.probe.success ? formatLatency(node.probe.latencySeconds) : `failed after ${formatLatency(node.probe.latencySeconds)}`}`);
+    parts.push(
+      `${node.probe.probe} ${node.probe.success ? formatLatency(node.probe.latencySeconds) : `failed after ${formatLatency(node.probe.latencySeconds)}`}`,
+    );
   }
   if (node.version !== null) parts.push(`v${clean(node.version)}`);
   if (node.detail !== null) parts.push(`(${clean(node.detail)})`);
@@ -63,7 +73,11 @@ function daemonLine(node: DaemonNode, name: string): string {
 }
 
 function shimLine(shim: ShimNode): string {
-  const parts = [`shim ${clean(shim.containerId ?? '?')}${shim.namespace ? ` [${clean(shim.namespace)}]` : ''}`, shim.state.toUpperCase(), `pid ${shim.pid}`];
+  const parts = [
+    `shim ${clean(shim.containerId ?? '?')}${shim.namespace ? ` [${clean(shim.namespace)}]` : ''}`,
+    shim.state.toUpperCase(),
+    `pid ${shim.pid}`,
+  ];
   if (shim.uptimeSeconds !== null) parts.push(`uptime ${formatAge(shim.uptimeSeconds)}`);
   if (shim.orphan === true) parts.push('ORPHAN (no containerd task)');
   return parts.join('  ');

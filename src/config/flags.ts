@@ -62,10 +62,10 @@ interface FlagSpec {
 export const FLAGS: readonly FlagSpec[] = [
   { name: 'web.listen-address', help: 'Address to listen on for the web interface and telemetry.', default: `:${DEFAULT_PORT}` },
   { name: 'web.telemetry-path', help: 'Path under which to expose metrics.', default: '/metrics' },
-  { name: 'path.procfs', help: 'procfs mountpoint (the host\'s /proc mounted elsewhere, in a container).', default: '/proc' },
+  { name: 'path.procfs', help: "procfs mountpoint (the host's /proc mounted elsewhere, in a container).", default: '/proc' },
   {
     name: 'path.rootfs',
-    help: 'rootfs mountpoint: host paths the engine names (containerd\'s socket learnt from the daemons, dockerd\'s config) are reached under it.',
+    help: "rootfs mountpoint: host paths the engine names (containerd's socket learnt from the daemons, dockerd's config) are reached under it.",
     default: '/',
   },
   {
@@ -76,7 +76,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'docker.pidfile', help: 'dockerd\'s pidfile, which picks the watched dockerd; "" to not read one.', default: '/var/run/docker.pid' },
   {
     name: 'containerd.address',
-    help: 'containerd\'s socket; empty to discover it (dockerd\'s child, or dockerd\'s --containerd, or the default).',
+    help: "containerd's socket; empty to discover it (dockerd's child, or dockerd's --containerd, or the default).",
     default: '',
   },
   {

@@ -8,13 +8,7 @@
  */
 import type { ProcessInfo, ProcessSnapshot } from './process-model.js';
 import { classifyProcess } from './classify.js';
-import {
-  DEFAULT_CONTAINERD_ADDRESS,
-  DEFAULT_DOCKERD_EXEC_ROOT,
-  perComponent,
-  type Component,
-  type ContainerdMode,
-} from './components.js';
+import { DEFAULT_CONTAINERD_ADDRESS, DEFAULT_DOCKERD_EXEC_ROOT, perComponent, type Component, type ContainerdMode } from './components.js';
 import { flagValue } from './argv.js';
 
 export interface AttributionSettings {
@@ -69,11 +63,7 @@ interface Classified {
   component: Component;
 }
 
-export function attributeEngine(
-  snapshot: ProcessSnapshot,
-  settings: AttributionSettings,
-  memory: AttributionMemory,
-): EngineView {
+export function attributeEngine(snapshot: ProcessSnapshot, settings: AttributionSettings, memory: AttributionMemory): EngineView {
   const byPid = new Map<number, Classified>();
   for (const p of snapshot.processes) {
     const component = classifyProcess(p);
@@ -167,7 +157,9 @@ export function attributeEngine(
           c.pid === memory.lastContainerdPid,
       ) ?? null;
   } else {
-    target = memory.containerdAddress ?? guessAddress(dockerd ? execRoot : settings.dockerdExpected ? DEFAULT_DOCKERD_EXEC_ROOT : null, of('containerd-shim'));
+    target =
+      memory.containerdAddress ??
+      guessAddress(dockerd ? execRoot : settings.dockerdExpected ? DEFAULT_DOCKERD_EXEC_ROOT : null, of('containerd-shim'));
     containerd = containerds.find((c) => listensOn(c, target as string)) ?? null;
     // Seen for the first time while down: shims naming dockerd's own socket say it is dockerd's
     // managed containerd (killed, restarted by dockerd ~10 s later). 'none' (embedded, experimental
@@ -252,10 +244,7 @@ function sameNs(a: string | null | undefined, b: string | null | undefined): boo
  * told to dial), with the path it bound. Undefined when nothing can be compared (no file id, or no
  * containerd whose sockets could be stat'ed); null when compared and none matched.
  */
-function bySocketFile(
-  containerds: readonly ProcessInfo[],
-  fileId: string | null,
-): { process: ProcessInfo; path: string } | null | undefined {
+function bySocketFile(containerds: readonly ProcessInfo[], fileId: string | null): { process: ProcessInfo; path: string } | null | undefined {
   if (fileId === null) return undefined;
   let compared = false;
   for (const c of containerds) {

@@ -104,11 +104,15 @@ export function parsePersisted(data: unknown): PersistedState {
   const singletons = record(obj.singletons, 'singletons', SINGLETONS);
   const single = (name: 'dockerd' | 'containerd') => {
     const s = record(singletons[name], `singletons.${name}`, ['last', 'restarts']);
-    return { last: s.last === null ? null : identity(s.last, `singletons.${name}.last`), restarts: integer(s.restarts, `singletons.${name}.restarts`, 0, Number.MAX_SAFE_INTEGER) };
+    return {
+      last: s.last === null ? null : identity(s.last, `singletons.${name}.last`),
+      restarts: integer(s.restarts, `singletons.${name}.restarts`, 0, Number.MAX_SAFE_INTEGER),
+    };
   };
   const retired = record(obj.retiredCpuSeconds, 'retiredCpuSeconds', COMPONENTS);
   const modes: readonly ContainerdMode[] = ['managed', 'system', 'none', 'unknown'];
-  if (!modes.includes(obj.containerdMode as ContainerdMode)) throw new InvalidStateError('containerdMode is not one of managed, system, none, unknown');
+  if (!modes.includes(obj.containerdMode as ContainerdMode))
+    throw new InvalidStateError('containerdMode is not one of managed, system, none, unknown');
   if (obj.containerdAddress !== null && !isPlausibleSocketPath(obj.containerdAddress)) {
     throw new InvalidStateError('containerdAddress is not an absolute socket path of at most 107 bytes without NUL or ".."');
   }
@@ -154,7 +158,8 @@ function record(v: unknown, what: string, keys?: readonly string[]): Record<stri
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidStateError(`${what} is not an object`);
   const r = v as Record<string, unknown>;
   if (keys) {
-    for (const k of Object.keys(r)) if (!keys.includes(k)) throw new InvalidStateError(`${what} has an unknown key ${JSON.stringify(k.slice(0, 40))}`);
+    for (const k of Object.keys(r))
+      if (!keys.includes(k)) throw new InvalidStateError(`${what} has an unknown key ${JSON.stringify(k.slice(0, 40))}`);
   }
   return r;
 }
@@ -172,7 +177,8 @@ function count(v: unknown, what: string): number {
 }
 
 function integer(v: unknown, what: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new InvalidStateError(`${what} is not an integer from ${min} to ${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new InvalidStateError(`${what} is not an integer from ${min} to ${max}`);
   return v;
 }
 
@@ -193,6 +199,7 @@ function identity(v: unknown, what: string): Identity {
   const pid = integer(r.pid, `${what}.pid`, 1, MAX_PID);
   const start = r.start === null ? null : integer(r.start, `${what}.start`, 0, Number.MAX_SAFE_INTEGER);
   const startTimeSeconds = r.startTimeSeconds === null ? null : count(r.startTimeSeconds, `${what}.startTimeSeconds`);
-  if (startTimeSeconds !== null && startTimeSeconds * 1000 > MAX_TIME_MS) throw new InvalidStateError(`${what}.startTimeSeconds is past any date`);
+  if (startTimeSeconds !== null && startTimeSeconds * 1000 > MAX_TIME_MS)
+    throw new InvalidStateError(`${what}.startTimeSeconds is past any date`);
   return { pid, start, startTimeSeconds };
 }

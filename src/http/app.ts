@@ -56,9 +56,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const tls = web?.currentTls() ?? null;
   // Typed as the plain HTTP instance either way: nothing below depends on the kind of server.
   // (fastify ignores `http` for an HTTPS server, so the limits go into the https options too.)
-  const app = (
-    tls ? Fastify({ ...base, https: { ...httpsServerOptions(tls), ...serverLimits } }) : Fastify(base)
-  ) as unknown as FastifyInstance;
+  const app = (tls
+    ? Fastify({ ...base, https: { ...httpsServerOptions(tls), ...serverLimits } })
+    : Fastify(base)) as unknown as FastifyInstance;
   if (web && tls) attachWebConfigTls(app.server as unknown as TlsServer, tls, web, opts.logger);
   guardConnections(app.server);
   // rate_limit of the web config: first of all, as the toolkit checks it before anything else.
@@ -131,8 +131,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       method: [...OTHER_METHODS],
       url,
       // Answered in onRequest, before any body is read or parsed.
-      onRequest: async (_req, reply) =>
-        reply.code(405).header('allow', ALLOWED).send({ error: 'Method Not Allowed', allow: ALLOWED }),
+      onRequest: async (_req, reply) => reply.code(405).header('allow', ALLOWED).send({ error: 'Method Not Allowed', allow: ALLOWED }),
       handler: async (_req, reply) => reply,
     });
   }

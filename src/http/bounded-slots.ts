@@ -15,7 +15,8 @@ export function createBoundedSlots(concurrency: number, maxWaiting: number): Bou
 
   const release = (): void => {
     const next = queue.shift();
-    if (next) next(); // the slot passes straight on: running stays the same
+    if (next)
+      next(); // the slot passes straight on: running stays the same
     else running--;
   };
   const releaser = (): (() => void) => {

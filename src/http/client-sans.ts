@@ -35,7 +35,7 @@ function tlv(der: Buffer, at: number, limit: number): Tlv {
 
 function children(der: Buffer, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let at = parent.start; at < parent.end; ) {
+  for (let at = parent.start; at < parent.end;) {
     const t = tlv(der, at, parent.end);
     out.push(t);
     at = t.end;
@@ -101,7 +101,7 @@ export function goIpString(b: Buffer): string {
   // The longest run of two or more zero groups (the first of equal runs) becomes "::".
   let bestAt = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
     if (j - i > bestLen) [bestAt, bestLen] = [i, j - i];

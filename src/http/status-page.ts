@@ -57,8 +57,7 @@ export function registerStatusPage(app: FastifyInstance, opts: StatusPageOptions
     app.route({
       method: [...OTHER_METHODS],
       url,
-      onRequest: async (_req, reply) =>
-        reply.code(405).header('allow', ALLOWED).send({ error: 'Method Not Allowed', allow: ALLOWED }),
+      onRequest: async (_req, reply) => reply.code(405).header('allow', ALLOWED).send({ error: 'Method Not Allowed', allow: ALLOWED }),
       handler: async (_req, reply) => reply,
     });
   }
@@ -124,7 +123,10 @@ function renderEngine(tree: EngineTree | null): string {
   if (tree.zombies.length > 0) {
     body.push(
       `<h2>Zombies</h2><ul class="flat">${tree.zombies
-        .map((z) => `<li>${pill('down', 'zombie')} <span class="name">${escapeHtml(z.component)}</span>${kv('pid', String(z.pid))}${kv('parent', String(z.ppid))}</li>`)
+        .map(
+          (z) =>
+            `<li>${pill('down', 'zombie')} <span class="name">${escapeHtml(z.component)}</span>${kv('pid', String(z.pid))}${kv('parent', String(z.ppid))}</li>`,
+        )
         .join('')}</ul>`,
     );
   }

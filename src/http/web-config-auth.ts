@@ -79,7 +79,14 @@ export function createBasicAuth(opts: BasicAuthOptions = {}): BasicAuth {
   // The cache keys are HMACs under a key that lives only in this process, never a password.
   const cacheKey = randomBytes(32);
   const keyOf = (user: string, hash: string, password: string, exact: boolean): string =>
-    createHmac('sha256', cacheKey).update(user).update('\0').update(hash).update('\0').update(exact ? '1' : '0').update(password).digest('base64');
+    createHmac('sha256', cacheKey)
+      .update(user)
+      .update('\0')
+      .update(hash)
+      .update('\0')
+      .update(exact ? '1' : '0')
+      .update(password)
+      .digest('base64');
 
   const end = (outcome: AuthCount): AuthOutcome => {
     counts[outcome]++;

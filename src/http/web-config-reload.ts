@@ -31,7 +31,12 @@ export interface WebConfigRuntime {
   readonly auth: BasicAuth;
 }
 
-export function createWebConfigRuntime(path: string, initial: LoadedWebConfig, logger: Logger, auth: BasicAuth = createBasicAuth()): WebConfigRuntime {
+export function createWebConfigRuntime(
+  path: string,
+  initial: LoadedWebConfig,
+  logger: Logger,
+  auth: BasicAuth = createBasicAuth(),
+): WebConfigRuntime {
   const servesTls = initial.tls !== null;
   let config = initial.config;
   let configTried = initial.configStamp;
@@ -43,7 +48,14 @@ export function createWebConfigRuntime(path: string, initial: LoadedWebConfig, l
   };
   prepare(config);
   logger.info(
-    { file: path, tls: servesTls, clientAuth: tls?.clientAuth ?? null, basicAuthUsers: config.users.size, headers: config.headers.length, rateLimit: rateLimitText(config) },
+    {
+      file: path,
+      tls: servesTls,
+      clientAuth: tls?.clientAuth ?? null,
+      basicAuthUsers: config.users.size,
+      headers: config.headers.length,
+      rateLimit: rateLimitText(config),
+    },
     'web config loaded',
   );
 
@@ -55,7 +67,10 @@ export function createWebConfigRuntime(path: string, initial: LoadedWebConfig, l
       const next = readWebConfigFile(path);
       config = next;
       prepare(next);
-      logger.info({ file: path, basicAuthUsers: next.users.size, headers: next.headers.length, rateLimit: rateLimitText(next) }, 'web config reloaded');
+      logger.info(
+        { file: path, basicAuthUsers: next.users.size, headers: next.headers.length, rateLimit: rateLimitText(next) },
+        'web config reloaded',
+      );
       if ((next.tls !== null) !== servesTls) {
         logger.warn(
           { file: path },

@@ -83,7 +83,10 @@ function resolveUntagged(tag: string, text: string): Resolved {
   if (NULLS.has(text)) return { kind: 'null' };
   if (Object.hasOwn(BOOLS, text)) return { kind: 'bool', value: BOOLS[text] as boolean };
   if (SPECIAL_FLOATS.has(text)) {
-    return { kind: 'float', value: text.includes('nan') || text.includes('NaN') || text.includes('NAN') ? NaN : text.startsWith('-') ? -Infinity : Infinity };
+    return {
+      kind: 'float',
+      value: text.includes('nan') || text.includes('NaN') || text.includes('NAN') ? NaN : text.startsWith('-') ? -Infinity : Infinity,
+    };
   }
   const first = text[0] ?? '';
   if (first === '.') {
@@ -242,7 +245,16 @@ function decodeBinary(text: string, where: string): string {
   return Buffer.from(clean, 'base64').toString('utf8');
 }
 
-const UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, 'µs': 1_000n, 'μs': 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+const UNITS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  µs: 1_000n,
+  μs: 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
 
 /**
  * Go's time.ParseDuration: [-+]? then one or more <decimal><unit>, units ns us µs μs ms s m h; "0"
@@ -260,7 +272,7 @@ function goParseDuration(s: string): bigint | null {
   let total = 0n;
   while (rest !== '') {
     const m = /^([0-9]*)(?:\.([0-9]*))?(ns|us|µs|μs|ms|s|m|h)/.exec(rest);
-    if (!m || (m[1] === '' && (m[2] ?? '') === '') ) return null;
+    if (!m || (m[1] === '' && (m[2] ?? '') === '')) return null;
     const unit = UNITS[m[3] as string] as bigint;
     const whole = BigInt(m[1] === '' ? '0' : (m[1] as string));
     const frac = m[2] ?? '';

@@ -223,8 +223,19 @@ function parseTls(yaml: GoYaml, m: Fields | null, configDir: string, http2: bool
   const where = 'tls_server_config';
   if (m === null) return null;
   allowKeys(m, where, [
-    'cert', 'key', 'client_ca', 'cert_file', 'key_file', 'client_ca_file', 'client_auth_type', 'min_version', 'max_version',
-    'prefer_server_cipher_suites', 'cipher_suites', 'curve_preferences', 'client_allowed_sans',
+    'cert',
+    'key',
+    'client_ca',
+    'cert_file',
+    'key_file',
+    'client_ca_file',
+    'client_auth_type',
+    'min_version',
+    'max_version',
+    'prefer_server_cipher_suites',
+    'cipher_suites',
+    'curve_preferences',
+    'client_allowed_sans',
   ]);
   const s = (key: string): string => yaml.string(m.get(key), `${where}.${key}`);
   const pem = (inlineKey: string, fileKey: string): PemSource | null => {
@@ -244,7 +255,9 @@ function parseTls(yaml: GoYaml, m: Fields | null, configDir: string, http2: bool
   const curveNames = nameList(yaml, m, 'curve_preferences', GO_CURVES, 'curve');
   const sansNodes = yaml.list(m.get('client_allowed_sans'), `${where}.client_allowed_sans`);
   const clientAllowedSans = sansNodes === null ? null : sansNodes.map((n, i) => yaml.string(n, `${where}.client_allowed_sans[${i}]`));
-  const prefer = m.has('prefer_server_cipher_suites') ? yaml.bool(m.get('prefer_server_cipher_suites'), `${where}.prefer_server_cipher_suites`) : true;
+  const prefer = m.has('prefer_server_cipher_suites')
+    ? yaml.bool(m.get('prefer_server_cipher_suites'), `${where}.prefer_server_cipher_suites`)
+    : true;
 
   // As the toolkit (TLSConfig.IsEnabled): any of these set means TLS is wanted, and then it must be complete.
   if (!cert && !key && !clientCa && clientAuthText === '') return null;
@@ -252,7 +265,8 @@ function parseTls(yaml: GoYaml, m: Fields | null, configDir: string, http2: bool
   if (!key) throw new WebConfigError(`${where}: key_file (or key) is missing`);
 
   // "RequireClientCert" is the toolkit's old name of RequireAnyClientCert.
-  const clientAuthName = clientAuthText === '' ? 'NoClientCert' : clientAuthText === 'RequireClientCert' ? 'RequireAnyClientCert' : clientAuthText;
+  const clientAuthName =
+    clientAuthText === '' ? 'NoClientCert' : clientAuthText === 'RequireClientCert' ? 'RequireAnyClientCert' : clientAuthText;
   if (!(CLIENT_AUTH_TYPES as readonly string[]).includes(clientAuthName)) {
     throw new WebConfigError(`${where}.client_auth_type: "${clientAuthText}" is not one of ${CLIENT_AUTH_TYPES.join(', ')}`);
   }
@@ -279,7 +293,12 @@ function parseTls(yaml: GoYaml, m: Fields | null, configDir: string, http2: bool
     }
   }
   return {
-    cert, key, clientCa, clientAuth, minVersion, maxVersion,
+    cert,
+    key,
+    clientCa,
+    clientAuth,
+    minVersion,
+    maxVersion,
     preferServerCipherSuites: prefer,
     cipherSuites,
     curvePreferences: curveNames !== null && curveNames.length > 0 ? curveNames : null,
@@ -326,7 +345,12 @@ function parseRateLimit(yaml: GoYaml, m: Fields | null): RateLimitSettings | nul
   if (intervalNs <= 0n) return null;
   return {
     intervalMs: Number(intervalNs) / 1e6,
-    burst: burst > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : burst < -BigInt(Number.MAX_SAFE_INTEGER) ? -Number.MAX_SAFE_INTEGER : Number(burst),
+    burst:
+      burst > BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number.MAX_SAFE_INTEGER
+        : burst < -BigInt(Number.MAX_SAFE_INTEGER)
+          ? -Number.MAX_SAFE_INTEGER
+          : Number(burst),
   };
 }
 
@@ -343,7 +367,8 @@ export function bcryptCost(hash: string): number | null {
 function parseUsers(yaml: GoYaml, m: Fields | null): Map<string, string> {
   const users = new Map<string, string>();
   for (const [user, node] of m ?? []) {
-    const hash = yaml.scalar(node, `basic_auth_users.${user}`, 'a bcrypt hash').kind === 'null' ? '' : yaml.string(node, `basic_auth_users.${user}`);
+    const hash =
+      yaml.scalar(node, `basic_auth_users.${user}`, 'a bcrypt hash').kind === 'null' ? '' : yaml.string(node, `basic_auth_users.${user}`);
     if (bcryptCost(hash) === null) {
       throw new WebConfigError(
         `basic_auth_users: the password of user ${JSON.stringify(user)} is not a bcrypt hash ($2y$, $2b$ or $2a$, cost 04 to 31, e.g. from htpasswd -nBC 10 "")`,
@@ -365,7 +390,9 @@ function parseHttpServerConfig(yaml: GoYaml, file: Fields): { http2: boolean; he
   for (const [name, node] of yaml.mapping(m.get('headers'), 'http_server_config.headers') ?? []) {
     const where = `http_server_config.headers.${name}`;
     if (!Object.hasOwn(EXTRA_HEADERS, name)) {
-      throw new WebConfigError(`http_server_config.headers: ${JSON.stringify(name)} can not be configured (allowed: ${Object.keys(EXTRA_HEADERS).join(', ')})`);
+      throw new WebConfigError(
+        `http_server_config.headers: ${JSON.stringify(name)} can not be configured (allowed: ${Object.keys(EXTRA_HEADERS).join(', ')})`,
+      );
     }
     const value = yaml.string(node, where);
     const allowed = EXTRA_HEADERS[name];

@@ -41,7 +41,14 @@ export function jsonLineToLogfmt(line: string): string {
 
 function logfmtValue(v: unknown): string {
   // v comes from JSON.parse: a string, number, boolean, null, object or array.
-  const s = typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  const s =
+    typeof v === 'string'
+      ? v
+      : v === null || v === undefined
+        ? ''
+        : typeof v === 'number' || typeof v === 'boolean'
+          ? String(v)
+          : JSON.stringify(v);
   if (s !== '' && !/[\s"=\\]/.test(s) && isOneLine(s)) return s;
   // JSON string quoting escapes newlines and the C0 controls but leaves DEL, the C1 controls (0x80-0x9f,
   // e.g. CSI) and U+2028/2029 raw: oneLine escapes those the same way, so a value never breaks the line.

@@ -76,11 +76,7 @@ export function registerEngineMetrics(opts: EngineMetricsOptions): void {
     },
   });
 
-  const sumGauge = (
-    suffix: string,
-    help: string,
-    pick: (p: EngineState['view']['members'][Component][number]) => number | null,
-  ): void => {
+  const sumGauge = (suffix: string, help: string, pick: (p: EngineState['view']['members'][Component][number]) => number | null): void => {
     registerComponentGauge({
       ...common,
       name: `${NS}_component_${suffix}`,

@@ -86,7 +86,12 @@ export function registerExporterMetrics(opts: ExporterMetricsOptions): ExporterM
     },
   });
 
-  registerOptionalGauge(registry, `${NS}_scanned_processes`, 'Processes the last successful poll walked.', () => status().latest?.scannedPids ?? null);
+  registerOptionalGauge(
+    registry,
+    `${NS}_scanned_processes`,
+    'Processes the last successful poll walked.',
+    () => status().latest?.scannedPids ?? null,
+  );
 
   if (opts.stateFileErrors) {
     const stateErrors = opts.stateFileErrors;

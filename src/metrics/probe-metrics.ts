@@ -64,9 +64,21 @@ export function registerProbeMetrics(opts: ProbeMetricsOptions): void {
       return state ? pick(state) : null;
     });
   };
-  checkGauge('orphan_shims', 'Shims of the watched containerd whose container is no task in their (watched) namespace.', (s) => s.checks.orphanShims);
-  checkGauge('stuck_runc_processes', 'runc processes older than --runc.stuck-after or in uninterruptible sleep (state D).', (s) => s.checks.stuckRunc);
-  checkGauge('missing_proxies', 'Published host ports with no docker-proxy process, while dockerd runs its userland proxy.', (s) => s.checks.missingProxies);
+  checkGauge(
+    'orphan_shims',
+    'Shims of the watched containerd whose container is no task in their (watched) namespace.',
+    (s) => s.checks.orphanShims,
+  );
+  checkGauge(
+    'stuck_runc_processes',
+    'runc processes older than --runc.stuck-after or in uninterruptible sleep (state D).',
+    (s) => s.checks.stuckRunc,
+  );
+  checkGauge(
+    'missing_proxies',
+    'Published host ports with no docker-proxy process, while dockerd runs its userland proxy.',
+    (s) => s.checks.missingProxies,
+  );
 
   new Gauge({
     name: `${NS}_tasks`,
@@ -97,8 +109,12 @@ export function registerProbeMetrics(opts: ProbeMetricsOptions): void {
       },
     });
   };
-  eventCounter('task_exits_total', "Task (container init process) exits seen on containerd's event stream since the exporter started.", 'exits');
-  eventCounter('task_oom_total', 'OOM kills seen on containerd\'s event stream, one per kill (containerd repeats the event).', 'ooms');
+  eventCounter(
+    'task_exits_total',
+    "Task (container init process) exits seen on containerd's event stream since the exporter started.",
+    'exits',
+  );
+  eventCounter('task_oom_total', "OOM kills seen on containerd's event stream, one per kill (containerd repeats the event).", 'ooms');
 
   new Gauge({
     name: `${NS}_info`,

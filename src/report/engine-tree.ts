@@ -9,7 +9,17 @@ import type { Singleton } from '../engine/components.js';
 import type { EngineState, ProcessInfo } from '../engine/engine-state.js';
 import { HEALTH_PROBE, linkState } from '../engine/link-state.js';
 import { formatAgo } from './format.js';
-import type { ChildNode, ContainerdNode, DaemonNode, DockerdNode, EngineTree, ProbeSummary, ProxyNode, ShimNode, TreeChecks } from './tree-nodes.js';
+import type {
+  ChildNode,
+  ContainerdNode,
+  DaemonNode,
+  DockerdNode,
+  EngineTree,
+  ProbeSummary,
+  ProxyNode,
+  ShimNode,
+  TreeChecks,
+} from './tree-nodes.js';
 import { unknownVerdict, verdict } from './verdict.js';
 
 /** Docker's short container id. */
@@ -34,7 +44,16 @@ const byStart = (a: ProcessInfo, b: ProcessInfo): number =>
 
 export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptions): EngineTree {
   if (state === null) {
-    return { ...unknownVerdict(opts.pollError), takenAtMs: null, nowMs: opts.nowMs, dockerd: null, containerd: null, zombies: [], checks: null, notes: [] };
+    return {
+      ...unknownVerdict(opts.pollError),
+      takenAtMs: null,
+      nowMs: opts.nowMs,
+      dockerd: null,
+      containerd: null,
+      zombies: [],
+      checks: null,
+      notes: [],
+    };
   }
   const { view } = state;
   const nowMs = opts.nowMs;
@@ -82,7 +101,7 @@ function daemonNode(component: Singleton, state: EngineState, opts: EngineTreeOp
   const probe: ProbeSummary | null = outcome
     ? { probe: probeName, success: outcome.success, latencySeconds: outcome.durationSeconds, error: outcome.error, atMs: outcome.atMs }
     : null;
-  const version = component === 'dockerd' ? (probes?.engineVersions?.dockerd || null) : (probes?.containerdVersion || null);
+  const version = component === 'dockerd' ? probes?.engineVersions?.dockerd || null : probes?.containerdVersion || null;
   const linkNow = linkState(state, component, opts.dockerdExpected);
   let detail: string | null = null;
   if (linkNow === 'down') {

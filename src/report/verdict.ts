@@ -52,9 +52,12 @@ export function verdict(input: VerdictInput): Verdict {
       warnings.push(`${node.component} restarted ${node.restarts} ${node.restarts === 1 ? 'time' : 'times'} since the exporter started`);
     }
   }
-  if (checks.orphanShims !== null && checks.orphanShims > 0) warnings.push(plural(checks.orphanShims, 'orphan shim', 'orphan shims') + ' (no containerd task)');
+  if (checks.orphanShims !== null && checks.orphanShims > 0)
+    warnings.push(plural(checks.orphanShims, 'orphan shim', 'orphan shims') + ' (no containerd task)');
   if (checks.stuckRunc > 0) {
-    warnings.push(`${plural(checks.stuckRunc, 'stuck runc process', 'stuck runc processes')} (older than ${input.runcStuckAfterSeconds}s or in D state)`);
+    warnings.push(
+      `${plural(checks.stuckRunc, 'stuck runc process', 'stuck runc processes')} (older than ${input.runcStuckAfterSeconds}s or in D state)`,
+    );
   }
   if (checks.missingProxies !== null && checks.missingProxies > 0) {
     warnings.push(`${plural(checks.missingProxies, 'published port', 'published ports')} without docker-proxy`);
@@ -66,8 +69,7 @@ export function verdict(input: VerdictInput): Verdict {
   if (input.scannedNothing) unknowns.push('the process scan saw no processes at all (no readable procfs, or busybox ps)');
   if (input.staleSeconds !== null) unknowns.push(`the latest poll is stale (taken ${formatAge(input.staleSeconds)} ago)`);
 
-  const status: EngineStatus =
-    unknowns.length > 0 ? 'UNKNOWN' : criticals.length > 0 ? 'CRITICAL' : warnings.length > 0 ? 'WARNING' : 'OK';
+  const status: EngineStatus = unknowns.length > 0 ? 'UNKNOWN' : criticals.length > 0 ? 'CRITICAL' : warnings.length > 0 ? 'WARNING' : 'OK';
   const reasons = [...unknowns, ...criticals, ...warnings];
   return {
     status,

@@ -13,7 +13,19 @@
  * convenience, and its loss must never stop the exporter.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { oneLine } from '../one-line.js';
 import { InvalidStateError, parsePersisted, type PersistedState } from '../engine/persisted-state.js';

@@ -31,7 +31,10 @@ test('text output: plugin first line with perfdata, then the indented tree', asy
 
 test('text output strips control characters from command-line strings; JSON output is the tree', async () => {
   const evil = shim(50, '\u001b[2J\u001b]0;pwned\u0007', SOCK);
-  const tree = buildEngineTree(await stateAfter([snap([dockerd(10), containerd(20, 10), evil])], [{ ...UP, tasks: null, published: null }]), OPTS);
+  const tree = buildEngineTree(
+    await stateAfter([snap([dockerd(10), containerd(20, 10), evil])], [{ ...UP, tasks: null, published: null }]),
+    OPTS,
+  );
   const text = renderTreeText(tree);
   assert.doesNotMatch(text, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   assert.match(text, /shim \?\[2J\?\]0;p/);

@@ -29,7 +29,7 @@ export function decodePng(b: Buffer): Png {
   }
   const channels = colourType === 6 ? 4 : 3;
   const idat: Buffer[] = [];
-  for (let off = 8; off + 8 <= b.length; ) {
+  for (let off = 8; off + 8 <= b.length;) {
     const len = b.readUInt32BE(off);
     const type = b.toString('latin1', off + 4, off + 8);
     if (type === 'IDAT') idat.push(b.subarray(off + 8, off + 8 + len));
@@ -51,10 +51,18 @@ export function decodePng(b: Buffer): Png {
       const x = line[i] ?? 0;
       let v: number;
       switch (filter) {
-        case 0: v = x; break;
-        case 1: v = x + a; break;
-        case 2: v = x + up; break;
-        case 3: v = x + ((a + up) >> 1); break;
+        case 0:
+          v = x;
+          break;
+        case 1:
+          v = x + a;
+          break;
+        case 2:
+          v = x + up;
+          break;
+        case 3:
+          v = x + ((a + up) >> 1);
+          break;
         case 4: {
           const p = a + up - c;
           const pa = Math.abs(p - a);
@@ -63,7 +71,8 @@ export function decodePng(b: Buffer): Png {
           v = x + (pa <= pb && pa <= pc ? a : pb <= pc ? up : c);
           break;
         }
-        default: throw new Error(`bad PNG filter ${filter} on row ${y}`);
+        default:
+          throw new Error(`bad PNG filter ${filter} on row ${y}`);
       }
       cur[i] = v & 0xff;
     }

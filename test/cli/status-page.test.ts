@@ -48,7 +48,11 @@ test('/ draws the tree with states, pids, restarts, latencies; inline assets onl
   assert.equal(html.match(/<style nonce="([^"]+)">/)?.[1], nonce);
   assert.match(html, /setTimeout\(tick, every\)/, 'the page refreshes itself');
   const again = await app.inject({ url: '/' });
-  assert.notEqual(/script-src 'nonce-([^']+)'/.exec(String(again.headers['content-security-policy']))?.[1], nonce, 'a fresh nonce per response');
+  assert.notEqual(
+    /script-src 'nonce-([^']+)'/.exec(String(again.headers['content-security-policy']))?.[1],
+    nonce,
+    'a fresh nonce per response',
+  );
   await app.close();
 });
 
@@ -69,7 +73,10 @@ test('a hung containerd is drawn hung, the verdict CRITICAL with its reason', as
 
 test('every string is escaped: a hostile container id cannot inject markup', async () => {
   const evil = '<img src=x onerror=alert(1)>"\'&`';
-  const tree = buildEngineTree(await stateAfter([snap([dockerd(10), containerd(20, 10), shim(50, evil)])], [{ ...UP, tasks: null, published: null }]), OPTS);
+  const tree = buildEngineTree(
+    await stateAfter([snap([dockerd(10), containerd(20, 10), shim(50, evil)])], [{ ...UP, tasks: null, published: null }]),
+    OPTS,
+  );
   const html = (await appWith(() => tree).inject({ url: '/' })).body;
   assert.ok(!html.includes('<img'), 'raw markup from a command line must not reach the page');
   assert.ok(html.includes('&#60;img src=x o'), html.match(/<code class="cid">[^]*?<\/code>/)?.[0]);
@@ -102,7 +109,10 @@ test('/status.json serves the tree; HEAD works; other methods 405 with Allow; no
 
   const unknown = buildEngineTree(null, { ...OPTS, pollError: 'procfs scan did not finish within 10000 ms' });
   const page = (await appWith(() => unknown).inject({ url: '/' })).body;
-  assert.match(page, /<div class="badge">UNKNOWN<\/div><div class="summary">cannot scan processes: procfs scan did not finish within 10000 ms<\/div>/);
+  assert.match(
+    page,
+    /<div class="badge">UNKNOWN<\/div><div class="summary">cannot scan processes: procfs scan did not finish within 10000 ms<\/div>/,
+  );
 });
 
 test('a path the telemetry path takes is left to it', async () => {
@@ -120,10 +130,16 @@ test('a path the telemetry path takes is left to it', async () => {
 
 test('several problems: a count in the summary and the list of them', async () => {
   const procs = [dockerd(10), containerd(20, 10), shim(50, 'gone')];
-  const tree = buildEngineTree(await stateAfter([snap(procs), snap([dockerd(10), containerd(25, 10), shim(50, 'gone')])], [UP, { ...UP, tasks: [], published: null }]), OPTS);
+  const tree = buildEngineTree(
+    await stateAfter([snap(procs), snap([dockerd(10), containerd(25, 10), shim(50, 'gone')])], [UP, { ...UP, tasks: [], published: null }]),
+    OPTS,
+  );
   assert.equal(tree.reasons.length, 2, tree.reasons.join('; '));
   const html = (await appWith(() => tree).inject({ url: '/' })).body;
-  assert.match(html, /<div class="badge">WARNING<\/div><div class="summary">2 problems<\/div><ul class="reasons"><li>containerd restarted 1 time since the exporter started<\/li><li>1 orphan shim \(no containerd task\)<\/li><\/ul>/);
+  assert.match(
+    html,
+    /<div class="badge">WARNING<\/div><div class="summary">2 problems<\/div><ul class="reasons"><li>containerd restarted 1 time since the exporter started<\/li><li>1 orphan shim \(no containerd task\)<\/li><\/ul>/,
+  );
   assert.match(html, /<span class="flag warn">orphan: no containerd task<\/span>/);
   assert.match(html, /<span class="kv warn"><span class="k">restarts<\/span> 1<\/span>/);
 });

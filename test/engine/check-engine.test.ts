@@ -98,7 +98,9 @@ describe('docker-engine-exporter check against a real Docker engine', { skip, ti
     ids.push((await rig.docker(['run', '-d', '--name', 'plain', 'rig/busybox', 'sleep', '1d'])).stdout.trim());
     port = await freePort();
     ids.push(
-      (await rig.docker(['run', '-d', '--name', 'init-web', '--init', '-p', `127.0.0.1:${port}:80`, 'rig/busybox', 'httpd', '-f', '-p', '80'])).stdout.trim(),
+      (
+        await rig.docker(['run', '-d', '--name', 'init-web', '--init', '-p', `127.0.0.1:${port}:80`, 'rig/busybox', 'httpd', '-f', '-p', '80'])
+      ).stdout.trim(),
     );
   });
 
@@ -121,7 +123,10 @@ describe('docker-engine-exporter check against a real Docker engine', { skip, ti
     assert.match(out, /^DOCKER ENGINE OK - dockerd up, containerd up \(managed\), 2 shims, 1 docker-init, 1 docker-proxy \| dockerd_ping=/);
     assert.match(out, new RegExp(`^dockerd  UP  pid ${real.dockerd}  uptime \\S+  restarts 0  dockerd_ping \\S+ms`, 'm'));
     assert.match(out, new RegExp(`^├── docker-proxy 127\\.0\\.0\\.1:${port}/tcp -> [0-9.]+:80  UP  pid ${real.proxies[0]}`, 'm'));
-    assert.match(out, new RegExp(`^└── containerd \\(managed\\)  UP  pid ${real.containerd}  uptime \\S+  restarts 0  containerd_health \\S+ms`, 'm'));
+    assert.match(
+      out,
+      new RegExp(`^└── containerd \\(managed\\)  UP  pid ${real.containerd}  uptime \\S+  restarts 0  containerd_health \\S+ms`, 'm'),
+    );
     for (const id of ids) assert.match(out, new RegExp(`^    [├└]── shim ${id.slice(0, 12)} \\[moby\\]  UP  pid \\d+`, 'm'));
     assert.match(out, new RegExp(`^        └── docker-init  UP  pid ${real.inits[0]}  uptime`, 'm'));
     // The second probe round ran: the published ports were listed, so missing proxies is 0, not unknown.
@@ -145,7 +150,10 @@ describe('docker-engine-exporter check against a real Docker engine', { skip, ti
     assert.deepEqual(tree.containerd?.shims.map((s) => s.containerId).sort(), ids.map((id) => id.slice(0, 12)).sort());
     const inits = tree.containerd?.shims.flatMap((s) => s.children.filter((c) => c.component === 'docker-init').map((c) => c.pid));
     assert.deepEqual(inits, real.inits);
-    assert.deepEqual(tree.dockerd?.proxies.map((p) => [p.state, p.pid, p.hostPort]), [['up', real.proxies[0], port]]);
+    assert.deepEqual(
+      tree.dockerd?.proxies.map((p) => [p.state, p.pid, p.hostPort]),
+      [['up', real.proxies[0], port]],
+    );
     assert.equal(tree.checks?.missingProxies, 0);
     assert.equal(tree.checks?.stuckRunc, 0);
     assert.ok(tree.dockerd?.version, 'dockerd /version was read in the second round');
@@ -166,8 +174,14 @@ describe('docker-engine-exporter check against a real Docker engine', { skip, ti
       const res = await check();
       t.diagnostic(`check took ${res.ms} ms:\n${res.stdout}`);
       assert.equal(res.code, 2, `exit status; stdout:\n${res.stdout}\nstderr:\n${res.stderr}`);
-      assert.match(res.stdout, /^DOCKER ENGINE CRITICAL - containerd (unresponsive|hung): pid \d+ alive \(state T\) but containerd_health failed/);
-      assert.match(res.stdout, new RegExp(`^└── containerd \\(managed\\)  (UNRESPONSIVE|HUNG)  pid ${pid} .*containerd_health failed after`, 'm'));
+      assert.match(
+        res.stdout,
+        /^DOCKER ENGINE CRITICAL - containerd (unresponsive|hung): pid \d+ alive \(state T\) but containerd_health failed/,
+      );
+      assert.match(
+        res.stdout,
+        new RegExp(`^└── containerd \\(managed\\)  (UNRESPONSIVE|HUNG)  pid ${pid} .*containerd_health failed after`, 'm'),
+      );
       assert.match(res.stdout, /^dockerd  UP  pid/m, 'dockerd itself still answers');
       assert.equal((res.stdout.match(/^ {4}[├└]── shim /gm) ?? []).length, 2, 'the shims are still drawn');
       assert.ok(res.ms < PROBE_TIMEOUT_MS + SLACK_MS, `a hung containerd holds the check for the probe timeout only: took ${res.ms} ms`);

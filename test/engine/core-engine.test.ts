@@ -139,10 +139,7 @@ describe('core exporter against a real Docker engine', { skip, timeout: 600_000 
     assert.ok(realStart !== null);
     const exportedStart = metric(m, START_TIME, { component: 'dockerd' });
     assert.ok(exportedStart !== undefined, `${START_TIME}{component="dockerd"} missing`);
-    assert.ok(
-      Math.abs(exportedStart - realStart) <= 1,
-      `dockerd start time: exported ${exportedStart}, /proc says ${realStart.toFixed(2)}`,
-    );
+    assert.ok(Math.abs(exportedStart - realStart) <= 1, `dockerd start time: exported ${exportedStart}, /proc says ${realStart.toFixed(2)}`);
   });
 
   it('passes promtool check metrics', async () => {
@@ -192,10 +189,13 @@ describe('core exporter against a real Docker engine', { skip, timeout: 600_000 
     assert.equal(typeof line.downSeconds, 'number');
     assert.ok((line.downSeconds as number) > 0 && (line.downSeconds as number) < 60, `downSeconds ${String(line.downSeconds)}`);
     assert.equal(logLines(logFrom, 'component down', 'containerd').length, 1, `one "component down" line for containerd; ${stateLog(logFrom)}`);
-    assert.ok(logLines(logFrom, 'component up', 'containerd').length <= 1, `at most one "component up" line for containerd; ${stateLog(logFrom)}`);
+    assert.ok(
+      logLines(logFrom, 'component up', 'containerd').length <= 1,
+      `at most one "component up" line for containerd; ${stateLog(logFrom)}`,
+    );
   });
 
-  it("docker rm -f of the --init container removes its shim and docker-init from the counts", async () => {
+  it('docker rm -f of the --init container removes its shim and docker-init from the counts', async () => {
     const before1 = await countsMatchRealTree(15_000);
     await r().docker(['rm', '-f', initContainer]);
     const after1 = await countsMatchRealTree(15_000);

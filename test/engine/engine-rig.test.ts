@@ -7,14 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import {
-  freePort,
-  readProcStatState,
-  realTree,
-  skipUnlessEngine,
-  startEngineRig,
-  type EngineRig,
-} from '../support/engine-rig.js';
+import { freePort, readProcStatState, realTree, skipUnlessEngine, startEngineRig, type EngineRig } from '../support/engine-rig.js';
 import { readCmdline, listPids } from '../support/proc.js';
 
 const skip = skipUnlessEngine();

@@ -250,7 +250,11 @@ describe('fault sequence on one running exporter', { skip, timeout: 420_000 }, (
     }
     await settled(`after ${component}'s socket came back`);
     assert.equal(lines(from, 'probe recovered').filter((l) => l.probe === probe).length, 1, `one "probe recovered" line\n${logSince(from)}`);
-    assert.equal(lines(from, HUNG, component).length, lines(from, ANSWERING, component).length, `every hung line has its answering-again line\n${logSince(from)}`);
+    assert.equal(
+      lines(from, HUNG, component).length,
+      lines(from, ANSWERING, component).length,
+      `every hung line has its answering-again line\n${logSince(from)}`,
+    );
     for (const msg of ['component down', 'component up', 'component restarted']) {
       assert.deepEqual(lines(from, msg), [], `no "${msg}" line\n${logSince(from)}`);
     }
@@ -290,7 +294,10 @@ describe('fault sequence on one running exporter', { skip, timeout: 420_000 }, (
     otherDockerd.kill('SIGKILL');
     await new Promise((res) => otherDockerd?.once('exit', res));
     assert.equal(lines(from, 'read failed').filter((l) => l.file === 'pidfile' && l.reason === 'permission').length, 1, logSince(from));
-    assert.ok(lines(from, 'read recovered').some((l) => l.kind === 'pidfile/permission'), logSince(from));
+    assert.ok(
+      lines(from, 'read recovered').some((l) => l.kind === 'pidfile/permission'),
+      logSince(from),
+    );
     for (const msg of ['component down', 'component up', 'component restarted']) {
       assert.deepEqual(lines(from, msg), [], `an unreadable pidfile is not dockerd going down: no "${msg}" line\n${logSince(from)}`);
     }

@@ -104,9 +104,12 @@ describe('container image built from the Dockerfile, run against a real Docker e
   /** docs/container.md's simple layout: the pidfile and the Docker socket mounted as files at their default paths. */
   function fileMounts(): string[] {
     return [
-      '-v', '/proc:/host/proc:ro',
-      '-v', `${r().pidfile}:/var/run/docker.pid:ro`,
-      '-v', `${r().dockerSocket}:/var/run/docker.sock:ro`,
+      '-v',
+      '/proc:/host/proc:ro',
+      '-v',
+      `${r().pidfile}:/var/run/docker.pid:ro`,
+      '-v',
+      `${r().dockerSocket}:/var/run/docker.sock:ro`,
       ...containerdMount(),
     ];
   }
@@ -209,7 +212,10 @@ describe('container image built from the Dockerfile, run against a real Docker e
     assert.match(config.User ?? '', /^[1-9]\d*(:\d+)?$/, `a numeric non-root USER, got ${JSON.stringify(config.User)}`);
     assert.deepEqual(config.Entrypoint, ['/usr/local/bin/node', '--max-semi-space-size=2', '/app/dist/main.js']);
     assert.equal(config.Healthcheck?.Test?.[0], 'CMD', 'HEALTHCHECK in exec form (the image has no shell)');
-    assert.ok(config.Healthcheck?.Test?.some((a) => a.includes('/healthz')), 'the HEALTHCHECK asks /healthz');
+    assert.ok(
+      config.Healthcheck?.Test?.some((a) => a.includes('/healthz')),
+      'the HEALTHCHECK asks /healthz',
+    );
     assert.ok(config.ExposedPorts !== undefined && '9733/tcp' in config.ExposedPorts);
 
     const size = Number(await inspect(IMAGE_TAG, '{{.Size}}'));
@@ -230,42 +236,70 @@ describe('container image built from the Dockerfile, run against a real Docker e
           .map((f) => f.replace(/^\.\//, '').replace(/\/$/, ''))
           .filter((f) => f !== '' && f !== '.'),
       );
-      for (const must of ['usr/local/bin/node', 'app/package.json', 'app/dist/main.js', 'app/proto/containerd-tasks.proto', 'app/node_modules/fastify/package.json', 'app/node_modules/@grpc/grpc-js/package.json']) {
+      for (const must of [
+        'usr/local/bin/node',
+        'app/package.json',
+        'app/dist/main.js',
+        'app/proto/containerd-tasks.proto',
+        'app/node_modules/fastify/package.json',
+        'app/node_modules/@grpc/grpc-js/package.json',
+      ]) {
         assert.ok(files.has(must), `${must} is in the image`);
       }
-      for (const mustNot of ['bin/sh', 'usr/local/bin/npm', 'usr/local/lib/node_modules/npm', 'app/node_modules/typescript', 'app/src', 'app/test', 'app/tsconfig.json']) {
+      for (const mustNot of [
+        'bin/sh',
+        'usr/local/bin/npm',
+        'usr/local/lib/node_modules/npm',
+        'app/node_modules/typescript',
+        'app/src',
+        'app/test',
+        'app/tsconfig.json',
+      ]) {
         assert.ok(![...files].some((f) => f === mustNot || f.startsWith(`${mustNot}/`)), `${mustNot} is not in the runtime image`);
       }
     } finally {
-      await r().docker(['rm', '-f', id], { timeoutMs: 30_000 }).catch(() => undefined);
+      await r()
+        .docker(['rm', '-f', id], { timeoutMs: 30_000 })
+        .catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('as its default non-root user with the Docker socket\'s group, host PID and network: /metrics shows the engine tree, HEALTHCHECK turns healthy', async () => {
+  it("as its default non-root user with the Docker socket's group, host PID and network: /metrics shows the engine tree, HEALTHCHECK turns healthy", async () => {
     const port = await freePort();
     const name = 'exporter-nonroot';
     const socketGid = statSync(r().dockerSocket).gid;
     await docker([
-      'run', '-d', '--name', name,
-      '--pid=host', '--network=host',
-      '--group-add', String(socketGid),
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--pid=host',
+      '--network=host',
+      '--group-add',
+      String(socketGid),
       // The port moves through the environment so that the HEALTHCHECK follows it.
-      '-e', `DOCKER_ENGINE_EXPORTER_WEB_LISTEN_ADDRESS=127.0.0.1:${port}`,
-      '--health-interval=2s', '--health-start-period=30s',
+      '-e',
+      `DOCKER_ENGINE_EXPORTER_WEB_LISTEN_ADDRESS=127.0.0.1:${port}`,
+      '--health-interval=2s',
+      '--health-start-period=30s',
       ...fileMounts(),
       IMAGE_TAG,
-      '--path.procfs=/host/proc', `--poll.interval=${POLL}`,
+      '--path.procfs=/host/proc',
+      `--poll.interval=${POLL}`,
     ]);
     containers.push(name);
     nonRoot = { name, url: `http://127.0.0.1:${port}` };
     assert.equal(await inspect(name, '{{.Config.User}}'), '65534:65534');
 
     const real = await countsMatchRealTree(nonRoot, 30_000);
-    const running = (await docker(['ps', '-q'])).trim().split('\n').filter((l) => l !== '').length;
+    const running = (await docker(['ps', '-q']))
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '').length;
     assert.equal(real.dockerd, 1);
     assert.equal(real.containerd, 1);
-    assert.equal(real['containerd-shim'], running, 'one shim per running container (this exporter\'s own included)');
+    assert.equal(real['containerd-shim'], running, "one shim per running container (this exporter's own included)");
     assert.equal(real['docker-init'], 1);
     assert.equal(real['docker-proxy'], 1);
 
@@ -275,14 +309,21 @@ describe('container image built from the Dockerfile, run against a real Docker e
     // Not root: the root-owned daemons' /proc/PID/fd cannot be read, so there is no fd count for them.
     assert.equal(metric(m, OPEN_FDS, { component: 'dockerd' }), undefined, 'no open_fds for dockerd without root');
     // The socket's group is enough for the Engine API; containerd's socket is root's only (0660 root:root).
-    await waitFor('dockerd healthy through its socket, with the socket\'s group', async () => metric(await scrape(nonRoot!.url), HEALTHY, { component: 'dockerd' }) === 1, 20_000, 500).catch(
-      async (e: unknown) => {
-        throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- logs ---\n${await logsOf(name)}`);
-      },
-    );
+    await waitFor(
+      "dockerd healthy through its socket, with the socket's group",
+      async () => metric(await scrape(nonRoot!.url), HEALTHY, { component: 'dockerd' }) === 1,
+      20_000,
+      500,
+    ).catch(async (e: unknown) => {
+      throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- logs ---\n${await logsOf(name)}`);
+    });
     const containerdSocket = statSync(r().containerdSocket);
     if (containerdSocket.gid !== socketGid && (containerdSocket.mode & 0o006) === 0) {
-      assert.equal(metric(await scrape(nonRoot.url), HEALTHY, { component: 'containerd' }), 0, 'containerd\'s socket is out of reach without root');
+      assert.equal(
+        metric(await scrape(nonRoot.url), HEALTHY, { component: 'containerd' }),
+        0,
+        "containerd's socket is out of reach without root",
+      );
     }
     await waitHealthy(name);
   });
@@ -292,22 +333,42 @@ describe('container image built from the Dockerfile, run against a real Docker e
     const name = 'exporter-root';
     const layout = directoryMounts();
     await docker([
-      'run', '-d', '--name', name,
-      '--pid=host', '-p', `127.0.0.1:${port}:9733`,
-      '--user', '0:0', '--cap-drop', 'ALL', '--cap-add', 'SYS_PTRACE', '--cap-add', 'DAC_READ_SEARCH',
-      '--security-opt', 'no-new-privileges', '--read-only',
-      '--health-interval=2s', '--health-start-period=30s',
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--pid=host',
+      '-p',
+      `127.0.0.1:${port}:9733`,
+      '--user',
+      '0:0',
+      '--cap-drop',
+      'ALL',
+      '--cap-add',
+      'SYS_PTRACE',
+      '--cap-add',
+      'DAC_READ_SEARCH',
+      '--security-opt',
+      'no-new-privileges',
+      '--read-only',
+      '--health-interval=2s',
+      '--health-start-period=30s',
       ...layout.mounts,
       IMAGE_TAG,
-      '--path.procfs=/host/proc', ...layout.flags, `--poll.interval=${POLL}`,
+      '--path.procfs=/host/proc',
+      ...layout.flags,
+      `--poll.interval=${POLL}`,
     ]);
     containers.push(name);
     privileged = { name, url: `http://127.0.0.1:${port}` };
 
     const real = await countsMatchRealTree(privileged, 30_000);
-    const running = (await docker(['ps', '-q'])).trim().split('\n').filter((l) => l !== '').length;
+    const running = (await docker(['ps', '-q']))
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '').length;
     assert.equal(real['containerd-shim'], running);
-    assert.equal(real['docker-proxy'], 2, 'init-web\'s port and this exporter\'s');
+    assert.equal(real['docker-proxy'], 2, "init-web's port and this exporter's");
 
     await waitFor(
       'dockerd and containerd healthy through their sockets, and fd counts for them',

@@ -60,7 +60,19 @@ describe('an exporter reaching the engine through other mount paths', { skip, ti
     // unshare and sh both exec: the child's pid is the exporter's, stopped by that pid below.
     const child = spawn(
       'unshare',
-      ['-m', 'sh', '-c', script, 'sh', r().dir, mountPoint, process.execPath, join(repoRoot(), 'dist', 'main.js'), ...args, `--web.listen-address=127.0.0.1:${port}`],
+      [
+        '-m',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        r().dir,
+        mountPoint,
+        process.execPath,
+        join(repoRoot(), 'dist', 'main.js'),
+        ...args,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -71,7 +83,11 @@ describe('an exporter reaching the engine through other mount paths', { skip, ti
       'the mounted exporter to answer /healthz',
       async () => {
         if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
-        return (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((res) => res.status).catch(() => null)) !== null;
+        return (
+          (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })
+            .then((res) => res.status)
+            .catch(() => null)) !== null
+        );
       },
       20_000,
     );
@@ -92,7 +108,9 @@ describe('an exporter reaching the engine through other mount paths', { skip, ti
     mountPoint = mkdtempSync('/tmp/engine-elsewhere.');
     const at = (path: string): string => join(mountPoint, relative(rig!.dir, path));
     const common = [`--poll.interval=${POLL_MS}ms`, '--log.format=json'];
-    host = await startExporter({ args: [`--docker.pidfile=${rig.pidfile}`, `--docker.host=${rig.dockerHost}`, `--containerd.address=${rig.containerdSocket}`, ...common] });
+    host = await startExporter({
+      args: [`--docker.pidfile=${rig.pidfile}`, `--docker.host=${rig.dockerHost}`, `--containerd.address=${rig.containerdSocket}`, ...common],
+    });
     mounted = await startMounted([
       `--docker.pidfile=${at(rig.pidfile)}`,
       `--docker.host=unix://${at(rig.dockerSocket)}`,
@@ -135,7 +153,11 @@ describe('an exporter reaching the engine through other mount paths', { skip, ti
       20_000,
       POLL_MS,
     ).catch((err: unknown) => {
-      assert.deepEqual(last?.mounted, last?.host, `mounted exporter differs from the host exporter (${String(err)})\n${mounted?.output().slice(-3000)}`);
+      assert.deepEqual(
+        last?.mounted,
+        last?.host,
+        `mounted exporter differs from the host exporter (${String(err)})\n${mounted?.output().slice(-3000)}`,
+      );
       throw err;
     });
   });

@@ -113,9 +113,16 @@ describe('socket probes and chain checks against a real Docker engine', { skip, 
       async () => {
         const m = await scrape(ex().url);
         return (
-          ['containerd_health', 'containerd_tasks', 'containerd_version', 'containerd_events', 'dockerd_ping', 'dockerd_version', 'dockerd_info', 'dockerd_containers'].every(
-            (probe) => metric(m, PROBE_SUCCESS, { probe }) === 1,
-          ) &&
+          [
+            'containerd_health',
+            'containerd_tasks',
+            'containerd_version',
+            'containerd_events',
+            'dockerd_ping',
+            'dockerd_version',
+            'dockerd_info',
+            'dockerd_containers',
+          ].every((probe) => metric(m, PROBE_SUCCESS, { probe }) === 1) &&
           metric(m, ORPHAN_SHIMS) !== undefined &&
           metric(m, MISSING_PROXIES) !== undefined
         );
@@ -177,9 +184,17 @@ describe('socket probes and chain checks against a real Docker engine', { skip, 
       ).catch((e: unknown) => {
         throw new Error(`${String(e)}\n${logSince(ex(), logFrom)}`);
       });
-      t.diagnostic(`${component} SIGSTOP: probe_success{${probe}} 0 after ${probeZeroMs} ms, healthy 0 after ${healthyZeroMs} ms (deadline ${HANG_DEADLINE_MS} ms)`);
-      assert.ok((probeZeroMs ?? Infinity) <= HANG_DEADLINE_MS, `probe_success{${probe}} went to 0 after ${probeZeroMs} ms > ${HANG_DEADLINE_MS} ms`);
-      assert.ok((healthyZeroMs ?? Infinity) <= HANG_DEADLINE_MS, `healthy{${component}} went to 0 after ${healthyZeroMs} ms > ${HANG_DEADLINE_MS} ms`);
+      t.diagnostic(
+        `${component} SIGSTOP: probe_success{${probe}} 0 after ${probeZeroMs} ms, healthy 0 after ${healthyZeroMs} ms (deadline ${HANG_DEADLINE_MS} ms)`,
+      );
+      assert.ok(
+        (probeZeroMs ?? Infinity) <= HANG_DEADLINE_MS,
+        `probe_success{${probe}} went to 0 after ${probeZeroMs} ms > ${HANG_DEADLINE_MS} ms`,
+      );
+      assert.ok(
+        (healthyZeroMs ?? Infinity) <= HANG_DEADLINE_MS,
+        `healthy{${component}} went to 0 after ${healthyZeroMs} ms > ${HANG_DEADLINE_MS} ms`,
+      );
 
       // Two failed answers in a row: hung, in /healthz and in the log.
       await waitFor(
@@ -238,7 +253,11 @@ describe('socket probes and chain checks against a real Docker engine', { skip, 
 
   it('an OOM kill: task_oom_total{moby} rises by exactly 1 and task_exits_total by 1', async () => {
     const url = ex().url;
-    await waitFor('the event stream to be subscribed', async () => (await metricNow(url, PROBE_SUCCESS, { probe: 'containerd_events' })) === 1, 10_000);
+    await waitFor(
+      'the event stream to be subscribed',
+      async () => (await metricNow(url, PROBE_SUCCESS, { probe: 'containerd_events' })) === 1,
+      10_000,
+    );
     const m0 = await scrape(url);
     const oom0 = metric(m0, OOMS, { namespace: 'moby' });
     const exits0 = metric(m0, EXITS, { namespace: 'moby' });
@@ -246,7 +265,21 @@ describe('socket probes and chain checks against a real Docker engine', { skip, 
     const logFrom = ex().jsonLogs().length;
 
     const res = await r()
-      .docker(['run', '--name', 'oom', '--memory', '8m', '--memory-swap', '8m', 'rig/busybox', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'])
+      .docker([
+        'run',
+        '--name',
+        'oom',
+        '--memory',
+        '8m',
+        '--memory-swap',
+        '8m',
+        'rig/busybox',
+        'dd',
+        'if=/dev/zero',
+        'of=/dev/null',
+        'bs=64M',
+        'count=1',
+      ])
       .then(
         () => ({ code: 0, stderr: '' }),
         (e: unknown) => {
@@ -313,7 +346,9 @@ describe('socket probes and chain checks against a real Docker engine', { skip, 
       }
       await waitFor('stuck_runc_processes to be 1', async () => (await metricNow(url, STUCK_RUNC)) === 1, (STUCK_AFTER_S + 10) * 1000, 100);
       const stuckAfter = Date.now() / 1000 - runcStart;
-      t.diagnostic(`runc ${runcPid}: counted stuck at age ${stuckAfter.toFixed(1)} s (seen at ${youngAge.toFixed(1)} s, before the threshold, as not stuck: ${youngStuckValue === 0})`);
+      t.diagnostic(
+        `runc ${runcPid}: counted stuck at age ${stuckAfter.toFixed(1)} s (seen at ${youngAge.toFixed(1)} s, before the threshold, as not stuck: ${youngStuckValue === 0})`,
+      );
       assert.ok(stuckAfter >= STUCK_AFTER_S, `stuck at age ${stuckAfter.toFixed(1)} s, before --runc.stuck-after`);
 
       // Still 1 a few polls later, while it still sleeps.
@@ -384,7 +419,12 @@ describe('socket probes and chain checks against a real Docker engine', { skip, 
       const pid = child.pid;
       assert.ok(pid !== undefined, 'stand-in shim spawned');
       const startedAt: number = await waitFor('the stand-in to be running', () => processStartTimeSeconds(pid) ?? 0, 5000, 20);
-      await waitFor('the exporter to count the stand-in as a shim', async () => (await metricNow(url, PROCESSES, { component: 'containerd-shim' })) === shimsBefore + 1, 10_000, 100);
+      await waitFor(
+        'the exporter to count the stand-in as a shim',
+        async () => (await metricNow(url, PROCESSES, { component: 'containerd-shim' })) === shimsBefore + 1,
+        10_000,
+        100,
+      );
       assert.ok(realTree(r()).shims.includes(pid), 'the rig sees it as a shim of its containerd too');
       // Within the grace period it is not an orphan yet (its task might be being created).
       const age = Date.now() / 1000 - startedAt;
@@ -450,22 +490,32 @@ describe('socket probes and chain checks against a real Docker engine', { skip, 
         `kill -9 of containerd seen as down in /metrics after ${delayMs} ms (stream drop logged after ${loggedAt('containerd event stream dropped')}, ` +
         `"component down" after ${loggedAt('component down')}); poll interval ${POLL_LONG_MS} ms, next scheduled poll ${nextScheduledMs - killedAt} ms after the kill`;
       t.diagnostic(detail);
-      assert.ok(seenAt < nextScheduledMs, `down seen ${seenAt - nextScheduledMs} ms after the next scheduled poll: the event stream's drop did not trigger a poll`);
       assert.ok(
-        logLinesSince(slow, logFrom, 'containerd event stream dropped').length >= 1,
-        `the drop is logged; ${logSince(slow, logFrom)}`,
+        seenAt < nextScheduledMs,
+        `down seen ${seenAt - nextScheduledMs} ms after the next scheduled poll: the event stream's drop did not trigger a poll`,
       );
+      assert.ok(logLinesSince(slow, logFrom, 'containerd event stream dropped').length >= 1, `the drop is logged; ${logSince(slow, logFrom)}`);
       assert.equal(logLinesSince(slow, logFrom, 'component down', { component: 'containerd' }).length, 1, logSince(slow, logFrom));
 
       // dockerd restarts containerd ~10 s later; leave the engine whole.
-      await waitFor('dockerd to restart containerd', () => {
-        const c = r().containerdPid();
-        return c !== null && c !== old;
-      }, 40_000, 200);
-      await waitFor('the 500 ms exporter to see containerd up and healthy again', async () => {
-        const m = await scrape(ex().url);
-        return metric(m, UP, { component: 'containerd' }) === 1 && metric(m, HEALTHY, { component: 'containerd' }) === 1;
-      }, 15_000, 200);
+      await waitFor(
+        'dockerd to restart containerd',
+        () => {
+          const c = r().containerdPid();
+          return c !== null && c !== old;
+        },
+        40_000,
+        200,
+      );
+      await waitFor(
+        'the 500 ms exporter to see containerd up and healthy again',
+        async () => {
+          const m = await scrape(ex().url);
+          return metric(m, UP, { component: 'containerd' }) === 1 && metric(m, HEALTHY, { component: 'containerd' }) === 1;
+        },
+        15_000,
+        200,
+      );
     } finally {
       await slow.stop();
     }

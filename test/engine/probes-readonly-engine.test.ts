@@ -95,7 +95,10 @@ describe('probes without a containerd socket, as an unprivileged user, and stric
   async function engineStillWorks(): Promise<void> {
     const out = await r().docker(['run', '--rm', 'rig/busybox', 'echo', 'still-works'], { timeoutMs: 60_000 });
     assert.equal(out.stdout.trim(), 'still-works');
-    const running = (await r().docker(['ps', '-q'])).stdout.trim().split('\n').filter((l) => l !== '');
+    const running = (await r().docker(['ps', '-q'])).stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '');
     assert.equal(running.length, 2, `the rig's two containers still run: ${JSON.stringify(running)}`);
   }
 
@@ -149,7 +152,9 @@ describe('probes without a containerd socket, as an unprivileged user, and stric
           `${name}: containerd probes failing`,
           async () => {
             const m = await scrape(ex.url);
-            return metric(m, PROBE_SUCCESS, { probe: 'containerd_health' }) === 0 && metric(m, PROBE_SUCCESS, { probe: 'containerd_tasks' }) === 0;
+            return (
+              metric(m, PROBE_SUCCESS, { probe: 'containerd_health' }) === 0 && metric(m, PROBE_SUCCESS, { probe: 'containerd_tasks' }) === 0
+            );
           },
           10_000,
           100,
@@ -255,9 +260,16 @@ describe('probes without a containerd socket, as an unprivileged user, and stric
         'every probe to succeed through the proxies',
         async () => {
           const m = await scrape(url);
-          return ['containerd_health', 'containerd_tasks', 'containerd_version', 'containerd_events', 'dockerd_ping', 'dockerd_version', 'dockerd_info', 'dockerd_containers'].every(
-            (probe) => metric(m, PROBE_SUCCESS, { probe }) === 1,
-          );
+          return [
+            'containerd_health',
+            'containerd_tasks',
+            'containerd_version',
+            'containerd_events',
+            'dockerd_ping',
+            'dockerd_version',
+            'dockerd_info',
+            'dockerd_containers',
+          ].every((probe) => metric(m, PROBE_SUCCESS, { probe }) === 1);
         },
         15_000,
         100,
@@ -291,7 +303,11 @@ describe('probes without a containerd socket, as an unprivileged user, and stric
     const grpc = cproxy.requests;
     const http = dproxy.requests;
     const count = (list: { method: string; path: string }[]): string =>
-      JSON.stringify(Object.fromEntries([...new Set(list.map((q) => `${q.method} ${q.path}`))].map((k) => [k, list.filter((q) => `${q.method} ${q.path}` === k).length])));
+      JSON.stringify(
+        Object.fromEntries(
+          [...new Set(list.map((q) => `${q.method} ${q.path}`))].map((k) => [k, list.filter((q) => `${q.method} ${q.path}` === k).length]),
+        ),
+      );
     t.diagnostic(`containerd requests: ${count(grpc)}`);
     t.diagnostic(`dockerd requests: ${count(http)}`);
 
@@ -302,11 +318,17 @@ describe('probes without a containerd socket, as an unprivileged user, and stric
       '/containerd.services.events.v1.Events/Subscribe',
       '/containerd.services.version.v1.Version/Version',
     ]) {
-      assert.ok(grpc.some((q) => q.path === path), `containerd proxy recorded ${path}: ${count(grpc)}`);
+      assert.ok(
+        grpc.some((q) => q.path === path),
+        `containerd proxy recorded ${path}: ${count(grpc)}`,
+      );
     }
     const bare = (p: string): string => p.split('?')[0]!.replace(/^\/v\d+\.\d+(?=\/)/, '');
     for (const path of ['/_ping', '/version', '/info', '/containers/json']) {
-      assert.ok(http.some((q) => bare(q.path) === path), `dockerd proxy recorded ${path}: ${count(http)}`);
+      assert.ok(
+        http.some((q) => bare(q.path) === path),
+        `dockerd proxy recorded ${path}: ${count(http)}`,
+      );
     }
     assert.ok(grpc.filter((q) => q.path === '/grpc.health.v1.Health/Check').length >= 10, 'health checked on many polls');
 

@@ -140,7 +140,11 @@ describe('/proc races: thousands of short-lived engine-named processes during sc
 
     // It answered every scrape and never crashed.
     assert.equal(ex.exited(), false, 'the exporter exited');
-    assert.deepEqual(failed.map((s) => `${s.status ?? 'no answer'}: ${s.error}`), [], 'every scrape answered 200');
+    assert.deepEqual(
+      failed.map((s) => `${s.status ?? 'no answer'}: ${s.error}`),
+      [],
+      'every scrape answered 200',
+    );
     assert.ok(fresh.length >= samples.length / 4, `only ${fresh.length} of ${samples.length} scrapes had fresh engine series`);
 
     // Every sample: no spurious up/down, no restart, no failed poll, no unexpected read error.

@@ -191,7 +191,9 @@ describe('alert rules and dashboard against a real Prometheus', { skip, timeout:
   });
 
   it('loads every alert rule, evaluates each without error, and a healthy engine fires none', async () => {
-    const expected = loadAlertRules().map((a) => a.alert).sort();
+    const expected = loadAlertRules()
+      .map((a) => a.alert)
+      .sort();
     const rules = await waitFor(
       'every rule to have been evaluated',
       async () => {
@@ -202,7 +204,13 @@ describe('alert rules and dashboard against a real Prometheus', { skip, timeout:
       250,
     );
     assert.ok(rules);
-    assert.deepEqual(rules.filter((x) => x.type === 'alerting').map((x) => x.name).sort(), expected);
+    assert.deepEqual(
+      rules
+        .filter((x) => x.type === 'alerting')
+        .map((x) => x.name)
+        .sort(),
+      expected,
+    );
     const broken = rules.filter((x) => x.health !== 'ok').map((x) => `${x.name}: ${x.lastError ?? x.health}`);
     assert.deepEqual(broken, [], 'rules whose evaluation failed');
 
@@ -325,11 +333,14 @@ describe('alert rules and dashboard against a real Prometheus', { skip, timeout:
     assert.ok(!downSeen, 'ContainerdDown was active while containerd was only stopped');
 
     const contAt = Date.now();
-    await waitFor('ContainerdUnresponsive to resolve after kill -CONT', async () => (await alertState('ContainerdUnresponsive')) === null, 30_000, 250).catch(
-      async (e: unknown) => {
-        throw new Error(`${e instanceof Error ? e.message : String(e)}; alerts: ${await describeAlerts()}`);
-      },
-    );
+    await waitFor(
+      'ContainerdUnresponsive to resolve after kill -CONT',
+      async () => (await alertState('ContainerdUnresponsive')) === null,
+      30_000,
+      250,
+    ).catch(async (e: unknown) => {
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; alerts: ${await describeAlerts()}`);
+    });
     t.diagnostic(`alerts seen: ${[...seen].join(', ')}`);
     t.diagnostic(`ContainerdUnresponsive resolved ${((Date.now() - contAt) / 1000).toFixed(1)} s after kill -CONT`);
     assert.equal(await queryValue(`docker_engine_component_healthy{instance="${instance}",component="containerd"}`), 1);

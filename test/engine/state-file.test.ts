@@ -57,31 +57,49 @@ describe('restart memory across exporter restarts', { skip, timeout: 300_000 }, 
     const oldContainerd = r().containerdPid();
     assert.ok(oldContainerd);
     process.kill(oldContainerd, 'SIGKILL');
-    const newContainerd = await waitFor('dockerd to restart containerd', () => {
-      const pid = r().containerdPid();
-      return pid !== null && pid !== oldContainerd ? pid : null;
-    }, 40_000);
+    const newContainerd = await waitFor(
+      'dockerd to restart containerd',
+      () => {
+        const pid = r().containerdPid();
+        return pid !== null && pid !== oldContainerd ? pid : null;
+      },
+      40_000,
+    );
     assert.notEqual(newContainerd, oldContainerd);
 
     exporter = await startExporter({ args: args(stateFile) });
     const ex2 = exporter;
-    const m: Map<string, number> = await waitFor<Map<string, number> | undefined>('first poll after restart', async () => {
-      const s = await scrape(ex2.url);
-      return metric(s, UP, { component: 'containerd' }) === 1 ? s : undefined;
-    }, 15_000) as Map<string, number>;
+    const m: Map<string, number> = (await waitFor<Map<string, number> | undefined>(
+      'first poll after restart',
+      async () => {
+        const s = await scrape(ex2.url);
+        return metric(s, UP, { component: 'containerd' }) === 1 ? s : undefined;
+      },
+      15_000,
+    )) as Map<string, number>;
     assert.equal(metric(m, RESTARTS, { component: 'containerd' }), 1);
     assert.equal(metric(m, RESTARTS, { component: 'dockerd' }), 0);
     assert.ok(ex2.jsonLogs().some((l) => l.msg === 'restart memory restored'));
-    assert.ok(ex2.jsonLogs().some((l) => l.msg === 'component restarted' && l.component === 'containerd' && l.oldPid === oldContainerd && l.newPid === newContainerd));
+    assert.ok(
+      ex2
+        .jsonLogs()
+        .some(
+          (l) => l.msg === 'component restarted' && l.component === 'containerd' && l.oldPid === oldContainerd && l.newPid === newContainerd,
+        ),
+    );
 
     // And again without a restart in between: the counter continues at 1, no new restart.
     await ex2.stop();
     exporter = await startExporter({ args: args(stateFile) });
     const ex3 = exporter;
-    const m3: Map<string, number> = await waitFor<Map<string, number> | undefined>('poll', async () => {
-      const s = await scrape(ex3.url);
-      return metric(s, UP, { component: 'containerd' }) === 1 ? s : undefined;
-    }, 15_000) as Map<string, number>;
+    const m3: Map<string, number> = (await waitFor<Map<string, number> | undefined>(
+      'poll',
+      async () => {
+        const s = await scrape(ex3.url);
+        return metric(s, UP, { component: 'containerd' }) === 1 ? s : undefined;
+      },
+      15_000,
+    )) as Map<string, number>;
     assert.equal(metric(m3, RESTARTS, { component: 'containerd' }), 1);
     await ex3.stop();
     exporter = undefined;
@@ -92,10 +110,14 @@ describe('restart memory across exporter restarts', { skip, timeout: 300_000 }, 
     writeFileSync(stateFile, '{"version":1, "singletons": tru');
     exporter = await startExporter({ args: args(stateFile) });
     const ex = exporter;
-    const m: Map<string, number> = await waitFor<Map<string, number> | undefined>('poll', async () => {
-      const s = await scrape(ex.url);
-      return metric(s, UP, { component: 'containerd' }) === 1 ? s : undefined;
-    }, 15_000) as Map<string, number>;
+    const m: Map<string, number> = (await waitFor<Map<string, number> | undefined>(
+      'poll',
+      async () => {
+        const s = await scrape(ex.url);
+        return metric(s, UP, { component: 'containerd' }) === 1 ? s : undefined;
+      },
+      15_000,
+    )) as Map<string, number>;
     assert.equal(metric(m, 'docker_engine_exporter_state_file_errors_total', { operation: 'read' }), 1);
     assert.equal(metric(m, RESTARTS, { component: 'containerd' }), 0);
     assert.ok(ex.jsonLogs().some((l) => l.msg === 'state file ignored: starting without restart memory' && l.level === 'error'));

@@ -53,7 +53,10 @@ describe('status page in headless Chromium', { skip, timeout: 120_000 }, () => {
     const evilShim = shim(50, 'e'.repeat(64), undefined, {
       argv: ['/usr/bin/containerd-shim-runc-v2', '-namespace', EVIL, '-id', 'e'.repeat(64), '-address', '/r/exec/containerd/containerd.sock'],
     });
-    const tree: EngineTree = buildEngineTree(await stateAfter([snap([dockerd(10), containerd(20, 10), evilShim])], [{ ...UP, tasks: null, published: null }]), OPTS);
+    const tree: EngineTree = buildEngineTree(
+      await stateAfter([snap([dockerd(10), containerd(20, 10), evilShim])], [{ ...UP, tasks: null, published: null }]),
+      OPTS,
+    );
     const app = Fastify({ logger: false });
     registerStatusPage(app, { getTree: () => tree, telemetryPath: '/metrics', version: 'test', refreshMs: 1000 });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -41,7 +41,8 @@ describe('status page on a real Docker engine', { skip, timeout: 600_000 }, () =
     assert.ok(rig, 'engine rig not started');
     return rig;
   };
-  const tree = async (): Promise<EngineTree> => (await fetch(`${url}/status.json`, { signal: AbortSignal.timeout(5000) })).json() as Promise<EngineTree>;
+  const tree = async (): Promise<EngineTree> =>
+    (await fetch(`${url}/status.json`, { signal: AbortSignal.timeout(5000) })).json() as Promise<EngineTree>;
   const page = async (): Promise<string> => (await fetch(`${url}/`, { signal: AbortSignal.timeout(5000) })).text();
 
   /** Photographs the page, checks the PNG, and keeps it under docs/screenshots/ when asked to. */
@@ -58,7 +59,8 @@ describe('status page on a real Docker engine', { skip, timeout: 600_000 }, () =
     assert.ok(isPng(bytes), `${file} is not a PNG`);
     const png = decodePng(bytes);
     assert.deepEqual([png.width, png.height], [1200, 900]);
-    for (const colour of expect.present) assert.ok(countColour(png, colour) > 300, `${name}: ${colour} should be on the page (the verdict and the states)`);
+    for (const colour of expect.present)
+      assert.ok(countColour(png, colour) > 300, `${name}: ${colour} should be on the page (the verdict and the states)`);
     for (const colour of expect.absent) assert.equal(countColour(png, colour), 0, `${name}: ${colour} should not be on the page`);
     t.diagnostic(`${name}: ${bytes.length} bytes`);
     if (process.env.UPDATE_SCREENSHOTS === '1') {
@@ -74,7 +76,9 @@ describe('status page on a real Docker engine', { skip, timeout: 600_000 }, () =
     ids.push((await rig.docker(['run', '-d', '--name', 'plain', 'rig/busybox', 'sleep', '1d'])).stdout.trim());
     port = await freePort();
     ids.push(
-      (await rig.docker(['run', '-d', '--name', 'init-web', '--init', '-p', `127.0.0.1:${port}:80`, 'rig/busybox', 'httpd', '-f', '-p', '80'])).stdout.trim(),
+      (
+        await rig.docker(['run', '-d', '--name', 'init-web', '--init', '-p', `127.0.0.1:${port}:80`, 'rig/busybox', 'httpd', '-f', '-p', '80'])
+      ).stdout.trim(),
     );
     const parsed = parseFlags(
       [`--docker.host=${rig.dockerHost}`, `--docker.pidfile=${rig.pidfile}`, '--poll.interval=500ms', '--probe.timeout=1s'],
@@ -102,21 +106,26 @@ describe('status page on a real Docker engine', { skip, timeout: 600_000 }, () =
 
   it('healthy: the page shows the whole tree, OK, with pids and latencies; screenshot', async (t) => {
     // Published ports are listed once dockerd answered a ping: wait until the proxy check is known.
-    const healthy = await waitFor(
+    const healthy = (await waitFor(
       'the tree to be OK with the proxy check known',
       async () => {
         const tr = await tree();
         return tr.status === 'OK' && tr.checks?.missingProxies === 0 && tr.checks.orphanShims === 0 ? tr : null;
       },
       30_000,
-    ) as EngineTree;
+    )) as EngineTree;
     const real = realTree(r());
     assert.equal(healthy.dockerd?.pid, real.dockerd);
     assert.equal(healthy.containerd?.pid, real.containerd);
     const html = await page();
     assert.match(html, /<main id="engine" data-status="OK">/);
     assert.match(html, new RegExp(`<span class="name">dockerd</span><span class="kv"><span class="k">pid</span> ${real.dockerd}</span>`));
-    assert.match(html, new RegExp(`<span class="name">containerd</span><span class="tag">managed</span><span class="kv"><span class="k">pid</span> ${real.containerd}</span>`));
+    assert.match(
+      html,
+      new RegExp(
+        `<span class="name">containerd</span><span class="tag">managed</span><span class="kv"><span class="k">pid</span> ${real.containerd}</span>`,
+      ),
+    );
     for (const id of ids) assert.match(html, new RegExp(`<code class="cid">${id.slice(0, 12)}</code>`));
     assert.match(html, new RegExp(`<span class="name">docker-init</span><span class="kv"><span class="k">pid</span> ${real.inits[0]}</span>`));
     assert.match(html, new RegExp(`<code>127\\.0\\.0\\.1:${port}/tcp</code>`));
@@ -130,15 +139,28 @@ describe('status page on a real Docker engine', { skip, timeout: 600_000 }, () =
     assert.ok(pid !== null);
     process.kill(pid, 'SIGSTOP');
     try {
-      const hung = await waitFor('/status.json to say containerd is hung', async () => ((await tree()).containerd?.state === 'hung' ? tree() : null), 20_000) as EngineTree;
+      const hung = (await waitFor(
+        '/status.json to say containerd is hung',
+        async () => ((await tree()).containerd?.state === 'hung' ? tree() : null),
+        20_000,
+      )) as EngineTree;
       assert.equal(hung.status, 'CRITICAL');
       assert.equal(hung.dockerd?.state, 'up');
       const html = await page();
       assert.match(html, /<main id="engine" data-status="CRITICAL">/);
-      assert.match(html, new RegExp(`<div class="row st-hung"><span class="pill p-hung">hung</span><span class="name">containerd</span><span class="tag">managed</span><span class="kv"><span class="k">pid</span> ${pid}</span>`));
-      assert.match(html, new RegExp(`<div class="summary">containerd hung: pid ${pid} alive \\(state T\\) but containerd_health unanswered on \\d+ polls`));
+      assert.match(
+        html,
+        new RegExp(
+          `<div class="row st-hung"><span class="pill p-hung">hung</span><span class="name">containerd</span><span class="tag">managed</span><span class="kv"><span class="k">pid</span> ${pid}</span>`,
+        ),
+      );
+      assert.match(
+        html,
+        new RegExp(`<div class="summary">containerd hung: pid ${pid} alive \\(state T\\) but containerd_health unanswered on \\d+ polls`),
+      );
       assert.match(html, /<span class="kv bad"><span class="k">containerd_health<\/span> failed/);
-      for (const id of ids) assert.match(html, new RegExp(`<code class="cid">${id.slice(0, 12)}</code>`), 'the shims of a hung containerd are still drawn');
+      for (const id of ids)
+        assert.match(html, new RegExp(`<code class="cid">${id.slice(0, 12)}</code>`), 'the shims of a hung containerd are still drawn');
       await photograph(t, 'status-hung.png', { present: [CRITICAL_RED, HUNG_DARK], absent: [] });
     } finally {
       process.kill(pid, 'SIGCONT');

@@ -47,7 +47,9 @@ function getOnce(port: number, path: string, timeoutMs: number): Promise<{ statu
     const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }),
+      );
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
@@ -72,7 +74,10 @@ describe('HTTP abuse against the built exporter', { timeout: 400_000 }, () => {
     const m = await getOnce(e().port, '/metrics', 10_000);
     assert.equal(m.status, 200);
     const series = parseExposition(m.body);
-    assert.ok([...series.keys()].some((k) => k.startsWith('docker_engine_exporter_build_info{')), 'build_info in /metrics');
+    assert.ok(
+      [...series.keys()].some((k) => k.startsWith('docker_engine_exporter_build_info{')),
+      'build_info in /metrics',
+    );
     assert.equal(series.get('docker_engine_exporter_poll_errors_total{source="procfs"}'), 0);
     const h = await getOnce(e().port, '/healthz', 10_000);
     assert.ok(h.status === 200 || h.status === 503, `/healthz ${h.status}`);
@@ -100,7 +105,10 @@ describe('HTTP abuse against the built exporter', { timeout: 400_000 }, () => {
   it('garbage bytes and invalid HTTP: 400 (or a closed connection)', async (t) => {
     const port = e().port;
     const cases: Record<string, Buffer | string> = {
-      'TLS ClientHello on the plain port': Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]), randomBytes(500)]),
+      'TLS ClientHello on the plain port': Buffer.concat([
+        Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]),
+        randomBytes(500),
+      ]),
       'HTTP/2 prior-knowledge preface': 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
       'NUL bytes': Buffer.alloc(64),
       'HTTP/1.1 without Host': 'GET /metrics HTTP/1.1\r\n\r\n',
@@ -112,10 +120,27 @@ describe('HTTP abuse against the built exporter', { timeout: 400_000 }, () => {
       'NUL in a header value': 'GET /metrics HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n',
       'control character in Host': head('GET /metrics HTTP/1.1', [['Host', 'a b\x01']]),
       'obsolete header folding': 'GET /metrics HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n',
-      'Content-Length and Transfer-Encoding (smuggling)': head('POST /metrics HTTP/1.1', [['Host', 'x'], ['Content-Length', '5'], ['Transfer-Encoding', 'chunked']]) + '0\r\n\r\n',
-      'two different Content-Lengths': head('GET /metrics HTTP/1.1', [['Host', 'x'], ['Content-Length', '5'], ['Content-Length', '6']]) + 'hello!',
-      'negative Content-Length': head('GET /metrics HTTP/1.1', [['Host', 'x'], ['Content-Length', '-1']]),
-      'broken chunked body': head('GET /metrics HTTP/1.1', [['Host', 'x'], ['Transfer-Encoding', 'chunked']]) + 'ZZZ\r\n\r\n',
+      'Content-Length and Transfer-Encoding (smuggling)':
+        head('POST /metrics HTTP/1.1', [
+          ['Host', 'x'],
+          ['Content-Length', '5'],
+          ['Transfer-Encoding', 'chunked'],
+        ]) + '0\r\n\r\n',
+      'two different Content-Lengths':
+        head('GET /metrics HTTP/1.1', [
+          ['Host', 'x'],
+          ['Content-Length', '5'],
+          ['Content-Length', '6'],
+        ]) + 'hello!',
+      'negative Content-Length': head('GET /metrics HTTP/1.1', [
+        ['Host', 'x'],
+        ['Content-Length', '-1'],
+      ]),
+      'broken chunked body':
+        head('GET /metrics HTTP/1.1', [
+          ['Host', 'x'],
+          ['Transfer-Encoding', 'chunked'],
+        ]) + 'ZZZ\r\n\r\n',
       'bad percent-encoding in the path': head('GET /metrics%zz HTTP/1.1'),
     };
     for (let i = 0; i < 20; i++) cases[`random bytes #${i}`] = randomBytes(1 + ((i * 997) % 8192));
@@ -150,9 +175,18 @@ describe('HTTP abuse against the built exporter', { timeout: 400_000 }, () => {
     const port = e().port;
     const cases: Record<string, string> = {
       '100 KB URL': head(`GET /metrics?${'a'.repeat(100_000)} HTTP/1.1`),
-      '17 KiB header': head('GET /metrics HTTP/1.1', [['Host', 'x'], ['X-Big', 'a'.repeat(17 * 1024)]]),
-      '3,000 headers': head('GET /metrics HTTP/1.1', [['Host', 'x'], ...Array.from({ length: 3000 }, (_, i): [string, string] => [`X-${i}`, 'v'])]),
-      '1 MB of headers': head('GET /metrics HTTP/1.1', [['Host', 'x'], ...Array.from({ length: 1024 }, (_, i): [string, string] => [`X-${i}`, 'b'.repeat(1000)])]),
+      '17 KiB header': head('GET /metrics HTTP/1.1', [
+        ['Host', 'x'],
+        ['X-Big', 'a'.repeat(17 * 1024)],
+      ]),
+      '3,000 headers': head('GET /metrics HTTP/1.1', [
+        ['Host', 'x'],
+        ...Array.from({ length: 3000 }, (_, i): [string, string] => [`X-${i}`, 'v']),
+      ]),
+      '1 MB of headers': head('GET /metrics HTTP/1.1', [
+        ['Host', 'x'],
+        ...Array.from({ length: 1024 }, (_, i): [string, string] => [`X-${i}`, 'b'.repeat(1000)]),
+      ]),
     };
     const bad: string[] = [];
     for (const [name, send] of Object.entries(cases)) {
@@ -170,10 +204,34 @@ describe('HTTP abuse against the built exporter', { timeout: 400_000 }, () => {
     for (let i = 0; i < 10; i++) chunked.push('100000\r\n', tenMiB.subarray(0, 0x100000), '\r\n');
     chunked.push('0\r\n\r\n');
     const cases: Record<string, (Buffer | string)[]> = {
-      'POST, Content-Length 10 MiB': [head('POST /metrics HTTP/1.1', [['Host', 'x'], ['Content-Length', String(tenMiB.length)]]), tenMiB],
-      'POST, chunked 10 MiB': [head('POST /metrics HTTP/1.1', [['Host', 'x'], ['Transfer-Encoding', 'chunked']]), ...chunked],
-      'GET, Content-Length 10 MiB': [head('GET /metrics HTTP/1.1', [['Host', 'x'], ['Content-Length', String(tenMiB.length)]]), tenMiB],
-      'GET, chunked 10 MiB': [head('GET /metrics HTTP/1.1', [['Host', 'x'], ['Transfer-Encoding', 'chunked']]), ...chunked],
+      'POST, Content-Length 10 MiB': [
+        head('POST /metrics HTTP/1.1', [
+          ['Host', 'x'],
+          ['Content-Length', String(tenMiB.length)],
+        ]),
+        tenMiB,
+      ],
+      'POST, chunked 10 MiB': [
+        head('POST /metrics HTTP/1.1', [
+          ['Host', 'x'],
+          ['Transfer-Encoding', 'chunked'],
+        ]),
+        ...chunked,
+      ],
+      'GET, Content-Length 10 MiB': [
+        head('GET /metrics HTTP/1.1', [
+          ['Host', 'x'],
+          ['Content-Length', String(tenMiB.length)],
+        ]),
+        tenMiB,
+      ],
+      'GET, chunked 10 MiB': [
+        head('GET /metrics HTTP/1.1', [
+          ['Host', 'x'],
+          ['Transfer-Encoding', 'chunked'],
+        ]),
+        ...chunked,
+      ],
     };
     const bad: string[] = [];
     for (const [name, send] of Object.entries(cases)) {
@@ -183,7 +241,14 @@ describe('HTTP abuse against the built exporter', { timeout: 400_000 }, () => {
     }
     // A body announced with Expect: 100-continue should not be invited ("100 Continue") on a path
     // that takes no body.
-    const expect = await rawRequest({ port, send: head('POST /metrics HTTP/1.1', [['Host', 'x'], ['Expect', '100-continue'], ['Content-Length', String(tenMiB.length)]]) });
+    const expect = await rawRequest({
+      port,
+      send: head('POST /metrics HTTP/1.1', [
+        ['Host', 'x'],
+        ['Expect', '100-continue'],
+        ['Content-Length', String(tenMiB.length)],
+      ]),
+    });
     t.diagnostic(`POST with Expect: 100-continue: ${show(expect)}`);
     if (!refused(expect)) bad.push(`POST with Expect: 100-continue: ${show(expect)}`);
     assert.deepEqual(bad, [], 'bodyLimit is 1024 bytes, and nothing here takes a body');
@@ -192,15 +257,23 @@ describe('HTTP abuse against the built exporter', { timeout: 400_000 }, () => {
 
   it('Slowloris: heads dripped one byte per 100 ms, idle and half-sent requests are closed by the server, scrapes still answered', async (t) => {
     const port = e().port;
-    const drip = bytewise(head('GET /metrics HTTP/1.1', [['Host', 'x'], ['X-Pad', 'a'.repeat(4000)]])); // ~400 s to send in full
+    const drip = bytewise(
+      head('GET /metrics HTTP/1.1', [
+        ['Host', 'x'],
+        ['X-Pad', 'a'.repeat(4000)],
+      ]),
+    ); // ~400 s to send in full
     const BOUND_MS = 70_000; // requestTimeout 30 s, checked every 30 s (Node's connectionsCheckingInterval): 30-60 s
     const conversations: Promise<[string, RawResult]>[] = [];
     for (let i = 0; i < 50; i++) {
       conversations.push(rawRequest({ port, send: drip, pieceDelayMs: 100, timeoutMs: BOUND_MS, untilClose: true }).then((r) => ['drip', r]));
     }
-    for (let i = 0; i < 20; i++) conversations.push(rawRequest({ port, send: '', timeoutMs: BOUND_MS, untilClose: true }).then((r) => ['idle', r]));
+    for (let i = 0; i < 20; i++)
+      conversations.push(rawRequest({ port, send: '', timeoutMs: BOUND_MS, untilClose: true }).then((r) => ['idle', r]));
     for (let i = 0; i < 20; i++) {
-      conversations.push(rawRequest({ port, send: 'GET /metrics HTTP/1.1\r\nHost: x\r\n', timeoutMs: BOUND_MS, untilClose: true }).then((r) => ['half head', r]));
+      conversations.push(
+        rawRequest({ port, send: 'GET /metrics HTTP/1.1\r\nHost: x\r\n', timeoutMs: BOUND_MS, untilClose: true }).then((r) => ['half head', r]),
+      );
     }
     // While they hang on, Prometheus-like scrapes keep being answered.
     const sampler = startSampler(e().url, 500, 5000);
@@ -211,11 +284,23 @@ describe('HTTP abuse against the built exporter', { timeout: 400_000 }, () => {
     for (const [kind, r] of results) byKind.set(kind, [...(byKind.get(kind) ?? []), r.elapsedMs]);
     for (const [kind, ms] of byKind) t.diagnostic(`${kind}: closed by the server after ${Math.min(...ms)}-${Math.max(...ms)} ms`);
     t.diagnostic(`scrapes during the Slowloris: ${samples.length}, failed ${failed.length}`);
-    assert.deepEqual(failed.map((s) => s.error), [], 'every scrape during the Slowloris answered 200');
+    assert.deepEqual(
+      failed.map((s) => s.error),
+      [],
+      'every scrape during the Slowloris answered 200',
+    );
     const open = results.filter(([, r]) => !r.closed);
-    assert.deepEqual(open.map(([k, r]) => `${k}: ${show(r)}`), [], `every slow connection closed by the server within ${BOUND_MS} ms`);
+    assert.deepEqual(
+      open.map(([k, r]) => `${k}: ${show(r)}`),
+      [],
+      `every slow connection closed by the server within ${BOUND_MS} ms`,
+    );
     const answered = results.filter(([, r]) => r.status !== null && !refused(r));
-    assert.deepEqual(answered.map(([k, r]) => `${k}: ${show(r)}`), [], 'slow requests get a 408 or a close, never an answer');
+    assert.deepEqual(
+      answered.map(([k, r]) => `${k}: ${show(r)}`),
+      [],
+      'slow requests get a 408 or a close, never an answer',
+    );
     await assertServing();
   });
 
@@ -237,7 +322,9 @@ describe('HTTP abuse against the built exporter', { timeout: 400_000 }, () => {
     }
     times.sort((a, b) => a - b);
     const pct = (p: number): number => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))] ?? NaN;
-    t.diagnostic(`1,000 concurrent scrapes in ${wallMs.toFixed(0)} ms: p50 ${pct(50).toFixed(0)} ms, p99 ${pct(99).toFixed(0)} ms, max ${pct(100).toFixed(0)} ms; RSS max so far ${MiB(rss.max)}`);
+    t.diagnostic(
+      `1,000 concurrent scrapes in ${wallMs.toFixed(0)} ms: p50 ${pct(50).toFixed(0)} ms, p99 ${pct(99).toFixed(0)} ms, max ${pct(100).toFixed(0)} ms; RSS max so far ${MiB(rss.max)}`,
+    );
     assert.deepEqual([...new Set(bad)], [], `${bad.length} of 1,000 scrapes failed`);
     await assertServing();
   });

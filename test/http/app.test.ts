@@ -30,9 +30,19 @@ function scripted(snaps: ProcessSnapshot[]): ProcessSource {
 function setup(snaps: ProcessSnapshot[], fresh = () => true) {
   const logger = createLogger('error', 'json', () => {});
   const registry = new Registry();
-  const poller = createPoller({ source: scripted(snaps), intervalMs: 1000, settings: { dockerdExpected: true, containerdAddress: null }, logger });
+  const poller = createPoller({
+    source: scripted(snaps),
+    intervalMs: 1000,
+    settings: { dockerdExpected: true, containerdAddress: null },
+    logger,
+  });
   registerExporterMetrics({ registry, status: () => poller.status(), pollIntervalSeconds: 1, version: 't', sourceName: 'procfs' });
-  registerEngineMetrics({ registry, freshState: () => (fresh() ? poller.status().latest : null), dockerdExpected: true, resourcesAvailable: true });
+  registerEngineMetrics({
+    registry,
+    freshState: () => (fresh() ? poller.status().latest : null),
+    dockerdExpected: true,
+    resourcesAvailable: true,
+  });
   const app = buildApp({
     registry,
     telemetryPath: '/metrics',

@@ -93,7 +93,14 @@ export async function runAuthFlood(opts: AuthFloodOptions): Promise<AuthFloodRes
     }
     const counts = await floodDone;
     times.sort((a, b) => a - b);
-    return { authorisedScrapes: times.length, authorisedFailures: failures, slowestMs: times.at(-1) ?? NaN, p50Ms: pct(times, 50), p99Ms: pct(times, 99), flood: counts };
+    return {
+      authorisedScrapes: times.length,
+      authorisedFailures: failures,
+      slowestMs: times.at(-1) ?? NaN,
+      p50Ms: pct(times, 50),
+      p99Ms: pct(times, 99),
+      flood: counts,
+    };
   } finally {
     await flood.terminate();
   }

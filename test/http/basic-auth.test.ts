@@ -56,7 +56,11 @@ describe('basic auth against floods and timing', () => {
     const outcomes: AuthOutcome[] = await Promise.all(flood);
     assert.equal(await cached, 'ok');
     const busyFirst = order.filter((o) => o === 'busy').length;
-    assert.deepEqual(order.slice(0, busyFirst + 1), [...new Array<string>(busyFirst).fill('busy'), 'cached ok'], 'busy answers and the cached success come before any comparison ends');
+    assert.deepEqual(
+      order.slice(0, busyFirst + 1),
+      [...new Array<string>(busyFirst).fill('busy'), 'cached ok'],
+      'busy answers and the cached success come before any comparison ends',
+    );
     assert.equal(outcomes.filter((o) => o === 'busy').length, 20 - 1 - MAX_WAITING);
     assert.equal(outcomes.filter((o) => o === 'denied').length, 1 + MAX_WAITING);
     assert.equal(compared.length, 1 + 1 + MAX_WAITING, 'the first success and the admitted denials; busy and cached ones cost no bcrypt');
@@ -92,8 +96,16 @@ describe('basic auth against floods and timing', () => {
       ['alice', bcrypt.hashSync('alice-secret', 12)],
       ['bob', bcrypt.hashSync('bob-secret', 4)],
     ]);
-    const raw = new Map<string, number[]>([['alice', []], ['bob', []], ['unknown', []]]);
-    const answered = new Map<string, number[]>([['alice', []], ['bob', []], ['unknown', []]]);
+    const raw = new Map<string, number[]>([
+      ['alice', []],
+      ['bob', []],
+      ['unknown', []],
+    ]);
+    const answered = new Map<string, number[]>([
+      ['alice', []],
+      ['bob', []],
+      ['unknown', []],
+    ]);
     let kind = '';
     const auth = createBasicAuth({
       compare: async (password, hash) => {
@@ -104,7 +116,11 @@ describe('basic auth against floods and timing', () => {
       },
     });
     for (let round = 0; round < 6; round++) {
-      for (const [k, user] of [['alice', 'alice'], ['unknown', `carol-${round}`], ['bob', 'bob']] as const) {
+      for (const [k, user] of [
+        ['alice', 'alice'],
+        ['unknown', `carol-${round}`],
+        ['bob', 'bob'],
+      ] as const) {
         kind = k;
         const t0 = performance.now();
         assert.equal(await auth.check(users, header(`${user}:guess-${round}`)), 'denied');
@@ -112,8 +128,12 @@ describe('basic auth against floods and timing', () => {
       }
     }
     const m = (map: Map<string, number[]>, k: string): number => median(map.get(k) ?? []);
-    t.diagnostic(`bcrypt alone, median ms: alice ${m(raw, 'alice').toFixed(0)}, unknown ${m(raw, 'unknown').toFixed(0)}, bob ${m(raw, 'bob').toFixed(0)}`);
-    t.diagnostic(`401 answered, median ms: alice ${m(answered, 'alice').toFixed(0)}, unknown ${m(answered, 'unknown').toFixed(0)}, bob ${m(answered, 'bob').toFixed(0)}`);
+    t.diagnostic(
+      `bcrypt alone, median ms: alice ${m(raw, 'alice').toFixed(0)}, unknown ${m(raw, 'unknown').toFixed(0)}, bob ${m(raw, 'bob').toFixed(0)}`,
+    );
+    t.diagnostic(
+      `401 answered, median ms: alice ${m(answered, 'alice').toFixed(0)}, unknown ${m(answered, 'unknown').toFixed(0)}, bob ${m(answered, 'bob').toFixed(0)}`,
+    );
     assert.ok(m(raw, 'alice') > 2 * m(raw, 'unknown'), 'bcrypt alone tells them apart (the test can fail)');
     for (const other of ['unknown', 'bob']) {
       const ratio = m(answered, 'alice') / m(answered, other);
@@ -129,7 +149,10 @@ describe('the parts', () => {
     for (const k of ['a', 'b', 'c']) set.add(k);
     set.add('a'); // renewed: now the newest
     set.add('d');
-    assert.deepEqual(['a', 'b', 'c', 'd'].map((k) => set.has(k)), [true, false, true, true]);
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd'].map((k) => set.has(k)),
+      [true, false, true, true],
+    );
     clock = 99;
     assert.equal(set.has('a'), true);
     clock = 100;

@@ -72,7 +72,12 @@ for (const tls of [false, true]) {
       const port = (server.address() as AddressInfo).port;
       const clients = [client(port, tls), client(port, tls), client(port, tls), client(port, tls)];
       try {
-        const [a, b, c, d] = clients as [ReturnType<typeof client>, ReturnType<typeof client>, ReturnType<typeof client>, ReturnType<typeof client>];
+        const [a, b, c, d] = clients as [
+          ReturnType<typeof client>,
+          ReturnType<typeof client>,
+          ReturnType<typeof client>,
+          ReturnType<typeof client>,
+        ];
         assert.equal(await a.get('/'), 200); // idle the longest from here on
         const held = b.get('/hold'); // busy until released
         await until('the held request arrived', () => holding() === 1);

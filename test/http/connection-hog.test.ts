@@ -56,36 +56,40 @@ after(async () => {
   await exporter?.stop();
 });
 
-test('1,100 idle keep-alive connections from one client: every one is answered and fresh scrapes still answer 200', { timeout: 120_000 }, async (t) => {
-  const ownLimit = parseOpenFilesLimit(readFileSync('/proc/self/limits', 'utf8')) ?? Infinity;
-  const full = ownLimit >= 2400;
-  const cap = full ? MAX_CONNECTIONS : 256;
-  const total = cap + 76;
-  const args = ['--docker.host=', '--docker.pidfile=', '--poll.interval=1s', '--log.format=json'];
-  const ex = full ? await startExporter({ args }) : await startWrappedExporter(FD_LIMIT(512), args);
-  exporter = ex;
-  t.diagnostic(`server cap ${cap}${full ? '' : ' (ulimit -n 512: this process may not open more)'}, ${total} idle connections`);
+test(
+  '1,100 idle keep-alive connections from one client: every one is answered and fresh scrapes still answer 200',
+  { timeout: 120_000 },
+  async (t) => {
+    const ownLimit = parseOpenFilesLimit(readFileSync('/proc/self/limits', 'utf8')) ?? Infinity;
+    const full = ownLimit >= 2400;
+    const cap = full ? MAX_CONNECTIONS : 256;
+    const total = cap + 76;
+    const args = ['--docker.host=', '--docker.pidfile=', '--poll.interval=1s', '--log.format=json'];
+    const ex = full ? await startExporter({ args }) : await startWrappedExporter(FD_LIMIT(512), args);
+    exporter = ex;
+    t.diagnostic(`server cap ${cap}${full ? '' : ' (ulimit -n 512: this process may not open more)'}, ${total} idle connections`);
 
-  // In batches of 100, each answered before the next opens: within the keep-alive timeout (5 s) as
-  // long as the machine is not stalled, so that the cap, not the timeout, is what makes room.
-  for (let batch = 0; hogs.length < total; batch++) {
-    const n = Math.min(100, total - hogs.length);
-    hogs.push(...(await Promise.all(Array.from({ length: n }, () => openHog(ex.port, batch)))));
-  }
-  const unanswered = hogs.filter((h) => h.status !== 200).length;
-  const scrapes = [];
-  for (let i = 0; i < 5; i++) scrapes.push((await get(ex.port, { path: '/metrics' })).status);
-  await delay(300); // the closes the server sent to reach this process
-  const closed = hogs.filter((h) => h.closed);
-  const open = hogs.filter((h) => !h.closed);
-  t.diagnostic(`hog connections answered ${total - unanswered}, closed by the server ${closed.length}, still open ${open.length}`);
+    // In batches of 100, each answered before the next opens: within the keep-alive timeout (5 s) as
+    // long as the machine is not stalled, so that the cap, not the timeout, is what makes room.
+    for (let batch = 0; hogs.length < total; batch++) {
+      const n = Math.min(100, total - hogs.length);
+      hogs.push(...(await Promise.all(Array.from({ length: n }, () => openHog(ex.port, batch)))));
+    }
+    const unanswered = hogs.filter((h) => h.status !== 200).length;
+    const scrapes = [];
+    for (let i = 0; i < 5; i++) scrapes.push((await get(ex.port, { path: '/metrics' })).status);
+    await delay(300); // the closes the server sent to reach this process
+    const closed = hogs.filter((h) => h.closed);
+    const open = hogs.filter((h) => !h.closed);
+    t.diagnostic(`hog connections answered ${total - unanswered}, closed by the server ${closed.length}, still open ${open.length}`);
 
-  assert.equal(unanswered, 0, 'a connection beyond the cap is served too (an idle one made room)');
-  assert.deepEqual(scrapes, [200, 200, 200, 200, 200]);
-  assert.ok(closed.length >= total - cap, `at least the ${total - cap} beyond the cap were closed`);
-  const newestClosed = Math.max(...closed.map((h) => h.batch));
-  const oldestOpen = Math.min(...open.map((h) => h.batch));
-  assert.ok(newestClosed <= oldestOpen, `the longest idle went first (closed up to batch ${newestClosed}, open from batch ${oldestOpen})`);
-  assert.ok(open.length >= cap - 100, 'most stayed open: room was made by the cap, not by timeouts');
-  assert.equal(ex.exited(), false);
-});
+    assert.equal(unanswered, 0, 'a connection beyond the cap is served too (an idle one made room)');
+    assert.deepEqual(scrapes, [200, 200, 200, 200, 200]);
+    assert.ok(closed.length >= total - cap, `at least the ${total - cap} beyond the cap were closed`);
+    const newestClosed = Math.max(...closed.map((h) => h.batch));
+    const oldestOpen = Math.min(...open.map((h) => h.batch));
+    assert.ok(newestClosed <= oldestOpen, `the longest idle went first (closed up to batch ${newestClosed}, open from batch ${oldestOpen})`);
+    assert.ok(open.length >= cap - 100, 'most stayed open: room was made by the cap, not by timeouts');
+    assert.equal(ex.exited(), false);
+  },
+);

@@ -63,14 +63,22 @@ describe('golden /metrics on the recorded /proc fixtures', { timeout: 120_000 },
           assert.equal(status, 200);
           return body;
         };
-        const first = await waitFor('the first poll', async () => {
-          const body = await scrape();
-          return (value(body, 'docker_engine_exporter_last_poll_timestamp_seconds') ?? 0) > 0 ? body : '';
-        }, 20_000);
-        const later = await waitFor('three polls', async () => {
-          const body = await scrape();
-          return (value(body, 'docker_engine_exporter_poll_duration_seconds_count') ?? 0) >= 3 ? body : '';
-        }, 20_000);
+        const first = await waitFor(
+          'the first poll',
+          async () => {
+            const body = await scrape();
+            return (value(body, 'docker_engine_exporter_last_poll_timestamp_seconds') ?? 0) > 0 ? body : '';
+          },
+          20_000,
+        );
+        const later = await waitFor(
+          'three polls',
+          async () => {
+            const body = await scrape();
+            return (value(body, 'docker_engine_exporter_poll_duration_seconds_count') ?? 0) >= 3 ? body : '';
+          },
+          20_000,
+        );
         assert.equal(samplesByLabel(later, 'docker_engine_exporter_poll_errors_total', 'source').get('procfs'), 0, ex.logs());
 
         // Start times are normalised out of the golden text; check the numbers here instead. The exporter

@@ -48,25 +48,74 @@ async function issue(dir: string, name: string, cn: string, ext: string): Promis
   writeFileSync(join(dir, `${name}.ext`), ext);
   await openssl(['req', '-new', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir);
   await openssl(
-    ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', `${name}.crt`, '-extfile', `${name}.ext`],
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      `${name}.crt`,
+      '-extfile',
+      `${name}.ext`,
+    ],
     dir,
   );
   return { cert: readFileSync(join(dir, `${name}.crt`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') };
 }
 
-const SERVER_EXT = 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n';
+const SERVER_EXT =
+  'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n';
 const CLIENT_EXT = 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n';
 
 /** A CA, a server certificate for 127.0.0.1/localhost, a client certificate, and a rogue one. */
 export async function makePki(dir: string): Promise<Pki> {
   await openssl(
-    ['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=web-config test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    [
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=web-config test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
     dir,
   );
   await issue(dir, 'server', 'server-1', SERVER_EXT);
   const client = await issue(dir, 'client', 'scraper', CLIENT_EXT);
-  await openssl(['req', '-x509', ...EC, '-keyout', 'rogue.key', '-out', 'rogue.crt', '-days', '2', '-subj', '/CN=rogue', '-addext', 'extendedKeyUsage=clientAuth'], dir);
+  await openssl(
+    [
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      'rogue.key',
+      '-out',
+      'rogue.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=rogue',
+      '-addext',
+      'extendedKeyUsage=clientAuth',
+    ],
+    dir,
+  );
   let n = 0;
   return {
     dir,
@@ -101,7 +150,14 @@ export interface RunningExporter {
 }
 
 function exporterArgs(port: number, configFile: string): string[] {
-  return [MAIN, `--web.listen-address=127.0.0.1:${port}`, `--web.config.file=${configFile}`, '--docker.host=', '--poll.interval=500ms', '--log.level=debug'];
+  return [
+    MAIN,
+    `--web.listen-address=127.0.0.1:${port}`,
+    `--web.config.file=${configFile}`,
+    '--docker.host=',
+    '--poll.interval=500ms',
+    '--log.level=debug',
+  ];
 }
 
 /** Starts dist/main.js with the web config and resolves once it listens. */
@@ -167,9 +223,7 @@ export function get(port: number, opts: GetOptions = {}): Promise<Answer> {
       timeout: 10_000,
       headers: opts.auth !== undefined ? { authorization: `Basic ${Buffer.from(opts.auth).toString('base64')}` } : {},
     };
-    const req = opts.tls
-      ? httpsRequest({ ...common, ...opts.tls, servername: 'localhost' })
-      : httpRequest(common);
+    const req = opts.tls ? httpsRequest({ ...common, ...opts.tls, servername: 'localhost' }) : httpRequest(common);
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.on('response', (res) => {
@@ -179,7 +233,9 @@ export function get(port: number, opts: GetOptions = {}): Promise<Answer> {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), peer, cipher, protocol }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), peer, cipher, protocol }),
+      );
     });
     req.end();
   });

@@ -21,7 +21,23 @@ describe('client_allowed_sans: the SANs of a certificate, as Go lists them', () 
   after(() => tmp.remove());
 
   async function certWith(san: string | null): Promise<Buffer> {
-    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=sans', '-keyout', 'k.pem', '-out', 'c.pem'];
+    const args = [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=sans',
+      '-keyout',
+      'k.pem',
+      '-out',
+      'c.pem',
+    ];
     await run('openssl', san === null ? args : [...args, '-addext', `subjectAltName=${san}`], { cwd: tmp.dir, timeoutMs: 30_000 });
     return new X509Certificate(readFileSync(join(tmp.dir, 'c.pem'))).raw;
   }
@@ -31,8 +47,13 @@ describe('client_allowed_sans: the SANs of a certificate, as Go lists them', () 
       'URI:spiffe://cluster.local/ns/mon/sa/prometheus,IP:::ffff:10.1.2.3,email:ops@example.org,IP:2001:db8:0:0:1:0:0:1,DNS:scraper.example.org,IP:10.0.0.1,IP:0:0:0:0:0:0:0:1,DNS:b',
     );
     assert.deepEqual(certificateSans(der), [
-      'scraper.example.org', 'b', 'ops@example.org',
-      '10.1.2.3', '2001:db8::1:0:0:1', '10.0.0.1', '::1',
+      'scraper.example.org',
+      'b',
+      'ops@example.org',
+      '10.1.2.3',
+      '2001:db8::1:0:0:1',
+      '10.0.0.1',
+      '::1',
       'spiffe://cluster.local/ns/mon/sa/prometheus',
     ]);
   });

@@ -55,7 +55,11 @@ describe('TLS', () => {
     assert.match(res.body, /^docker_engine_exporter_build_info\{/m);
     assert.equal(res.peer?.subject.CN, 'server-1');
     await assert.rejects(get(exporter.port), 'plain HTTP is not answered');
-    await assert.rejects(get(exporter.port, { tls: { ca: pki.rogueCert } }), /self-signed|unable to verify|certificate/i, 'a client that does not trust the CA refuses');
+    await assert.rejects(
+      get(exporter.port, { tls: { ca: pki.rogueCert } }),
+      /self-signed|unable to verify|certificate/i,
+      'a client that does not trust the CA refuses',
+    );
     assert.match(exporter.stderr(), /msg="web config loaded" file=\S+ tls=true clientAuth=NoClientCert/);
   });
 
@@ -87,7 +91,12 @@ describe('TLS', () => {
       if (i > 0) replaceFile(file, tlsYaml(policy));
       const results: boolean[] = [];
       for (const client of [none, rogue, good]) {
-        results.push(await get(exporter.port, { tls: client }).then((r) => r.status === 200, () => false));
+        results.push(
+          await get(exporter.port, { tls: client }).then(
+            (r) => r.status === 200,
+            () => false,
+          ),
+        );
       }
       assert.deepEqual(results, outcomes, `${policy}: none, rogue, good`);
     }
@@ -171,13 +180,41 @@ describe('a bad file stops the start: exit 2, one line on stderr, nothing listen
     ['a missing file', (d) => join(d, 'absent.yml'), /cannot read \S+absent\.yml: no such file$/],
     ['a directory', (d) => d, /cannot read \S+: is a directory$/],
     ['unparsable YAML', () => configFile('bad-yaml.yml', 'basic_auth_users:\n  alice: [\n'), /bad-yaml\.yml is not valid YAML: .*line \d+/],
-    ['an unknown key', () => configFile('bad-key.yml', `basic_auth_users:\n  alice: ${hash}\ntls_config:\n  cert_file: x\n`), /unknown key "tls_config" in the file$/],
-    ['a bad bcrypt hash', () => configFile('bad-hash.yml', 'basic_auth_users:\n  alice: password\n'), /the password of user "alice" is not a bcrypt hash/],
-    ['a missing certificate', () => configFile('bad-cert.yml', 'tls_server_config:\n  cert_file: nope.crt\n  key_file: server.key\n'), /cannot read tls_server_config\.cert_file \S+nope\.crt: no such file$/],
-    ['a certificate file holding a key', () => configFile('bad-pem.yml', 'tls_server_config:\n  cert_file: server.key\n  key_file: server.key\n'), /cert_file \S+server\.key holds no PEM certificate$/],
-    ['a key that does not match the certificate', () => configFile('bad-pair.yml', 'tls_server_config:\n  cert_file: server.crt\n  key_file: client.key\n'), /key_file \S+client\.key does not match cert_file \S+server\.crt$/],
-    ['a bad client_auth_type', () => configFile('bad-auth.yml', tlsYaml('RequireClientCerts')), /client_auth_type: "RequireClientCerts" is not one of /],
-    ['a forbidden header', () => configFile('bad-header.yml', 'http_server_config:\n  headers:\n    Access-Control-Allow-Origin: "*"\n'), /"Access-Control-Allow-Origin" can not be configured/],
+    [
+      'an unknown key',
+      () => configFile('bad-key.yml', `basic_auth_users:\n  alice: ${hash}\ntls_config:\n  cert_file: x\n`),
+      /unknown key "tls_config" in the file$/,
+    ],
+    [
+      'a bad bcrypt hash',
+      () => configFile('bad-hash.yml', 'basic_auth_users:\n  alice: password\n'),
+      /the password of user "alice" is not a bcrypt hash/,
+    ],
+    [
+      'a missing certificate',
+      () => configFile('bad-cert.yml', 'tls_server_config:\n  cert_file: nope.crt\n  key_file: server.key\n'),
+      /cannot read tls_server_config\.cert_file \S+nope\.crt: no such file$/,
+    ],
+    [
+      'a certificate file holding a key',
+      () => configFile('bad-pem.yml', 'tls_server_config:\n  cert_file: server.key\n  key_file: server.key\n'),
+      /cert_file \S+server\.key holds no PEM certificate$/,
+    ],
+    [
+      'a key that does not match the certificate',
+      () => configFile('bad-pair.yml', 'tls_server_config:\n  cert_file: server.crt\n  key_file: client.key\n'),
+      /key_file \S+client\.key does not match cert_file \S+server\.crt$/,
+    ],
+    [
+      'a bad client_auth_type',
+      () => configFile('bad-auth.yml', tlsYaml('RequireClientCerts')),
+      /client_auth_type: "RequireClientCerts" is not one of /,
+    ],
+    [
+      'a forbidden header',
+      () => configFile('bad-header.yml', 'http_server_config:\n  headers:\n    Access-Control-Allow-Origin: "*"\n'),
+      /"Access-Control-Allow-Origin" can not be configured/,
+    ],
   ];
   for (const [what, make, expected] of cases) {
     test(what, async () => {

@@ -31,7 +31,11 @@ export const UPSTREAM_CASES: Readonly<Record<string, UpstreamCase>> = {
   'web_config_auth_clientCAs_missing.bad.yml': { verdict: 'accepted', source: VALIDATE },
   'web_config_auth_client_san.bad.yaml': { verdict: 'accepted', source: `${SERVER} (the client is refused: bad certificate)` },
   'web_config_auth_client_san.good.yaml': { verdict: 'accepted', source: SERVER },
-  'web_config_auth_user_list_invalid.bad.yml': { verdict: 'refused', error: 'crypto/bcrypt: hashedSecret too short to be a bcrypted password', source: YAML },
+  'web_config_auth_user_list_invalid.bad.yml': {
+    verdict: 'refused',
+    error: 'crypto/bcrypt: hashedSecret too short to be a bcrypted password',
+    source: YAML,
+  },
   'web_config_empty.yml': { verdict: 'accepted', source: YAML },
   'web_config_headers.good.yml': { verdict: 'accepted', source: SERVER },
   'web_config_headers_content_type_options.bad.yml': { verdict: 'refused', error: 'invalid value for X-Content-Type-Options', source: SERVER },

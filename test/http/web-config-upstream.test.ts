@@ -34,21 +34,101 @@ async function openssl(args: string[]): Promise<void> {
  */
 async function makeCertificates(): Promise<void> {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2'];
-  await openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'tls-ca-chain.pem', '-subj', '/CN=upstream-case CA', '-addext', 'basicConstraints=critical,CA:TRUE']);
+  await openssl([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'tls-ca-chain.pem',
+    '-subj',
+    '/CN=upstream-case CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+  ]);
   await openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
   writeFileSync(join(tmp.dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'tls-ca-chain.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'server.crt', '-extfile', 'server.ext']);
-  const client = ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'extendedKeyUsage=clientAuth', '-addext', 'keyUsage=digitalSignature,keyCertSign'];
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'tls-ca-chain.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-out',
+    'server.crt',
+    '-extfile',
+    'server.ext',
+  ]);
+  const client = [
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'extendedKeyUsage=clientAuth',
+    '-addext',
+    'keyUsage=digitalSignature,keyCertSign',
+  ];
   await openssl(['req', '-x509', ...ec, '-keyout', 'client_selfsigned.key', '-out', 'client_selfsigned.pem', '-subj', '/CN=test', ...client]);
-  await openssl(['req', '-x509', ...ec, '-keyout', 'client2_selfsigned.key', '-out', 'client2_selfsigned.pem', '-subj', '/CN=test3', ...client, '-addext', 'subjectAltName=DNS:test3']);
-  await openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'client3.key', '-out', 'client3.csr', '-subj', '/CN=test3']);
+  await openssl([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'client2_selfsigned.key',
+    '-out',
+    'client2_selfsigned.pem',
+    '-subj',
+    '/CN=test3',
+    ...client,
+    '-addext',
+    'subjectAltName=DNS:test3',
+  ]);
+  await openssl([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'client3.key',
+    '-out',
+    'client3.csr',
+    '-subj',
+    '/CN=test3',
+  ]);
   writeFileSync(join(tmp.dir, 'client3.ext'), 'subjectAltName=DNS:other\nextendedKeyUsage=clientAuth\n');
-  await openssl(['x509', '-req', '-in', 'client3.csr', '-CA', 'client2_selfsigned.pem', '-CAkey', 'client2_selfsigned.key', '-CAcreateserial', '-days', '2', '-out', 'client3.pem', '-extfile', 'client3.ext']);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    'client3.csr',
+    '-CA',
+    'client2_selfsigned.pem',
+    '-CAkey',
+    'client2_selfsigned.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-out',
+    'client3.pem',
+    '-extfile',
+    'client3.ext',
+  ]);
 }
 
 /** The fixtures, beside the certificates, with "@inline:<file>@" replaced by that file's PEM. */
 function placeFixtures(): string[] {
-  const names = readdirSync(FIXTURES).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const names = readdirSync(FIXTURES)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   for (const name of names) {
     copyFileSync(join(FIXTURES, name), join(tmp.dir, name));
     const text = readFileSync(join(tmp.dir, name), 'utf8').replace(/"@inline:([^@"]+)@"/g, (_, file: string) => JSON.stringify(pem(file)));
@@ -146,7 +226,11 @@ describe('what the accepted files mean, with real clients', () => {
     running.push(exporter);
     return exporter.port;
   }
-  const ok = (p: Promise<{ status: number }>) => p.then((r) => r.status === 200, () => false);
+  const ok = (p: Promise<{ status: number }>) =>
+    p.then(
+      (r) => r.status === 200,
+      () => false,
+    );
 
   test('cipher_suites: a client offering only another suite fails the handshake; the server picks from its list', async () => {
     const port = await serve('web_config_noAuth_someCiphers.good.yml');
@@ -164,9 +248,13 @@ describe('what the accepted files mean, with real clients', () => {
 
   test("prefer_server_cipher_suites: off: the client's order wins", async () => {
     const port = await serve('web_config_noAuth_someCiphers_noOrder.good.yml');
-    const both = await get(port, { tls: { ca: ca(), ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384', maxVersion: 'TLSv1.2' } });
+    const both = await get(port, {
+      tls: { ca: ca(), ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384', maxVersion: 'TLSv1.2' },
+    });
     assert.equal(both.cipher, 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
-    const reversed = await get(port, { tls: { ca: ca(), ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' } });
+    const reversed = await get(port, {
+      tls: { ca: ca(), ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' },
+    });
     assert.equal(reversed.cipher, 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384');
   });
 
@@ -202,7 +290,10 @@ describe('what the accepted files mean, with real clients', () => {
   test('rate_limit: burst+1 quick requests, the extra one is 429 (before authentication); after the interval, 200 again', async () => {
     const hash = bcrypt.hashSync('pw', 4);
     const file = join(tmp.dir, 'rate.yml');
-    writeFileSync(file, `rate_limit:\n  interval: 4s\n  burst: 3\nbasic_auth_users:\n  alice: ${hash}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n`);
+    writeFileSync(
+      file,
+      `rate_limit:\n  interval: 4s\n  burst: 3\nbasic_auth_users:\n  alice: ${hash}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n`,
+    );
     const exporter = await startExporter(file);
     running.push(exporter);
     const statuses: number[] = [];

@@ -85,7 +85,12 @@ basic_auth_users:
   });
 
   test('an empty file, empty sections, and TLS fields left empty mean plain HTTP without auth', () => {
-    for (const yaml of ['', '# nothing\n', 'tls_server_config:\nbasic_auth_users:\nhttp_server_config:\n', 'tls_server_config:\n  cert_file: ""\n  client_auth_type: ""\n']) {
+    for (const yaml of [
+      '',
+      '# nothing\n',
+      'tls_server_config:\nbasic_auth_users:\nhttp_server_config:\n',
+      'tls_server_config:\n  cert_file: ""\n  client_auth_type: ""\n',
+    ]) {
       const c = parse(yaml);
       assert.equal(c.tls, null, yaml);
       assert.equal(c.users.size, 0);
@@ -117,7 +122,11 @@ rate_limit:
     ['a tab indentation', 'basic_auth_users:\n\ta: x\n', /not valid YAML/],
     ['an unknown top-level key', 'basic_auth_user:\n  alice: x\n', /^unknown key "basic_auth_user" in the file$/],
     ['an unknown TLS key', 'tls_server_config:\n  certfile: a\n', /^unknown key "certfile" in tls_server_config$/],
-    ['an unknown http_server_config key', 'http_server_config:\n  header:\n    X-Frame-Options: deny\n', /^unknown key "header" in http_server_config$/],
+    [
+      'an unknown http_server_config key',
+      'http_server_config:\n  header:\n    X-Frame-Options: deny\n',
+      /^unknown key "header" in http_server_config$/,
+    ],
     ['a list at the top', '- a\n', /^the file must be a mapping$/],
     ['users as a list', 'basic_auth_users:\n  - alice\n', /^basic_auth_users must be a mapping$/],
     ['a plain-text password', 'basic_auth_users:\n  alice: secret\n', /^basic_auth_users: the password of user "alice" is not a bcrypt hash/],
@@ -126,41 +135,137 @@ rate_limit:
     ['bcrypt cost 3', `basic_auth_users:\n  alice: ${HTPASSWD_HASH.replace('$10$', '$03$')}\n`, /user "alice" is not a bcrypt hash/],
     ['a hash that is a number', 'basic_auth_users:\n  alice: 12\n', /user "alice" is not a bcrypt hash/],
     ['a hash left empty', 'basic_auth_users:\n  alice:\n', /user "alice" is not a bcrypt hash/],
-    ['a bad client_auth_type', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerify\n', /^tls_server_config\.client_auth_type: "RequireAndVerify" is not one of NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert$/],
+    [
+      'a bad client_auth_type',
+      'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerify\n',
+      /^tls_server_config\.client_auth_type: "RequireAndVerify" is not one of NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert$/,
+    ],
     ['a cert without key', 'tls_server_config:\n  cert_file: a\n', /^tls_server_config: key_file \(or key\) is missing$/],
     ['a key without cert', 'tls_server_config:\n  key_file: a\n', /^tls_server_config: cert_file \(or cert\) is missing$/],
     ['a client CA alone', 'tls_server_config:\n  client_ca_file: ca.crt\n', /cert_file \(or cert\) is missing/],
     ['cert and cert_file', 'tls_server_config:\n  cert: x\n  cert_file: a\n  key_file: b\n', /give cert or cert_file, not both/],
-    ['a client CA with NoClientCert', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n', /a client CA is configured but client_auth_type is NoClientCert/],
-    ['an unknown TLS version', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS14\n', /^tls_server_config\.min_version: "TLS14" is not one of TLS10, TLS11, TLS12, TLS13$/],
-    ['min above max', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS13\n  max_version: TLS12\n', /min_version TLS13 is above max_version TLS12/],
-    ['a file name that is a list', 'tls_server_config:\n  cert_file: [a]\n  key_file: b\n', /^tls_server_config\.cert_file must be a string, not a list$/],
-    ['a header the toolkit does not allow', 'http_server_config:\n  headers:\n    Server: nginx\n', /^http_server_config\.headers: "Server" can not be configured \(allowed: Strict-Transport-Security, /],
+    [
+      'a client CA with NoClientCert',
+      'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n',
+      /a client CA is configured but client_auth_type is NoClientCert/,
+    ],
+    [
+      'an unknown TLS version',
+      'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS14\n',
+      /^tls_server_config\.min_version: "TLS14" is not one of TLS10, TLS11, TLS12, TLS13$/,
+    ],
+    [
+      'min above max',
+      'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS13\n  max_version: TLS12\n',
+      /min_version TLS13 is above max_version TLS12/,
+    ],
+    [
+      'a file name that is a list',
+      'tls_server_config:\n  cert_file: [a]\n  key_file: b\n',
+      /^tls_server_config\.cert_file must be a string, not a list$/,
+    ],
+    [
+      'a header the toolkit does not allow',
+      'http_server_config:\n  headers:\n    Server: nginx\n',
+      /^http_server_config\.headers: "Server" can not be configured \(allowed: Strict-Transport-Security, /,
+    ],
     ['a header in another case', 'http_server_config:\n  headers:\n    x-frame-options: deny\n', /"x-frame-options" can not be configured/],
-    ['a bad X-Frame-Options', 'http_server_config:\n  headers:\n    X-Frame-Options: allow-from x\n', /X-Frame-Options: "allow-from x" is not one of deny, sameorigin/],
+    [
+      'a bad X-Frame-Options',
+      'http_server_config:\n  headers:\n    X-Frame-Options: allow-from x\n',
+      /X-Frame-Options: "allow-from x" is not one of deny, sameorigin/,
+    ],
     ['a bad X-Content-Type-Options', 'http_server_config:\n  headers:\n    X-Content-Type-Options: sniff\n', /is not one of nosniff/],
-    ['a header value with a newline', 'http_server_config:\n  headers:\n    Content-Security-Policy: "a\\nSet-Cookie: x"\n', /characters a header cannot carry/],
+    [
+      'a header value with a newline',
+      'http_server_config:\n  headers:\n    Content-Security-Policy: "a\\nSet-Cookie: x"\n',
+      /characters a header cannot carry/,
+    ],
     ['an alias to no anchor', 'basic_auth_users: *users\n', /^the alias \*users names no anchor$/],
     ['users as a !!set (names without hashes)', 'basic_auth_users: !!set\n  ? alice\n', /user "alice" is not a bcrypt hash/],
-    ['users as a !!omap (a list, where Go wants a mapping)', `basic_auth_users: !!omap\n  - alice: ${ALICE}\n`, /^basic_auth_users must be a mapping$/],
+    [
+      'users as a !!omap (a list, where Go wants a mapping)',
+      `basic_auth_users: !!omap\n  - alice: ${ALICE}\n`,
+      /^basic_auth_users must be a mapping$/,
+    ],
     ['a merge key', 'a: &a\n  alice: x\nbasic_auth_users:\n  <<: *a\n', /^unknown key "a" in the file$|merge keys \(<<\) are not supported/],
     ['a merge key in users', `basic_auth_users:\n  <<: {alice: ${ALICE}}\n`, /^basic_auth_users: merge keys \(<<\) are not supported$/],
-    ['X-Frame-Options in capitals (the toolkit compares exactly)', 'http_server_config:\n  headers:\n    X-Frame-Options: DENY\n', /"DENY" is not one of deny, sameorigin/],
-    ['a quoted bool', 'http_server_config:\n  http2: "true"\n', /^http_server_config\.http2 must be true or false \(yes\/no\/on\/off\), not "true"$/],
-    ['a number for a bool', 'tls_server_config:\n  prefer_server_cipher_suites: 1\n', /prefer_server_cipher_suites must be true or false .*not int 1$/],
-    ['an unknown cipher', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n', /^tls_server_config\.cipher_suites: unknown cipher "TLS_RSA_WITH_RC4_128_SHA" \(Go's names: /],
-    ['an unknown curve', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  curve_preferences: [P-256]\n', /^tls_server_config\.curve_preferences: unknown curve "P-256"/],
-    ['cipher_suites that is not a list', 'tls_server_config:\n  cipher_suites: TLS_AES_128_GCM_SHA256\n', /^tls_server_config\.cipher_suites must be a list$/],
-    ['an empty cipher in the list', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [~]\n', /^tls_server_config\.cipher_suites\[0\] is empty$/],
-    ['a TLS 1.2 suite list without the one HTTP/2 needs', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]\n', /cipher_suites lacks the suite HTTP\/2 requires .* or set http_server_config\.http2: false$/],
-    ['only TLS 1.3 suites but at most TLS 1.2', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  max_version: TLS12\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\nhttp_server_config:\n  http2: false\n', /holds only TLS 1\.3 suites but max_version is below TLS13/],
-    ['a min_version written Null (reaches the version parser as "")', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: Null\n', /^tls_server_config\.min_version: "" is not one of TLS10/],
-    ['a rate_limit interval without a unit', 'rate_limit:\n  interval: "5"\n  burst: 1\n', /^rate_limit\.interval must be a duration such as 30s or 1m .*not "5"$/],
-    ['a rate_limit burst that is text', 'rate_limit:\n  interval: 1s\n  burst: many\n', /^rate_limit\.burst must be a whole number, not "many"$/],
+    [
+      'X-Frame-Options in capitals (the toolkit compares exactly)',
+      'http_server_config:\n  headers:\n    X-Frame-Options: DENY\n',
+      /"DENY" is not one of deny, sameorigin/,
+    ],
+    [
+      'a quoted bool',
+      'http_server_config:\n  http2: "true"\n',
+      /^http_server_config\.http2 must be true or false \(yes\/no\/on\/off\), not "true"$/,
+    ],
+    [
+      'a number for a bool',
+      'tls_server_config:\n  prefer_server_cipher_suites: 1\n',
+      /prefer_server_cipher_suites must be true or false .*not int 1$/,
+    ],
+    [
+      'an unknown cipher',
+      'tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n',
+      /^tls_server_config\.cipher_suites: unknown cipher "TLS_RSA_WITH_RC4_128_SHA" \(Go's names: /,
+    ],
+    [
+      'an unknown curve',
+      'tls_server_config:\n  cert_file: a\n  key_file: b\n  curve_preferences: [P-256]\n',
+      /^tls_server_config\.curve_preferences: unknown curve "P-256"/,
+    ],
+    [
+      'cipher_suites that is not a list',
+      'tls_server_config:\n  cipher_suites: TLS_AES_128_GCM_SHA256\n',
+      /^tls_server_config\.cipher_suites must be a list$/,
+    ],
+    [
+      'an empty cipher in the list',
+      'tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [~]\n',
+      /^tls_server_config\.cipher_suites\[0\] is empty$/,
+    ],
+    [
+      'a TLS 1.2 suite list without the one HTTP/2 needs',
+      'tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]\n',
+      /cipher_suites lacks the suite HTTP\/2 requires .* or set http_server_config\.http2: false$/,
+    ],
+    [
+      'only TLS 1.3 suites but at most TLS 1.2',
+      'tls_server_config:\n  cert_file: a\n  key_file: b\n  max_version: TLS12\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\nhttp_server_config:\n  http2: false\n',
+      /holds only TLS 1\.3 suites but max_version is below TLS13/,
+    ],
+    [
+      'a min_version written Null (reaches the version parser as "")',
+      'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: Null\n',
+      /^tls_server_config\.min_version: "" is not one of TLS10/,
+    ],
+    [
+      'a rate_limit interval without a unit',
+      'rate_limit:\n  interval: "5"\n  burst: 1\n',
+      /^rate_limit\.interval must be a duration such as 30s or 1m .*not "5"$/,
+    ],
+    [
+      'a rate_limit burst that is text',
+      'rate_limit:\n  interval: 1s\n  burst: many\n',
+      /^rate_limit\.burst must be a whole number, not "many"$/,
+    ],
     ['an unknown rate_limit key', 'rate_limit:\n  interval: 1s\n  brust: 1\n', /^unknown key "brust" in rate_limit$/],
-    ['an explicit tag the text does not fit', 'rate_limit:\n  interval: 1s\n  burst: !!int ten\n', /^rate_limit\.burst: cannot decode !!str `ten` as a !!int$/],
-    ['the same user as a number and as text', `basic_auth_users:\n  1: ${ALICE}\n  "1": ${ALICE}\n`, /^basic_auth_users has the key "1" twice$/],
-    ['a user name with a line break, in one line', 'basic_auth_users:\n  "a\\r\\nb": x\n', /^basic_auth_users: the password of user "a\\r\\nb" is not a bcrypt hash/],
+    [
+      'an explicit tag the text does not fit',
+      'rate_limit:\n  interval: 1s\n  burst: !!int ten\n',
+      /^rate_limit\.burst: cannot decode !!str `ten` as a !!int$/,
+    ],
+    [
+      'the same user as a number and as text',
+      `basic_auth_users:\n  1: ${ALICE}\n  "1": ${ALICE}\n`,
+      /^basic_auth_users has the key "1" twice$/,
+    ],
+    [
+      'a user name with a line break, in one line',
+      'basic_auth_users:\n  "a\\r\\nb": x\n',
+      /^basic_auth_users: the password of user "a\\r\\nb" is not a bcrypt hash/,
+    ],
   ];
   for (const [what, yaml, expected] of BAD) {
     test(`refuses ${what}, in one line`, () => {
@@ -198,7 +303,10 @@ rate_limit:
     assert.deepEqual(c.tls?.curvePreferences, ['X25519', 'CurveP256']);
     assert.deepEqual(c.tls?.clientAllowedSans, ['1.2.3.4', 'on']);
     assert.equal(c.http2, true);
-    assert.deepEqual(c.headers, [['X-XSS-Protection', '1'], ['Strict-Transport-Security', '0x10']]);
+    assert.deepEqual(c.headers, [
+      ['X-XSS-Protection', '1'],
+      ['Strict-Transport-Security', '0x10'],
+    ]);
     assert.deepEqual(c.rateLimit, { intervalMs: 90_000, burst: 16 });
   });
 
@@ -342,19 +450,25 @@ describe('TLS files', () => {
 
   test('unreadable, unparsable and mismatched files are one clear line each', () => {
     const bad = (over: Partial<TlsSettings>, expected: RegExp) => {
-      assert.throws(() => loadTlsMaterial(settings(over)), (err: Error) => {
-        assert.ok(err instanceof WebConfigError);
-        assert.doesNotMatch(err.message, /\n/);
-        assert.match(err.message, expected);
-        return true;
-      });
+      assert.throws(
+        () => loadTlsMaterial(settings(over)),
+        (err: Error) => {
+          assert.ok(err instanceof WebConfigError);
+          assert.doesNotMatch(err.message, /\n/);
+          assert.match(err.message, expected);
+          return true;
+        },
+      );
     };
     bad({ cert: { file: join(pki.dir, 'missing.crt') } }, /^cannot read tls_server_config\.cert_file .*missing\.crt: no such file$/);
     bad({ key: { file: pki.dir } }, /^cannot read tls_server_config\.key_file .*: is a directory$/);
     bad({ cert: { file: pki.serverKeyFile } }, /cert_file .*server\.key holds no PEM certificate$/);
     bad({ key: { file: pki.serverCertFile } }, /key_file .*server\.crt holds no PEM private key$/);
     bad({ key: { inline: pki.clientKey } }, /^tls_server_config: key does not match cert_file /);
-    bad({ clientAuth: 'RequireAndVerifyClientCert', clientCa: { file: pki.serverKeyFile } }, /client_ca_file .* holds no valid PEM certificates$/);
+    bad(
+      { clientAuth: 'RequireAndVerifyClientCert', clientCa: { file: pki.serverKeyFile } },
+      /client_ca_file .* holds no valid PEM certificates$/,
+    );
   });
 
   test('loadWebConfig reads the file and its TLS files, as main does at start', () => {
@@ -400,7 +514,9 @@ describe('the app with a web config (inject)', () => {
   const basic = (creds: string) => ({ authorization: `Basic ${Buffer.from(creds).toString('base64')}` });
 
   test('every path needs credentials; 401 says Basic; the extra headers are on every answer', async () => {
-    const { app } = setup(`basic_auth_users:\n  alice: ${ALICE}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n    Content-Security-Policy: default-src 'none'\n`);
+    const { app } = setup(
+      `basic_auth_users:\n  alice: ${ALICE}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n    Content-Security-Policy: default-src 'none'\n`,
+    );
     for (const url of ['/metrics', '/', '/nope', '/metrics?x=1']) {
       const res = await app.inject({ url });
       assert.equal(res.statusCode, 401, url);

@@ -69,15 +69,28 @@ describe('parseFlags', () => {
     const namespace = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/);
     const valid = fc.record({
       'web.listen-address': fc
-        .tuple(fc.constantFrom(['', '0.0.0.0'], ['127.0.0.1', '127.0.0.1'], ['localhost', 'localhost'], ['[::1]', '::1'], ['[::]', '::']), fc.integer({ min: 0, max: 65535 }))
+        .tuple(
+          fc.constantFrom(['', '0.0.0.0'], ['127.0.0.1', '127.0.0.1'], ['localhost', 'localhost'], ['[::1]', '::1'], ['[::]', '::']),
+          fc.integer({ min: 0, max: 65535 }),
+        )
         .map(([[text, host], port]) => ({ text: `${text}:${port}`, value: { host, port } })),
-      'web.telemetry-path': fc.stringMatching(/^\/[A-Za-z0-9._~\-/]{0,20}$/).filter((p) => p !== '/healthz').map((p) => ({ text: p, value: p })),
-      'docker.host': fc.oneof(fc.constant({ text: '', value: null }), fc.stringMatching(/^\/[a-z0-9/._-]{1,30}$/).map((p) => ({ text: `unix://${p}`, value: p }))),
+      'web.telemetry-path': fc
+        .stringMatching(/^\/[A-Za-z0-9._~\-/]{0,20}$/)
+        .filter((p) => p !== '/healthz')
+        .map((p) => ({ text: p, value: p })),
+      'docker.host': fc.oneof(
+        fc.constant({ text: '', value: null }),
+        fc.stringMatching(/^\/[a-z0-9/._-]{1,30}$/).map((p) => ({ text: `unix://${p}`, value: p })),
+      ),
       'containerd.address': fc.oneof(
         fc.constant({ text: '', value: null }),
-        fc.tuple(fc.boolean(), fc.stringMatching(/^\/[a-z0-9/._-]{1,30}$/)).map(([prefix, p]) => ({ text: prefix ? `unix://${p}` : p, value: p })),
+        fc
+          .tuple(fc.boolean(), fc.stringMatching(/^\/[a-z0-9/._-]{1,30}$/))
+          .map(([prefix, p]) => ({ text: prefix ? `unix://${p}` : p, value: p })),
       ),
-      'containerd.namespaces': fc.array(namespace, { minLength: 1, maxLength: 4 }).map((ns) => ({ text: ns.join(' , '), value: [...new Set(ns)] })),
+      'containerd.namespaces': fc
+        .array(namespace, { minLength: 1, maxLength: 4 })
+        .map((ns) => ({ text: ns.join(' , '), value: [...new Set(ns)] })),
       'poll.interval': duration.map((d) => ({ text: d.text, value: d.ms >= 100 && d.ms <= 3_600_000 ? d.ms : FlagError })),
       'log.level': fc.constantFrom('debug', 'info', 'warn', 'error').map((v) => ({ text: v, value: v })),
       'process.source': fc.constantFrom('procfs', 'ps-list').map((v) => ({ text: v, value: v })),

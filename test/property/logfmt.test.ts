@@ -58,7 +58,11 @@ function expectedText(v: unknown): string {
 
 /** Keys as this code base writes them (identifiers), apart from the three the encoder moves first. */
 const identifierKey = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,15}$/).filter((k) => !['time', 'level', 'msg', 'ts'].includes(k));
-const value = fc.oneof(anyString(60), fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('', ' ', '"', '=', '\\', '\n', '\r\n', '\u2028', 'a b', 'x=y'));
+const value = fc.oneof(
+  anyString(60),
+  fc.jsonValue({ maxDepth: 2 }),
+  fc.constantFrom('', ' ', '"', '=', '\\', '\n', '\r\n', '\u2028', 'a b', 'x=y'),
+);
 
 const pinoRecord = fc.record({
   level: fc.constantFrom('debug', 'info', 'warn', 'error'),
@@ -114,9 +118,15 @@ describe('jsonLineToLogfmt', () => {
 
   it('any string in, a string out: never a throw', () => {
     fc.assert(
-      fc.property(fc.oneof(anyString(), fc.json({ maxDepth: 3 }).map((j) => j + '\n')), (line) => {
-        assert.equal(typeof jsonLineToLogfmt(line), 'string');
-      }),
+      fc.property(
+        fc.oneof(
+          anyString(),
+          fc.json({ maxDepth: 3 }).map((j) => j + '\n'),
+        ),
+        (line) => {
+          assert.equal(typeof jsonLineToLogfmt(line), 'string');
+        },
+      ),
       params(2000),
     );
   });
@@ -125,17 +135,26 @@ describe('jsonLineToLogfmt', () => {
 describe('createLogger (logfmt)', () => {
   it('every call writes exactly one logfmt line, whatever the message and fields', () => {
     fc.assert(
-      fc.property(fc.constantFrom<'debug' | 'info' | 'warn' | 'error'>('debug', 'info', 'warn', 'error'), anyString(80), fc.dictionary(identifierKey, value, { maxKeys: 5 }), fc.boolean(), (level, msg, fields, withError) => {
-        const writes: string[] = [];
-        const logger = createLogger('debug', 'logfmt', (l) => writes.push(l));
-        logger[level](withError ? { ...fields, err: new Error(`boom\n${msg}`) } : fields, msg);
-        assert.equal(writes.length, 1);
-        const out = writes[0] as string;
-        assert.equal(out.indexOf('\n'), out.length - 1, `one line: ${JSON.stringify(out)}`);
-        const pairs = readLogfmt(out);
-        assert.ok(pairs, `not logfmt: ${JSON.stringify(out)}`);
-        assert.deepEqual(pairs.find(([k]) => k === 'msg'), ['msg', msg]);
-      }),
+      fc.property(
+        fc.constantFrom<'debug' | 'info' | 'warn' | 'error'>('debug', 'info', 'warn', 'error'),
+        anyString(80),
+        fc.dictionary(identifierKey, value, { maxKeys: 5 }),
+        fc.boolean(),
+        (level, msg, fields, withError) => {
+          const writes: string[] = [];
+          const logger = createLogger('debug', 'logfmt', (l) => writes.push(l));
+          logger[level](withError ? { ...fields, err: new Error(`boom\n${msg}`) } : fields, msg);
+          assert.equal(writes.length, 1);
+          const out = writes[0] as string;
+          assert.equal(out.indexOf('\n'), out.length - 1, `one line: ${JSON.stringify(out)}`);
+          const pairs = readLogfmt(out);
+          assert.ok(pairs, `not logfmt: ${JSON.stringify(out)}`);
+          assert.deepEqual(
+            pairs.find(([k]) => k === 'msg'),
+            ['msg', msg],
+          );
+        },
+      ),
       params(1000),
     );
   });

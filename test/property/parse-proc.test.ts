@@ -6,18 +6,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as fc from 'fast-check';
-import { MalformedProcFileError, cleanExeLink, parseCmdline, parseContainerdConfigAddress, parsePidfile, parseProcStat, parseProcStatus, parseUptime } from '../../src/sources/procfs/parse-proc.js';
+import {
+  MalformedProcFileError,
+  cleanExeLink,
+  parseCmdline,
+  parseContainerdConfigAddress,
+  parsePidfile,
+  parseProcStat,
+  parseProcStatus,
+  parseUptime,
+} from '../../src/sources/procfs/parse-proc.js';
 import { containerdAddressFromArgv, flagValue } from '../../src/engine/argv.js';
 import { anyBytesAsUtf8, anyString, assertOneLineError, onlyThrows, params } from '../support/property.js';
 
 /** Arbitrary text: any code points, any bytes decoded as the scan decodes them, or near-valid lines. */
 function junk(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
-  const mutated = fc
-    .tuple(valid, fc.nat(), fc.nat({ max: 8 }), anyString(8))
-    .map(([text, at, drop, insert]) => {
-      const i = at % (text.length + 1);
-      return text.slice(0, i) + insert + text.slice(i + drop);
-    });
+  const mutated = fc.tuple(valid, fc.nat(), fc.nat({ max: 8 }), anyString(8)).map(([text, at, drop, insert]) => {
+    const i = at % (text.length + 1);
+    return text.slice(0, i) + insert + text.slice(i + drop);
+  });
   return fc.oneof(anyString(), anyBytesAsUtf8(), mutated);
 }
 
@@ -138,9 +145,12 @@ const statusFields: fc.Arbitrary<StatusFields> = fc.record({
   name: anyString(15).map((n) => n.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')),
   rssKb: fc.option(fc.integer({ min: 0, max: 2 ** 40 }), { nil: null }), // none for kernel threads, zombies
   threads: fc.integer({ min: 1, max: 100_000 }),
-  extra: fc.array(fc.constantFrom('Umask:\t0022', 'VmPeak:\t  123 kB', 'SigQ:\t0/63413', 'Cpus_allowed_list:\t0-1', 'voluntary_ctxt_switches:\t5'), {
-    maxLength: 5,
-  }),
+  extra: fc.array(
+    fc.constantFrom('Umask:\t0022', 'VmPeak:\t  123 kB', 'SigQ:\t0/63413', 'Cpus_allowed_list:\t0-1', 'voluntary_ctxt_switches:\t5'),
+    {
+      maxLength: 5,
+    },
+  ),
 });
 
 function statusText(f: StatusFields): string {

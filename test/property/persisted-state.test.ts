@@ -27,16 +27,25 @@ const MODES: readonly ContainerdMode[] = ['managed', 'system', 'none', 'unknown'
 const nonNegative = fc.double({ min: 0, max: 1e12, noNaN: true, noDefaultInfinity: true });
 const key = fc.oneof(anyString(30), fc.constantFrom('__proto__', 'constructor', 'toString', 'moby', 'k8s.io', ''));
 
-const identity: fc.Arbitrary<Identity> = fc.record({
-  pid: fc.integer({ min: 1, max: 4_194_304 }),
-  start: fc.option(fc.nat(), { nil: null }),
-  startTimeSeconds: fc.option(nonNegative, { nil: null }),
-}, { noNullPrototype: true });
+const identity: fc.Arbitrary<Identity> = fc.record(
+  {
+    pid: fc.integer({ min: 1, max: 4_194_304 }),
+    start: fc.option(fc.nat(), { nil: null }),
+    startTimeSeconds: fc.option(nonNegative, { nil: null }),
+  },
+  { noNullPrototype: true },
+);
 
 const trackerState: fc.Arbitrary<TrackerState> = fc
   .record({
-    dockerd: fc.record({ current: fc.option(identity, { nil: null }), last: fc.option(identity, { nil: null }), restarts: fc.nat() }, { noNullPrototype: true }),
-    containerd: fc.record({ current: fc.option(identity, { nil: null }), last: fc.option(identity, { nil: null }), restarts: fc.nat() }, { noNullPrototype: true }),
+    dockerd: fc.record(
+      { current: fc.option(identity, { nil: null }), last: fc.option(identity, { nil: null }), restarts: fc.nat() },
+      { noNullPrototype: true },
+    ),
+    containerd: fc.record(
+      { current: fc.option(identity, { nil: null }), last: fc.option(identity, { nil: null }), restarts: fc.nat() },
+      { noNullPrototype: true },
+    ),
     retired: fc.tuple(...COMPONENTS.map(() => nonNegative)),
     liveCpu: fc.array(fc.tuple(key, fc.constantFrom(...COMPONENTS), nonNegative), { maxLength: 8 }),
     mode: fc.constantFrom(...MODES),
@@ -55,10 +64,13 @@ const trackerState: fc.Arbitrary<TrackerState> = fc
   });
 
 const eventCounts: fc.Arbitrary<EventCounts | null> = fc.option(
-  fc.record({
-    exits: fc.array(fc.tuple(key, fc.nat()), { maxLength: 4 }).map((e) => new Map(e)),
-    ooms: fc.array(fc.tuple(key, fc.nat()), { maxLength: 4 }).map((e) => new Map(e)),
-  }, { noNullPrototype: true }),
+  fc.record(
+    {
+      exits: fc.array(fc.tuple(key, fc.nat()), { maxLength: 4 }).map((e) => new Map(e)),
+      ooms: fc.array(fc.tuple(key, fc.nat()), { maxLength: 4 }).map((e) => new Map(e)),
+    },
+    { noNullPrototype: true },
+  ),
   { nil: null },
 );
 
@@ -70,7 +82,12 @@ function assertValid(p: PersistedState): void {
   const numbers: number[] = [p.savedAtMs, ...Object.values(p.retiredCpuSeconds), ...Object.values(p.taskExits), ...Object.values(p.taskOoms)];
   for (const s of [p.singletons.dockerd, p.singletons.containerd]) {
     numbers.push(s.restarts);
-    if (s.last) numbers.push(s.last.pid, ...(s.last.start === null ? [] : [s.last.start]), ...(s.last.startTimeSeconds === null ? [] : [s.last.startTimeSeconds]));
+    if (s.last)
+      numbers.push(
+        s.last.pid,
+        ...(s.last.start === null ? [] : [s.last.start]),
+        ...(s.last.startTimeSeconds === null ? [] : [s.last.startTimeSeconds]),
+      );
   }
   for (const e of p.liveCpu) {
     numbers.push(e.cpuSeconds);
@@ -178,13 +195,20 @@ describe('persisted state', () => {
 
     it('any file content gives a state or an error, never a throw', () => {
       fc.assert(
-        fc.property(fc.oneof(anyString(), fc.json({ maxDepth: 3 }), corrupted.map((d) => JSON.stringify(d) ?? '')), (text) => {
-          const path = join(dir, 'junk.json');
-          writeFileSync(path, text);
-          const r = readStateFile(path);
-          assert.ok((r.state === null) !== (r.error === null), `exactly one of state and error: ${JSON.stringify(r)}`);
-          if (r.state) assertValid(r.state);
-        }),
+        fc.property(
+          fc.oneof(
+            anyString(),
+            fc.json({ maxDepth: 3 }),
+            corrupted.map((d) => JSON.stringify(d) ?? ''),
+          ),
+          (text) => {
+            const path = join(dir, 'junk.json');
+            writeFileSync(path, text);
+            const r = readStateFile(path);
+            assert.ok((r.state === null) !== (r.error === null), `exactly one of state and error: ${JSON.stringify(r)}`);
+            if (r.state) assertValid(r.state);
+          },
+        ),
         params(300),
       );
     });

@@ -43,10 +43,18 @@ const timestamp = fc.record({ seconds: fc.integer({ min: 0, max: 2 ** 40 }), nan
 describe('containerd task events', () => {
   it('a TaskExit with any strings and uint32s decodes back', () => {
     fc.assert(
-      fc.property(EXIT_URL, wellFormedString(100), wellFormedString(100), uint32, uint32, fc.option(timestamp, { nil: undefined }), (url, containerId, id, pid, exitStatus, exitedAt) => {
-        const bytes = TaskExit.encode(TaskExit.create({ containerId, id, pid, exitStatus, ...(exitedAt ? { exitedAt } : {}) })).finish();
-        assert.deepEqual(decodeTaskEvent(url, bytes), { kind: 'exit', containerId, id, pid, exitStatus });
-      }),
+      fc.property(
+        EXIT_URL,
+        wellFormedString(100),
+        wellFormedString(100),
+        uint32,
+        uint32,
+        fc.option(timestamp, { nil: undefined }),
+        (url, containerId, id, pid, exitStatus, exitedAt) => {
+          const bytes = TaskExit.encode(TaskExit.create({ containerId, id, pid, exitStatus, ...(exitedAt ? { exitedAt } : {}) })).finish();
+          assert.deepEqual(decodeTaskEvent(url, bytes), { kind: 'exit', containerId, id, pid, exitStatus });
+        },
+      ),
       params(2000),
     );
   });
@@ -92,16 +100,14 @@ describe('containerd task events', () => {
   const anyBytes = fc.oneof(
     fc.uint8Array({ maxLength: 200 }),
     // Valid messages cut short or with a byte changed: the decoder's harder cases.
-    fc
-      .tuple(anyString(30), uint32, fc.nat(), fc.nat({ max: 255 }), fc.boolean())
-      .map(([s, n, at, byte, truncate]) => {
-        const b = Uint8Array.from(TaskExit.encode(TaskExit.create({ containerId: s, id: s, pid: n, exitStatus: n })).finish());
-        if (b.length === 0) return b;
-        const i = at % b.length;
-        if (truncate) return b.subarray(0, i);
-        b[i] = byte;
-        return b;
-      }),
+    fc.tuple(anyString(30), uint32, fc.nat(), fc.nat({ max: 255 }), fc.boolean()).map(([s, n, at, byte, truncate]) => {
+      const b = Uint8Array.from(TaskExit.encode(TaskExit.create({ containerId: s, id: s, pid: n, exitStatus: n })).finish());
+      if (b.length === 0) return b;
+      const i = at % b.length;
+      if (truncate) return b.subarray(0, i);
+      b[i] = byte;
+      return b;
+    }),
   );
 
   it('any bytes give an event or a MalformedEventError', () => {
@@ -122,7 +128,11 @@ describe('containerd task events', () => {
 // --- Engine API ---------------------------------------------------------------------------------------
 
 /** Any JSON text: valid documents of any shape, and any string at all. */
-const anyJsonText = fc.oneof(fc.json({ maxDepth: 4 }), anyString(), fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v).slice(0, -1)));
+const anyJsonText = fc.oneof(
+  fc.json({ maxDepth: 4 }),
+  anyString(),
+  fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v).slice(0, -1)),
+);
 
 const versionString = fc.stringMatching(/^[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,2}(\+[a-z0-9]{1,6})?$/);
 
@@ -153,14 +163,15 @@ describe('Engine API answers', () => {
   });
 
   it('/version: the versions dockerd reports come back, wherever Components lists them', () => {
-    const component = (name: string) => fc.record({ Name: fc.constant(name), Version: versionString, Details: fc.constant({ GitCommit: 'x' }) });
+    const component = (name: string) =>
+      fc.record({ Name: fc.constant(name), Version: versionString, Details: fc.constant({ GitCommit: 'x' }) });
     fc.assert(
       fc.property(
         versionString,
         fc.stringMatching(/^1\.[0-9]{2}$/),
-        fc.shuffledSubarray(['containerd', 'runc', 'docker-init']).chain((names) =>
-          fc.tuple(fc.constant(names), fc.tuple(...names.map(component)), fc.array(component('other'), { maxLength: 2 })),
-        ),
+        fc
+          .shuffledSubarray(['containerd', 'runc', 'docker-init'])
+          .chain((names) => fc.tuple(fc.constant(names), fc.tuple(...names.map(component)), fc.array(component('other'), { maxLength: 2 }))),
         fc.boolean(),
         (engine, api, [names, comps, others], topVersion) => {
           const components = [{ Name: 'Engine', Version: engine }, ...comps, ...others];
@@ -181,10 +192,27 @@ describe('Engine API answers', () => {
 
   it('/info: counts, live-restore and default runtime come back', () => {
     fc.assert(
-      fc.property(fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.boolean(), fc.constantFrom('runc', 'io.containerd.runc.v2', 'slow'), (containers, running, paused, stopped, live, runtime) => {
-        const body = JSON.stringify({ ID: 'x', Containers: containers, ContainersRunning: running, ContainersPaused: paused, ContainersStopped: stopped, LiveRestoreEnabled: live, DefaultRuntime: runtime, Runtimes: { runc: { path: 'runc' } } });
-        assert.deepEqual(parseInfo(body), { containers, running, paused, stopped, liveRestore: live, defaultRuntime: runtime });
-      }),
+      fc.property(
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        fc.boolean(),
+        fc.constantFrom('runc', 'io.containerd.runc.v2', 'slow'),
+        (containers, running, paused, stopped, live, runtime) => {
+          const body = JSON.stringify({
+            ID: 'x',
+            Containers: containers,
+            ContainersRunning: running,
+            ContainersPaused: paused,
+            ContainersStopped: stopped,
+            LiveRestoreEnabled: live,
+            DefaultRuntime: runtime,
+            Runtimes: { runc: { path: 'runc' } },
+          });
+          assert.deepEqual(parseInfo(body), { containers, running, paused, stopped, liveRestore: live, defaultRuntime: runtime });
+        },
+      ),
       params(500),
     );
   });
@@ -196,12 +224,18 @@ describe('Engine API answers', () => {
       PublicPort: fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }), // exposed but not published: no PublicPort
       Type: fc.constantFrom('tcp', 'udp', 'sctp'),
     });
-    const container = fc.record({ Id: fc.stringMatching(/^[0-9a-f]{12}$/), State: fc.constantFrom('running', 'exited', 'created', 'paused'), Ports: fc.array(port, { maxLength: 4 }) });
+    const container = fc.record({
+      Id: fc.stringMatching(/^[0-9a-f]{12}$/),
+      State: fc.constantFrom('running', 'exited', 'created', 'paused'),
+      Ports: fc.array(port, { maxLength: 4 }),
+    });
     fc.assert(
       fc.property(fc.array(container, { maxLength: 6 }), (containers) => {
         const expected = containers
           .filter((c) => c.State === 'running')
-          .flatMap((c) => c.Ports.filter((p) => p.PublicPort !== undefined).map((p) => ({ hostIp: p.IP, hostPort: p.PublicPort as number, proto: p.Type })));
+          .flatMap((c) =>
+            c.Ports.filter((p) => p.PublicPort !== undefined).map((p) => ({ hostIp: p.IP, hostPort: p.PublicPort as number, proto: p.Type })),
+          );
         assert.deepEqual(parsePublishedPorts(JSON.stringify(containers)), expected);
       }),
       params(500),
@@ -212,12 +246,21 @@ describe('Engine API answers', () => {
 describe('daemon.json userland-proxy', () => {
   it('the setting comes back from any daemon.json that has it; any other text is null', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string().filter((k) => k !== 'userland-proxy'), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }), fc.boolean(), fc.nat(), (others, value, at) => {
-        const entries = Object.entries(others);
-        entries.splice(at % (entries.length + 1), 0, ['userland-proxy', value]);
-        assert.equal(parseUserlandProxySetting(JSON.stringify(Object.fromEntries(entries), null, 2)), value);
-        assert.equal(parseUserlandProxySetting(JSON.stringify(others)), null);
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.string().filter((k) => k !== 'userland-proxy'),
+          fc.jsonValue({ maxDepth: 2 }),
+          { maxKeys: 5 },
+        ),
+        fc.boolean(),
+        fc.nat(),
+        (others, value, at) => {
+          const entries = Object.entries(others);
+          entries.splice(at % (entries.length + 1), 0, ['userland-proxy', value]);
+          assert.equal(parseUserlandProxySetting(JSON.stringify(Object.fromEntries(entries), null, 2)), value);
+          assert.equal(parseUserlandProxySetting(JSON.stringify(others)), null);
+        },
+      ),
       params(500),
     );
   });

@@ -12,7 +12,14 @@ import { psListSnapshot, type PsListEntry } from '../../src/sources/ps-list/ps-l
 import { CANDIDATE_COMMS } from '../../src/sources/candidate-comms.js';
 import { anyString, params } from '../support/property.js';
 
-const ENGINE_BINARIES = ['/usr/sbin/dockerd', '/usr/bin/containerd', '/usr/bin/containerd-shim-runc-v2', '/usr/sbin/runc', '/usr/sbin/docker-proxy', '/sbin/docker-init'];
+const ENGINE_BINARIES = [
+  '/usr/sbin/dockerd',
+  '/usr/bin/containerd',
+  '/usr/bin/containerd-shim-runc-v2',
+  '/usr/sbin/runc',
+  '/usr/sbin/docker-proxy',
+  '/sbin/docker-init',
+];
 
 const word = fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }).map((s) => s.replace(/[\s\0]/g, '') || 'x');
 const date = fc.date({ min: new Date(0), max: new Date(4_102_444_800_000), noInvalidDate: true });
@@ -63,7 +70,10 @@ describe('psListSnapshot', () => {
           const comm = (e.path ? basename(e.path) : basename(argv0 ?? e.name)).slice(0, 15);
           return CANDIDATE_COMMS.has(comm) || CANDIDATE_COMMS.has(e.name.slice(0, 15));
         });
-        assert.deepEqual(snap.processes.map((p) => p.pid), kept.map((e) => e.pid));
+        assert.deepEqual(
+          snap.processes.map((p) => p.pid),
+          kept.map((e) => e.pid),
+        );
         snap.processes.forEach((p, i) => {
           const e = kept[i] as PsListEntry;
           const defunct = (e.cmd ?? '').endsWith('<defunct>');

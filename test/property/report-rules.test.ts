@@ -19,9 +19,18 @@ const IDS = ['a', 'b', 'c', 'd'];
 const PORTS = ['80', '8080', '08080', ' 80', '0x50', 'x', '', null];
 const PROTOS = ['tcp', 'udp', null];
 
-const shimArb = fc.record({ id: fc.constantFrom(...IDS), ns: fc.constantFrom('moby', 'k8s.io'), young: fc.boolean(), runc: fc.constantFrom(null, 'S', 'D') });
+const shimArb = fc.record({
+  id: fc.constantFrom(...IDS),
+  ns: fc.constantFrom('moby', 'k8s.io'),
+  young: fc.boolean(),
+  runc: fc.constantFrom(null, 'S', 'D'),
+});
 const proxyArb = fc.record({ port: fc.constantFrom(...PORTS), proto: fc.constantFrom(...PROTOS) });
-const publishedArb = fc.record({ hostPort: fc.constantFrom(80, 8080, 53), proto: fc.constantFrom('tcp', 'udp'), hostIp: fc.constantFrom('0.0.0.0', '::', '') });
+const publishedArb = fc.record({
+  hostPort: fc.constantFrom(80, 8080, 53),
+  proto: fc.constantFrom('tcp', 'udp'),
+  hostIp: fc.constantFrom('0.0.0.0', '::', ''),
+});
 
 type ShimSpec = { id: string; ns: string; young: boolean; runc: string | null };
 
@@ -34,7 +43,13 @@ function engine(shims: ShimSpec[], proxies: Array<{ port: string | null; proto: 
     if (s.runc !== null) procs.push({ ...child(300 + i, pid, 'runc'), state: s.runc });
   });
   proxies.forEach((p, i) => {
-    const argv = ['/usr/sbin/docker-proxy', ...(p.proto === null ? [] : ['-proto', p.proto]), '-host-ip', '0.0.0.0', ...(p.port === null ? [] : ['-host-port', p.port])];
+    const argv = [
+      '/usr/sbin/docker-proxy',
+      ...(p.proto === null ? [] : ['-proto', p.proto]),
+      '-host-ip',
+      '0.0.0.0',
+      ...(p.port === null ? [] : ['-host-port', p.port]),
+    ];
     procs.push({ ...child(400 + i, 10, 'docker-proxy'), argv });
   });
   return procs;
@@ -53,7 +68,11 @@ describe('the report and the metrics agree', () => {
           const tree = buildEngineTree(state, OPTS);
           const nodes = tree.containerd?.shims ?? [];
           assert.equal(nodes.filter((s) => s.orphan === true).length, state.checks.orphanShims ?? 0);
-          if (state.checks.orphanShims === null) assert.ok(nodes.every((s) => s.orphan === null), 'unknown, not false');
+          if (state.checks.orphanShims === null)
+            assert.ok(
+              nodes.every((s) => s.orphan === null),
+              'unknown, not false',
+            );
           assert.equal(nodes.flatMap((s) => s.children).filter((c) => c.stuck).length, state.checks.stuckRunc);
           assert.equal(tree.dockerd?.proxies.filter((p) => p.state === 'down').length, state.checks.missingProxies ?? 0);
           assert.equal(tree.dockerd?.proxies.filter((p) => p.state === 'up').length, proxies.length, 'every running proxy is drawn');
@@ -66,18 +85,25 @@ describe('the report and the metrics agree', () => {
   it("/healthz's component states are the tree's link states", async () => {
     const answer = fc.constantFrom(true, false, null);
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.record({ dockerd: answer, containerd: answer, up: fc.constantFrom('both', 'dockerd', 'none') }), { minLength: 1, maxLength: 4 }), fc.boolean(), async (polls, dockerdExpected) => {
-        const procs = { both: [dockerd(10), containerd(20, 10)], dockerd: [dockerd(10)], none: [] };
-        const state = await stateAfter(
-          polls.map((p) => snap(procs[p.up])),
-          polls.map((p) => ({ dockerd: dockerdExpected ? p.dockerd : null, containerd: p.containerd, tasks: null, published: null })),
-          dockerdExpected,
-        );
-        const tree = buildEngineTree(state, { ...OPTS, dockerdExpected });
-        const expected: Record<string, string> = { containerd: tree.containerd?.state ?? 'missing' };
-        if (dockerdExpected) expected.dockerd = tree.dockerd?.state ?? 'missing';
-        assert.deepEqual(healthComponents(state, dockerdExpected), expected);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.record({ dockerd: answer, containerd: answer, up: fc.constantFrom('both', 'dockerd', 'none') }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.boolean(),
+        async (polls, dockerdExpected) => {
+          const procs = { both: [dockerd(10), containerd(20, 10)], dockerd: [dockerd(10)], none: [] };
+          const state = await stateAfter(
+            polls.map((p) => snap(procs[p.up])),
+            polls.map((p) => ({ dockerd: dockerdExpected ? p.dockerd : null, containerd: p.containerd, tasks: null, published: null })),
+            dockerdExpected,
+          );
+          const tree = buildEngineTree(state, { ...OPTS, dockerdExpected });
+          const expected: Record<string, string> = { containerd: tree.containerd?.state ?? 'missing' };
+          if (dockerdExpected) expected.dockerd = tree.dockerd?.state ?? 'missing';
+          assert.deepEqual(healthComponents(state, dockerdExpected), expected);
+        },
+      ),
       params(150),
     );
   });

@@ -41,7 +41,9 @@ const tls = fc.option(
     cert_file: fileName,
     key_file: fileName,
     client: fc.option(fc.tuple(fileName, fc.constantFrom(...CLIENT_AUTH_TYPES.filter((t) => t !== 'NoClientCert'))), { nil: null }),
-    versions: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })).map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as const),
+    versions: fc
+      .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }))
+      .map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as const),
     prefer: fc.option(fc.boolean(), { nil: undefined }),
   }),
   { nil: null },
@@ -54,7 +56,10 @@ function toYaml(c: GeneratedConfig): string {
   const doc: Record<string, unknown> = {};
   if (Object.keys(c.users).length > 0) doc.basic_auth_users = c.users;
   if (c.headers.length > 0 || c.http2 !== undefined) {
-    doc.http_server_config = { ...(c.http2 !== undefined ? { http2: c.http2 } : {}), ...(c.headers.length > 0 ? { headers: Object.fromEntries(c.headers) } : {}) };
+    doc.http_server_config = {
+      ...(c.http2 !== undefined ? { http2: c.http2 } : {}),
+      ...(c.headers.length > 0 ? { headers: Object.fromEntries(c.headers) } : {}),
+    };
   }
   if (c.tls) {
     doc.tls_server_config = {
@@ -75,10 +80,47 @@ const resolve = (f: string): string => (f.startsWith('/') ? f : join(DIR, f));
 const yamlish = fc
   .array(
     fc.constantFrom(
-      'basic_auth_users:', 'tls_server_config:', 'http_server_config:', 'headers:', 'http2: true', 'cert_file: c', 'key_file: k',
-      'client_auth_type: RequireAndVerifyClientCert', 'alice: $2y$10$FHOa1dA9CwvFNAJoHHjZw.d06oo23qictpUK6t3dCn0XjxR44WoGu',
-      'X-Frame-Options: deny', 'rate_limit:', 'cipher_suites: []', '!!omap', '!!set', '!!binary aGk=', '!!str', '!!map', '!!seq', '!!null',
-      '&a', '*a', '*b', '&b {}', '[', ']', '{', '}', '- ', '? ', ': ', '---', '...', '%YAML 1.1', '<<: *a', '"', "'", '#', '\n', '\n  ', '\n    ', '\r',
+      'basic_auth_users:',
+      'tls_server_config:',
+      'http_server_config:',
+      'headers:',
+      'http2: true',
+      'cert_file: c',
+      'key_file: k',
+      'client_auth_type: RequireAndVerifyClientCert',
+      'alice: $2y$10$FHOa1dA9CwvFNAJoHHjZw.d06oo23qictpUK6t3dCn0XjxR44WoGu',
+      'X-Frame-Options: deny',
+      'rate_limit:',
+      'cipher_suites: []',
+      '!!omap',
+      '!!set',
+      '!!binary aGk=',
+      '!!str',
+      '!!map',
+      '!!seq',
+      '!!null',
+      '&a',
+      '*a',
+      '*b',
+      '&b {}',
+      '[',
+      ']',
+      '{',
+      '}',
+      '- ',
+      '? ',
+      ': ',
+      '---',
+      '...',
+      '%YAML 1.1',
+      '<<: *a',
+      '"',
+      "'",
+      '#',
+      '\n',
+      '\n  ',
+      '\n    ',
+      '\r',
     ),
     { maxLength: 14 },
   )
@@ -116,7 +158,9 @@ describe('parseWebConfig', () => {
   const anyText = fc.oneof(
     anyString(),
     yamlish,
-    config.map(toYaml).chain((y) => fc.tuple(fc.nat(), anyString(6)).map(([at, ins]) => y.slice(0, at % (y.length + 1)) + ins + y.slice(at % (y.length + 1)))),
+    config
+      .map(toYaml)
+      .chain((y) => fc.tuple(fc.nat(), anyString(6)).map(([at, ins]) => y.slice(0, at % (y.length + 1)) + ins + y.slice(at % (y.length + 1)))),
   );
 
   it('any text gives a config or a WebConfigError', () => {
@@ -169,10 +213,15 @@ describe('parseWebConfig', () => {
 describe('basic authentication header and bcrypt hashes', () => {
   it('Basic base64(user:password) parses back for any user without ":" and any password', () => {
     fc.assert(
-      fc.property(anyString(30).filter((u) => !u.includes(':')), anyString(40), fc.constantFrom('Basic', 'basic', 'BASIC'), (user, password, scheme) => {
-        const header = `${scheme} ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
-        assert.deepEqual(parseBasicAuthorization(header), { user, password, exact: true });
-      }),
+      fc.property(
+        anyString(30).filter((u) => !u.includes(':')),
+        anyString(40),
+        fc.constantFrom('Basic', 'basic', 'BASIC'),
+        (user, password, scheme) => {
+          const header = `${scheme} ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+          assert.deepEqual(parseBasicAuthorization(header), { user, password, exact: true });
+        },
+      ),
       params(1000),
     );
   });
@@ -191,12 +240,18 @@ describe('basic authentication header and bcrypt hashes', () => {
 
   it('any header and any hash text: a result or null, never a throw', () => {
     fc.assert(
-      fc.property(fc.oneof(anyString(80), fc.base64String().map((b) => `Basic ${b}`)), (text) => {
-        const r = parseBasicAuthorization(text);
-        assert.ok(r === null || (typeof r.user === 'string' && typeof r.password === 'string'));
-        const cost = bcryptCost(text);
-        assert.ok(cost === null || (Number.isInteger(cost) && cost >= 4 && cost <= 31));
-      }),
+      fc.property(
+        fc.oneof(
+          anyString(80),
+          fc.base64String().map((b) => `Basic ${b}`),
+        ),
+        (text) => {
+          const r = parseBasicAuthorization(text);
+          assert.ok(r === null || (typeof r.user === 'string' && typeof r.password === 'string'));
+          const cost = bcryptCost(text);
+          assert.ok(cost === null || (Number.isInteger(cost) && cost >= 4 && cost <= 31));
+        },
+      ),
       params(1000),
     );
   });
@@ -221,7 +276,10 @@ describe('YAML 1.1 scalars into typed fields, as yaml.v2', () => {
   const V2_FALSE = ['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'];
   const http2 = (v: string) => parseWebConfig(`http_server_config:\n  http2: ${v}\n`, DIR).http2;
   const http2Flow = (v: string) => parseWebConfig(`http_server_config: {http2: ${v}}\n`, DIR).http2;
-  const quote = fc.constantFrom((t: string) => `"${t}"`, (t: string) => `'${t}'`);
+  const quote = fc.constantFrom(
+    (t: string) => `"${t}"`,
+    (t: string) => `'${t}'`,
+  );
 
   it('a bool field takes every yaml.v2 spelling, plain, in block and flow style', () => {
     fc.assert(
@@ -243,7 +301,10 @@ describe('YAML 1.1 scalars into typed fields, as yaml.v2', () => {
     );
     fc.assert(
       fc.property(other, (text) => {
-        assert.throws(() => http2(text), (err: Error) => err instanceof WebConfigError && /^http_server_config\.http2 must be true or false/.test(err.message));
+        assert.throws(
+          () => http2(text),
+          (err: Error) => err instanceof WebConfigError && /^http_server_config\.http2 must be true or false/.test(err.message),
+        );
       }),
       params(300),
     );
@@ -252,9 +313,30 @@ describe('YAML 1.1 scalars into typed fields, as yaml.v2', () => {
 
   /** Plain texts YAML 1.1 would read as something other than a string. */
   const typedLooking = fc.oneof(
-    fc.constantFrom(...V2_TRUE, ...V2_FALSE, '1:30', '0o17', '08', '017', '0x1F', '1_000', '+12', '.5', '1e3', '2001-12-14', '0b101', '1.0', '.inf', '-.Inf', '.NaN'),
+    fc.constantFrom(
+      ...V2_TRUE,
+      ...V2_FALSE,
+      '1:30',
+      '0o17',
+      '08',
+      '017',
+      '0x1F',
+      '1_000',
+      '+12',
+      '.5',
+      '1e3',
+      '2001-12-14',
+      '0b101',
+      '1.0',
+      '.inf',
+      '-.Inf',
+      '.NaN',
+    ),
     fc.integer().map(String),
-    fc.double({ noNaN: true, noDefaultInfinity: true }).map(String).filter((t) => !t.includes('e') || /^[-+]?\d/.test(t)),
+    fc
+      .double({ noNaN: true, noDefaultInfinity: true })
+      .map(String)
+      .filter((t) => !t.includes('e') || /^[-+]?\d/.test(t)),
     fc.integer({ min: 0 }).map((n) => `0x${n.toString(16)}`),
   );
 
@@ -274,19 +356,32 @@ describe('YAML 1.1 scalars into typed fields, as yaml.v2', () => {
 
   /** An int64 written the ways Go's ParseInt(s, 0, 64) reads after yaml.v2 drops every "_". */
   const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
-  const spelled = fc.tuple(int64, fc.constantFrom('dec', 'hex', 'oct', '0o', 'bin'), fc.boolean(), fc.boolean()).map(([n, base, plus, underscores]) => {
-    const abs = n < 0n ? -n : n;
-    const digits = { dec: abs.toString(10), hex: `0x${abs.toString(16)}`, oct: `0${abs.toString(8)}`, '0o': `0o${abs.toString(8)}`, bin: `0b${abs.toString(2)}` }[base];
-    const withUnderscores = underscores ? digits.replace(/(\d)(?=(\d{3})+$)/g, '$1_') : digits;
-    return { n, text: `${n < 0n ? '-' : plus ? '+' : ''}${withUnderscores}` };
-  });
+  const spelled = fc
+    .tuple(int64, fc.constantFrom('dec', 'hex', 'oct', '0o', 'bin'), fc.boolean(), fc.boolean())
+    .map(([n, base, plus, underscores]) => {
+      const abs = n < 0n ? -n : n;
+      const digits = {
+        dec: abs.toString(10),
+        hex: `0x${abs.toString(16)}`,
+        oct: `0${abs.toString(8)}`,
+        '0o': `0o${abs.toString(8)}`,
+        bin: `0b${abs.toString(2)}`,
+      }[base];
+      const withUnderscores = underscores ? digits.replace(/(\d)(?=(\d{3})+$)/g, '$1_') : digits;
+      return { n, text: `${n < 0n ? '-' : plus ? '+' : ''}${withUnderscores}` };
+    });
 
   it('an int field takes an int64 in any base Go reads, underscores anywhere', () => {
     fc.assert(
       fc.property(spelled, ({ n, text }) => {
         const burst = (t: string) => parseWebConfig(`rate_limit:\n  interval: 1s\n  burst: ${t}\n`, DIR).rateLimit?.burst;
         // burst is kept as a JS number: exact for every value a bucket can use.
-        const expected = n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : n < -BigInt(Number.MAX_SAFE_INTEGER) ? -Number.MAX_SAFE_INTEGER : Number(n);
+        const expected =
+          n > BigInt(Number.MAX_SAFE_INTEGER)
+            ? Number.MAX_SAFE_INTEGER
+            : n < -BigInt(Number.MAX_SAFE_INTEGER)
+              ? -Number.MAX_SAFE_INTEGER
+              : Number(n);
         assert.equal(burst(text), expected, text);
       }),
       params(500),
@@ -309,14 +404,18 @@ describe('YAML 1.1 scalars into typed fields, as yaml.v2', () => {
           fc.constantFrom('.inf', '-.inf', '.nan', '1:30', 'ten', '"5"', "'5'", 'yes', '0x', '0b2', '09x'),
         ),
         (text) => {
-          assert.throws(() => burst(text), (err: Error) => err instanceof WebConfigError && /^rate_limit\.burst/.test(err.message), text);
+          assert.throws(
+            () => burst(text),
+            (err: Error) => err instanceof WebConfigError && /^rate_limit\.burst/.test(err.message),
+            text,
+          );
         },
       ),
       params(200),
     );
   });
 
-  const UNIT_NS = { ns: 1n, us: 1_000n, 'µs': 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n } as const;
+  const UNIT_NS = { ns: 1n, us: 1_000n, µs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n } as const;
   it('a duration field takes Go duration text or an int of nanoseconds', () => {
     const part = fc.tuple(fc.integer({ min: 0, max: 999 }), fc.constantFrom(...(Object.keys(UNIT_NS) as Array<keyof typeof UNIT_NS>)));
     fc.assert(
@@ -332,7 +431,11 @@ describe('YAML 1.1 scalars into typed fields, as yaml.v2', () => {
     );
     assert.equal(parseWebConfig('rate_limit:\n  interval: 1\n  burst: 1\n', DIR).rateLimit?.intervalMs, 1e-6, 'a plain 1 is an int: 1 ns');
     for (const bad of ['"1"', '1d', 's', '1.s.', '--1s', '1 s', '9223372036854775808ns', 'yes']) {
-      assert.throws(() => parseWebConfig(`rate_limit:\n  interval: ${bad}\n`, DIR), /^WebConfigError: rate_limit\.interval must be a duration/, bad);
+      assert.throws(
+        () => parseWebConfig(`rate_limit:\n  interval: ${bad}\n`, DIR),
+        /^WebConfigError: rate_limit\.interval must be a duration/,
+        bad,
+      );
     }
     assert.equal(parseWebConfig('rate_limit:\n  interval: 1.5s\n  burst: 1\n', DIR).rateLimit?.intervalMs, 1500);
     assert.equal(parseWebConfig('rate_limit:\n  interval: .5m\n  burst: 1\n', DIR).rateLimit?.intervalMs, 30_000);

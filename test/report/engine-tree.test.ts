@@ -48,7 +48,12 @@ test('healthy engine: OK, exit 0, the whole tree with pids, uptimes, probe laten
 
 test('shims are listed oldest first, by start time: pids wrap around on a busy host', async () => {
   // The shim started later got the lower pid (pid_max reached and wrapped).
-  const procs = [dockerd(10), containerd(20, 10), shim(900, ID_A, undefined, { startTicks: 100 }), shim(60, ID_B, undefined, { startTicks: 5_000 })];
+  const procs = [
+    dockerd(10),
+    containerd(20, 10),
+    shim(900, ID_A, undefined, { startTicks: 100 }),
+    shim(60, ID_B, undefined, { startTicks: 5_000 }),
+  ];
   const tree = buildEngineTree(await stateAfter([snap(procs)], [{ ...UP, published: [] }]), OPTS);
   assert.deepEqual(
     tree.containerd?.shims.map((s) => [s.pid, s.containerId]),
@@ -79,7 +84,10 @@ test('containerd SIGSTOPped: unresponsive after one unanswered probe, hung after
 
 test('dockerd down (pidfile names a dead pid): CRITICAL; its proxies and probe are gone', async () => {
   const tree = buildEngineTree(
-    await stateAfter([snap(HEALTHY), snap([shim(50, ID_A), shim(70, ID_B), child(71, 70, 'docker-init')])], [UP, { dockerd: false, containerd: false, tasks: null }]),
+    await stateAfter(
+      [snap(HEALTHY), snap([shim(50, ID_A), shim(70, ID_B), child(71, 70, 'docker-init')])],
+      [UP, { dockerd: false, containerd: false, tasks: null }],
+    ),
     OPTS,
   );
   assert.equal(tree.dockerd?.state, 'down');
@@ -94,7 +102,10 @@ test('dockerd down (pidfile names a dead pid): CRITICAL; its proxies and probe a
 });
 
 test('a one-shot look at a dead dockerd: down, "no live process"', async () => {
-  const tree = buildEngineTree(await stateAfter([{ ...snap([], 10), scannedPids: 80 }], [{ dockerd: false, containerd: false, tasks: null }]), OPTS);
+  const tree = buildEngineTree(
+    await stateAfter([{ ...snap([], 10), scannedPids: 80 }], [{ dockerd: false, containerd: false, tasks: null }]),
+    OPTS,
+  );
   assert.equal(tree.dockerd?.state, 'down');
   assert.equal(tree.dockerd?.detail, 'no live process');
   assert.equal(tree.exitCode, 2);
@@ -128,10 +139,19 @@ test('chain checks: orphan shim, stuck runc, missing proxy and a zombie are warn
   const [a, b] = tree.containerd?.shims ?? [];
   assert.equal(a?.orphan, true);
   assert.equal(b?.orphan, false);
-  assert.deepEqual(b?.children.map((c) => [c.component, c.pid, c.stuck]), [['docker-init', 71, false], ['runc', 72, true]]);
+  assert.deepEqual(
+    b?.children.map((c) => [c.component, c.pid, c.stuck]),
+    [
+      ['docker-init', 71, false],
+      ['runc', 72, true],
+    ],
+  );
   assert.deepEqual(
     tree.dockerd?.proxies.map((x) => [x.state, x.pid, x.hostPort]),
-    [['up', 12, 18080], ['down', null, 18081]],
+    [
+      ['up', 12, 18080],
+      ['down', null, 18081],
+    ],
   );
   assert.deepEqual(tree.zombies, [{ component: 'docker-init', pid: 73, ppid: 50 }]);
   assert.deepEqual(tree.reasons, [

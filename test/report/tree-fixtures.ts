@@ -18,7 +18,19 @@ export const NOW_MS = (1_000_000 + 200) * 1000;
 export function proxy(pid: number, port: number, ppid = 10): ProcessInfo {
   return {
     ...child(pid, ppid, 'docker-proxy'),
-    argv: ['/usr/sbin/docker-proxy', '-proto', 'tcp', '-host-ip', '127.0.0.1', '-host-port', String(port), '-container-ip', '10.213.0.3', '-container-port', '80'],
+    argv: [
+      '/usr/sbin/docker-proxy',
+      '-proto',
+      'tcp',
+      '-host-ip',
+      '127.0.0.1',
+      '-host-port',
+      String(port),
+      '-container-ip',
+      '10.213.0.3',
+      '-container-port',
+      '80',
+    ],
   };
 }
 
@@ -45,11 +57,21 @@ function scriptedProbes(script: Answers[]): ProbeRunner {
       const at = NOW_MS;
       if (answers.dockerd !== null) {
         counts.dockerd++;
-        outcomes.set('dockerd_ping', { success: answers.dockerd, durationSeconds: answers.dockerd ? 0.0012 : 1, error: answers.dockerd ? null : 'no answer to GET /_ping within 1000 ms', atMs: at });
+        outcomes.set('dockerd_ping', {
+          success: answers.dockerd,
+          durationSeconds: answers.dockerd ? 0.0012 : 1,
+          error: answers.dockerd ? null : 'no answer to GET /_ping within 1000 ms',
+          atMs: at,
+        });
       }
       if (answers.containerd !== null) {
         counts.containerd++;
-        outcomes.set('containerd_health', { success: answers.containerd, durationSeconds: answers.containerd ? 0.0008 : 1, error: answers.containerd ? null : '4 DEADLINE_EXCEEDED: Deadline exceeded', atMs: at });
+        outcomes.set('containerd_health', {
+          success: answers.containerd,
+          durationSeconds: answers.containerd ? 0.0008 : 1,
+          error: answers.containerd ? null : '4 DEADLINE_EXCEEDED: Deadline exceeded',
+          atMs: at,
+        });
       }
       return Promise.resolve();
     },
@@ -66,7 +88,10 @@ function scriptedProbes(script: Answers[]): ProbeRunner {
         engineVersions: { dockerd: '26.1.5', containerd: '1.7.24', runc: '1.1.15', dockerInit: '0.19.0', apiVersion: '1.45' },
         info: null,
         tasks: tasks === null ? null : new Map([['moby', tasks.map((id, i) => ({ id, pid: 100 + i, status: 'RUNNING' }))]]),
-        publishedPorts: published === null ? null : published.map((port) => (typeof port === 'number' ? { hostIp: '127.0.0.1', hostPort: port, proto: 'tcp' } : port)),
+        publishedPorts:
+          published === null
+            ? null
+            : published.map((port) => (typeof port === 'number' ? { hostIp: '127.0.0.1', hostPort: port, proto: 'tcp' } : port)),
         userlandProxy: true,
         events: null,
       };
@@ -100,4 +125,3 @@ export async function stateAfter(snaps: ProcessSnapshot[], answers: Answers[], d
 export const OPTS: EngineTreeOptions = { dockerdExpected: true, runcStuckAfterSeconds: 30, nowMs: NOW_MS };
 export const snap = (procs: ProcessInfo[], pidfile: number | null = 10) => snapshot(procs, pidfile, NOW_MS);
 export const UP: Answers = { dockerd: true, containerd: true };
-

@@ -12,7 +12,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -82,21 +95,32 @@ function flags(root: string, procfs: string): string[] {
 
 async function spawnExporter(args: string[]): Promise<Spawned> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'main.js'), ...args, '--log.format=json', `--web.listen-address=127.0.0.1:${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot(), 'dist', 'main.js'), ...args, '--log.format=json', `--web.listen-address=127.0.0.1:${port}`],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   live.push(child);
   let out = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('the exporter to answer /healthz', async () => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the exporter exited:\n${out}`);
-    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
-    return true;
-  }, 20_000, 150);
+  await waitFor(
+    'the exporter to answer /healthz',
+    async () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the exporter exited:\n${out}`);
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return true;
+    },
+    20_000,
+    150,
+  );
   const jsonLogs = (): Record<string, unknown>[] =>
     out.split('\n').flatMap((l) => {
       try {
@@ -146,7 +170,12 @@ describe('a procfs scan blocked in the kernel', { timeout: 180_000 }, () => {
     // 200 ms polls: the scan counts as blocked after 2 s (ten intervals, at least 2 s).
     const ex = await spawnExporter([...flags(root, procfs), '--poll.interval=200ms']);
     const pid = ex.child.pid as number;
-    await waitFor('the first blocked scan to fail a poll', async () => (metric(await scrape(ex.url), POLL_ERRORS, { source: 'procfs' }) ?? 0) >= 1, 20_000, 200);
+    await waitFor(
+      'the first blocked scan to fail a poll',
+      async () => (metric(await scrape(ex.url), POLL_ERRORS, { source: 'procfs' }) ?? 0) >= 1,
+      20_000,
+      200,
+    );
 
     const first = threadsAndRss(pid);
     const errorsAtStart = metric(await scrape(ex.url), POLL_ERRORS, { source: 'procfs' }) ?? 0;
@@ -168,7 +197,10 @@ describe('a procfs scan blocked in the kernel', { timeout: 180_000 }, () => {
     );
     assert.ok(maxThreads <= first.threads + 1, `threads grew from ${first.threads} to ${maxThreads} while the scan was blocked`);
     const lastRss = samples[samples.length - 1]?.rss ?? 0;
-    assert.ok(lastRss - first.rss < 8 * 1024 * 1024, `RSS climbed by ${((lastRss - first.rss) / 1048576).toFixed(1)} MiB while the scan was blocked`);
+    assert.ok(
+      lastRss - first.rss < 8 * 1024 * 1024,
+      `RSS climbed by ${((lastRss - first.rss) / 1048576).toFixed(1)} MiB while the scan was blocked`,
+    );
     assert.ok(errorsAtEnd - errorsAtStart >= 15, `polls keep failing fast: ${errorsAtEnd - errorsAtStart} failures in 8 s at 200 ms`);
     const failedLines = ex.jsonLogs().filter((l) => l.msg === 'poll failed');
     assert.equal(failedLines.length, 1, `one log line when the blocked state begins, not one per poll:\n${ex.output().slice(-3000)}`);
@@ -177,10 +209,15 @@ describe('a procfs scan blocked in the kernel', { timeout: 180_000 }, () => {
     // The read returns: the stale answer is dropped and scanning resumes by itself.
     unblock(fifo);
     const pidDirs = readdirSync(procfs).filter((n) => /^\d+$/.test(n)).length;
-    await waitFor('scanning to resume (/healthz 200, every pid directory scanned)', async () => {
-      const m = await scrape(ex.url);
-      return (await healthStatus(ex.url)).status === 200 && metric(m, 'docker_engine_exporter_scanned_processes') === pidDirs;
-    }, 15_000, 200);
+    await waitFor(
+      'scanning to resume (/healthz 200, every pid directory scanned)',
+      async () => {
+        const m = await scrape(ex.url);
+        return (await healthStatus(ex.url)).status === 200 && metric(m, 'docker_engine_exporter_scanned_processes') === pidDirs;
+      },
+      15_000,
+      200,
+    );
     assert.equal(ex.jsonLogs().filter((l) => l.msg === 'poll recovered').length, 1, 'one log line when it ends');
     const resumed = metric(await scrape(ex.url), POLL_ERRORS, { source: 'procfs' }) ?? 0;
     await delay(1000);
@@ -191,7 +228,12 @@ describe('a procfs scan blocked in the kernel', { timeout: 180_000 }, () => {
     const again = join(procfs, BLOCKED_PID, 'comm.fifo');
     assert.equal(spawnSync('mkfifo', ['-m', '0600', again]).status, 0);
     renameSync(again, fifo);
-    await waitFor('the scan to block again', async () => String((await healthStatus(ex.url)).lastError).startsWith('procfs scan blocked'), 15_000, 200);
+    await waitFor(
+      'the scan to block again',
+      async () => String((await healthStatus(ex.url)).lastError).startsWith('procfs scan blocked'),
+      15_000,
+      200,
+    );
     ex.child.kill('SIGTERM');
     const sigtermAt = Date.now();
     const end = await exitWithin(ex, 5000);
@@ -214,7 +256,9 @@ describe('a procfs scan blocked in the kernel', { timeout: 180_000 }, () => {
   it('check ends within 5 s with UNKNOWN and one line saying why', async () => {
     const { root, procfs } = blockingProcfs();
     const started = Date.now();
-    const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'main.js'), 'check', ...flags(root, procfs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'main.js'), 'check', ...flags(root, procfs)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     live.push(child);
     let stdout = '';
     let stderr = '';

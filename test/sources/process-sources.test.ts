@@ -69,7 +69,10 @@ test('procfs source: resources of a live process are read; a malformed pidfile i
     assert.equal(found.threads, 1);
     assert.equal(found.state, 'S');
     assert.equal(snap.dockerdPidfilePid, null);
-    assert.deepEqual(snap.errors.map((e) => `${e.file}/${e.reason}`), ['pidfile/malformed']);
+    assert.deepEqual(
+      snap.errors.map((e) => `${e.file}/${e.reason}`),
+      ['pidfile/malformed'],
+    );
   } finally {
     child.kill('SIGKILL');
     await source.close();
@@ -77,27 +80,36 @@ test('procfs source: resources of a live process are read; a malformed pidfile i
   }
 });
 
-test('procfs scan as an unprivileged user: exe and fds of root processes are unknown, not wrong', { skip: process.getuid?.() !== 0 ? 'needs root to switch user' : false }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dee-src-'));
-  chmodSync(dir, 0o755);
-  const child = startFakeRunc(dir);
-  try {
-    await new Promise((r) => setTimeout(r, 200));
-    const scan = new URL('../../src/sources/procfs/scan-procfs.js', import.meta.url).href;
-    const script = `import(${JSON.stringify(scan)}).then(m => process.stdout.write(JSON.stringify(m.scanProcfs({procfsPath:'/proc',pidfilePath:null}, m.createProcfsScratch()))))`;
-    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 20_000 });
-    assert.equal(out.status, 0, out.stderr);
-    const snap = JSON.parse(out.stdout) as ReturnType<typeof scanProcfs>;
-    const found = snap.processes.find((p) => p.pid === child.pid);
-    assert.ok(found, 'still found through comm, stat and cmdline');
-    assert.equal(found.exe, null);
-    assert.equal(found.openFds, null);
-    assert.deepEqual(found.argv, [join(dir, 'runc'), '300']);
-  } finally {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'procfs scan as an unprivileged user: exe and fds of root processes are unknown, not wrong',
+  { skip: process.getuid?.() !== 0 ? 'needs root to switch user' : false },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dee-src-'));
+    chmodSync(dir, 0o755);
+    const child = startFakeRunc(dir);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const scan = new URL('../../src/sources/procfs/scan-procfs.js', import.meta.url).href;
+      const script = `import(${JSON.stringify(scan)}).then(m => process.stdout.write(JSON.stringify(m.scanProcfs({procfsPath:'/proc',pidfilePath:null}, m.createProcfsScratch()))))`;
+      const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        uid: 65534,
+        gid: 65534,
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      assert.equal(out.status, 0, out.stderr);
+      const snap = JSON.parse(out.stdout) as ReturnType<typeof scanProcfs>;
+      const found = snap.processes.find((p) => p.pid === child.pid);
+      assert.ok(found, 'still found through comm, stat and cmdline');
+      assert.equal(found.exe, null);
+      assert.equal(found.openFds, null);
+      assert.deepEqual(found.argv, [join(dir, 'runc'), '300']);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('procfs scan of a recorded-style tree with a malformed stat and a vanished pid keeps going', () => {
   const root = mkdtempSync(join(tmpdir(), 'dee-proc-'));
@@ -107,13 +119,24 @@ test('procfs scan of a recorded-style tree with a malformed stat and a vanished 
       mkdirSync(join(root, String(pid)));
       for (const [f, text] of Object.entries(files)) writeFileSync(join(root, String(pid), f), text);
     };
-    mk(10, { comm: 'dockerd\n', stat: '10 (dockerd) S 1 10 10 0 -1 0 0 0 0 0 5 5 0 0 20 0 9 0 500 0 0 0', status: 'VmRSS:\t100 kB\nThreads:\t9\n', cmdline: 'dockerd\0' });
+    mk(10, {
+      comm: 'dockerd\n',
+      stat: '10 (dockerd) S 1 10 10 0 -1 0 0 0 0 0 5 5 0 0 20 0 9 0 500 0 0 0',
+      status: 'VmRSS:\t100 kB\nThreads:\t9\n',
+      cmdline: 'dockerd\0',
+    });
     mk(11, { comm: 'containerd\n', stat: '11 (containerd) S garbage' });
     mk(12, { comm: 'runc\n' }); // exited between reading comm and stat
     const snap = scanProcfs({ procfsPath: root, pidfilePath: null }, createProcfsScratch());
-    assert.deepEqual(snap.processes.map((p) => p.pid), [10]);
+    assert.deepEqual(
+      snap.processes.map((p) => p.pid),
+      [10],
+    );
     assert.equal(snap.processes[0]?.startTimeSeconds !== null, true);
-    assert.deepEqual(snap.errors.map((e) => `${e.file}/${e.reason}`), ['stat/malformed']);
+    assert.deepEqual(
+      snap.errors.map((e) => `${e.file}/${e.reason}`),
+      ['stat/malformed'],
+    );
     assert.equal(snap.vanished, 1);
     assert.equal(snap.scannedPids, 3);
   } finally {

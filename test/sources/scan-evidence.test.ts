@@ -41,7 +41,10 @@ function writeProcess(root: string, f: FakeProcess): string {
   mkdirSync(join(dir, 'net'));
   writeFileSync(join(dir, 'comm'), `${f.comm}\n`);
   writeFileSync(join(dir, 'stat'), `${f.pid} (${f.comm}) S ${f.ppid} 1 1 0 -1 4194560 0 0 0 0 10 5 0 0 20 0 1 0 ${f.pid * 10} 1000 100\n`);
-  writeFileSync(join(dir, 'status'), `Name:\t${f.comm}\nState:\tS (sleeping)\nUid:\t${f.uid}\t${f.uid}\t${f.uid}\t${f.uid}\nThreads:\t1\nVmRSS:\t  100 kB\n`);
+  writeFileSync(
+    join(dir, 'status'),
+    `Name:\t${f.comm}\nState:\tS (sleeping)\nUid:\t${f.uid}\t${f.uid}\t${f.uid}\t${f.uid}\nThreads:\t1\nVmRSS:\t  100 kB\n`,
+  );
   writeFileSync(join(dir, 'cmdline'), f.argv.join('\0') + '\0');
   symlinkSync(f.exe, join(dir, 'exe'));
   symlinkSync(f.ns, join(dir, 'ns', 'mnt'));
@@ -139,7 +142,7 @@ test('the scan reads uid, mount namespace and the host mount namespace', () => {
   }
 });
 
-test('listening sockets: containerd\'s gRPC address from its own socket inodes, a forged net/unix line dropped', () => {
+test("listening sockets: containerd's gRPC address from its own socket inodes, a forged net/unix line dropped", () => {
   const header = 'Num       RefCount Protocol Flags    Type St Inode Path\n';
   const netUnix =
     header +
@@ -152,13 +155,19 @@ test('listening sockets: containerd\'s gRPC address from its own socket inodes, 
     '0000000000000006: 00000002 00000000 00010000 0001 01   104 /run/forged.sock\n' +
     '0000000000000007: 00000002 00000000 00010000 0001 01   104 /run/real-debug.sock\n';
   const { root, pidfile } = fakeProc(
-    [dockerd(10), containerd(20, 10, { fds: ['socket:[100]', 'socket:[101]', 'socket:[102]', 'socket:[103]', 'socket:[104]', 'pipe:[5]'], netUnix })],
+    [
+      dockerd(10),
+      containerd(20, 10, { fds: ['socket:[100]', 'socket:[101]', 'socket:[102]', 'socket:[103]', 'socket:[104]', 'pipe:[5]'], netUnix }),
+    ],
     10,
   );
   try {
     const snap = scanProcfs({ procfsPath: root, pidfilePath: pidfile }, createProcfsScratch());
     const c = snap.processes.find((p) => p.pid === 20);
-    assert.deepEqual(c?.listening?.map((l) => l.path), [SOCK, `${SOCK}.ttrpc`]);
+    assert.deepEqual(
+      c?.listening?.map((l) => l.path),
+      [SOCK, `${SOCK}.ttrpc`],
+    );
     assert.equal(c?.containerdAddress, SOCK, 'learnt from the sockets, the config is not needed');
     assert.deepEqual(snap.errors, []);
   } finally {
@@ -167,14 +176,21 @@ test('listening sockets: containerd\'s gRPC address from its own socket inodes, 
 });
 
 test('sockets are not looked up for a containerd of nobody or in a container (its net/unix may be huge)', () => {
-  const netUnix = 'Num       RefCount Protocol Flags    Type St Inode Path\n' + `0000000000000001: 00000002 00000000 00010000 0001 01   100 ${SOCK}\n`;
+  const netUnix =
+    'Num       RefCount Protocol Flags    Type St Inode Path\n' + `0000000000000001: 00000002 00000000 00010000 0001 01   100 ${SOCK}\n`;
   const fake = { fds: ['socket:[100]'], netUnix, argv: ['containerd'] };
-  const { root, pidfile } = fakeProc([dockerd(10), containerd(20, 1, { ...fake, uid: NOBODY }), containerd(21, 1, { ...fake, ns: POD_NS }), containerd(22, 1, fake)], 10);
+  const { root, pidfile } = fakeProc(
+    [dockerd(10), containerd(20, 1, { ...fake, uid: NOBODY }), containerd(21, 1, { ...fake, ns: POD_NS }), containerd(22, 1, fake)],
+    10,
+  );
   try {
     const byPid = new Map(scanProcfs({ procfsPath: root, pidfilePath: pidfile }, createProcfsScratch()).processes.map((p) => [p.pid, p]));
     assert.equal(byPid.get(20)?.listening, undefined);
     assert.equal(byPid.get(21)?.listening, undefined);
-    assert.deepEqual(byPid.get(22)?.listening?.map((l) => l.path), [SOCK]);
+    assert.deepEqual(
+      byPid.get(22)?.listening?.map((l) => l.path),
+      [SOCK],
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -187,7 +203,7 @@ for (const kind of HOSTILE) {
     ['run by nobody', { uid: NOBODY, ppid: 1 }],
     ['in another mount namespace', { ns: POD_NS, ppid: 1 }],
     ['a child of dockerd in another mount namespace', { ns: POD_NS }],
-    ['root on the host but no child of the pidfile\'s dockerd', { ppid: 1 }],
+    ["root on the host but no child of the pidfile's dockerd", { ppid: 1 }],
   ] as const) {
     test(`a containerd ${who} whose --config is ${kind}: never opened`, () => {
       const { root, pidfile, dirs } = fakeProc([dockerd(10), containerd(20, 10, over)], 10);
@@ -223,7 +239,7 @@ for (const kind of HOSTILE) {
   });
 }
 
-test('dockerd\'s own containerd with a good root-owned config: its address is read, once', () => {
+test("dockerd's own containerd with a good root-owned config: its address is read, once", () => {
   const { root, pidfile, dirs } = fakeProc([dockerd(10), containerd(20, 10)], 10);
   try {
     plantConfig(dirs.get(20) as string, 'good');
@@ -241,14 +257,18 @@ test('dockerd\'s own containerd with a good root-owned config: its address is re
   }
 });
 
-test('a pidfile that is a FIFO, a symlink or a stranger\'s file is refused at once and counted', () => {
+test("a pidfile that is a FIFO, a symlink or a stranger's file is refused at once and counted", () => {
   const { root, pidfile } = fakeProc([dockerd(10)], null);
   try {
     const check = (why: string) => {
       const snap = scanProcfs({ procfsPath: root, pidfilePath: pidfile }, createProcfsScratch());
       assert.equal(snap.dockerdPidfilePid, null, why);
       assert.equal(snap.dockerdPidfileFailed, true, why);
-      assert.deepEqual(snap.errors.map((e) => `${e.file}/${e.reason}`), ['pidfile/refused'], why);
+      assert.deepEqual(
+        snap.errors.map((e) => `${e.file}/${e.reason}`),
+        ['pidfile/refused'],
+        why,
+      );
     };
     assert.equal(spawnSync('mkfifo', [pidfile]).status, 0);
     check('fifo');

@@ -6,7 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -72,7 +85,11 @@ describe('state file: what is refused', () => {
     assert.equal(readStateFile(path).state?.savedAtMs, 3_000);
     const st = statSync(path);
     assert.equal(st.mode & 0o777, 0o600);
-    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp') && !n.includes('chosen')), [], 'no temporary file is left behind');
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.endsWith('.tmp') && !n.includes('chosen')),
+      [],
+      'no temporary file is left behind',
+    );
   });
 
   it('a directory writable by others, or a symlink, is refused on read and write', () => {
@@ -131,9 +148,19 @@ describe('state file: what is refused', () => {
       ['relative socket', ['containerdAddress'], 'run/containerd.sock', /containerdAddress is not an absolute socket path/],
       ['socket with ..', ['containerdAddress'], '/run/../etc/shadow', /containerdAddress is not an absolute socket path/],
       ['socket with NUL', ['containerdAddress'], '/run/a\u0000b', /containerdAddress is not an absolute socket path/],
-      ['socket over 107 bytes', ['containerdAddress'], '/' + 'a'.repeat(107), /containerdAddress is not an absolute socket path of at most 107 bytes/],
+      [
+        'socket over 107 bytes',
+        ['containerdAddress'],
+        '/' + 'a'.repeat(107),
+        /containerdAddress is not an absolute socket path of at most 107 bytes/,
+      ],
       ['unknown mode', ['containerdMode'], 'rootless', /containerdMode is not one of/],
-      ['long key', ['liveCpu'], [{ key: 'k'.repeat(257), component: 'runc', cpuSeconds: 1 }], /liveCpu\[0\]\.key is not a string of at most 256/],
+      [
+        'long key',
+        ['liveCpu'],
+        [{ key: 'k'.repeat(257), component: 'runc', cpuSeconds: 1 }],
+        /liveCpu\[0\]\.key is not a string of at most 256/,
+      ],
       ['unknown key', ['extra'], 1, /top level has an unknown key "extra"/],
       ['task exits not a count', ['taskExits'], { moby: 'many' }, /taskExits\.moby is not an integer/],
     ];
@@ -169,10 +196,15 @@ describe('state file: the exporter with a symlink at --state.file', () => {
       ],
     });
     try {
-      const m = (await waitFor<Map<string, number> | undefined>('a refused write after a poll', async () => {
-        const s = await scrape(ex.url);
-        return (metric(s, 'docker_engine_exporter_state_file_errors_total', { operation: 'write' }) ?? 0) >= 1 ? s : undefined;
-      }, 15_000, 200)) as Map<string, number>;
+      const m = (await waitFor<Map<string, number> | undefined>(
+        'a refused write after a poll',
+        async () => {
+          const s = await scrape(ex.url);
+          return (metric(s, 'docker_engine_exporter_state_file_errors_total', { operation: 'write' }) ?? 0) >= 1 ? s : undefined;
+        },
+        15_000,
+        200,
+      )) as Map<string, number>;
       assert.equal(metric(m, 'docker_engine_exporter_state_file_errors_total', { operation: 'read' }), 1);
       const ignored = ex.jsonLogs().find((l) => l.msg === 'state file ignored: starting without restart memory');
       assert.match(String(ignored?.err), /refused: it is a symlink$/);

@@ -82,22 +82,25 @@ describe('compose deployment', () => {
     }
   });
 
-  it('has a Prometheus config that scrapes the exporter\'s service and port', () => {
+  it("has a Prometheus config that scrapes the exporter's service and port", () => {
     const { doc } = prometheusConfig();
     const listen = flagValue(commandOf(service('exporter')), '--web.listen-address') ?? ':9733';
     const port = listen.slice(listen.lastIndexOf(':') + 1);
     const targets = asSequence(doc['scrape_configs'], 'scrape_configs').flatMap((sc) => {
       const c = asMapping(sc, 'scrape_config');
       return (c['static_configs'] === undefined ? [] : asSequence(c['static_configs'], 'static_configs')).flatMap((st) =>
-        asSequence(asMapping(st, 'static_config')['targets'], 'targets').map((t) => ({ job: asString(c['job_name'], 'job_name'), target: asString(t, 'target') })),
+        asSequence(asMapping(st, 'static_config')['targets'], 'targets').map((t) => ({
+          job: asString(c['job_name'], 'job_name'),
+          target: asString(t, 'target'),
+        })),
       );
     });
     const exporterTarget = targets.find((t) => t.target === `exporter:${port}`);
     assert.ok(exporterTarget !== undefined, `no scrape target exporter:${port} in ${JSON.stringify(targets)}`);
-    assert.match(exporterTarget.job, /docker-engine/, 'the job name matches DockerEngineExporterDown\'s selector');
+    assert.match(exporterTarget.job, /docker-engine/, "the job name matches DockerEngineExporterDown's selector");
   });
 
-  it('has Prometheus load the project\'s rules file, through a mount of prometheus/rules', () => {
+  it("has Prometheus load the project's rules file, through a mount of prometheus/rules", () => {
     const { doc } = prometheusConfig();
     const prom = service('prometheus');
     const ruleFiles = asSequence(doc['rule_files'], 'rule_files').map((f) => asString(f, 'rule file'));

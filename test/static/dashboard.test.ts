@@ -67,7 +67,11 @@ describe('Grafana dashboard', () => {
     const rows = dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title);
     assert.deepEqual(rows, ROW_ORDER);
     const ys = dashboard.panels.map((p) => p.gridPos?.y ?? -1);
-    assert.deepEqual(ys, [...ys].sort((a, b) => a - b), 'panels are listed top to bottom');
+    assert.deepEqual(
+      ys,
+      [...ys].sort((a, b) => a - b),
+      'panels are listed top to bottom',
+    );
   });
 
   it('shows the chain first, one panel per component in architecture order', () => {
@@ -79,7 +83,10 @@ describe('Grafana dashboard', () => {
     assert.deepEqual(firstRow.slice(0, COMPONENTS_IN_CHAIN_ORDER.length), [...COMPONENTS_IN_CHAIN_ORDER]);
     const line = dashboard.panels.slice(1, 1 + COMPONENTS_IN_CHAIN_ORDER.length);
     const xs = line.map((p) => [p.gridPos?.y, p.gridPos?.x]);
-    assert.ok(line.every((p) => p.gridPos?.y === line[0]!.gridPos?.y), `one line: ${JSON.stringify(xs)}`);
+    assert.ok(
+      line.every((p) => p.gridPos?.y === line[0]!.gridPos?.y),
+      `one line: ${JSON.stringify(xs)}`,
+    );
   });
 
   it('lays panels out without overlaps, within 24 columns, with unique ids', () => {
@@ -130,9 +137,7 @@ describe('Grafana dashboard', () => {
 
   it('covers every metric of the contract somewhere', () => {
     const used = new Set(queries.flatMap((q) => metricNames(q.expr)));
-    const unused = [...ALLOWED_METRICS].filter(
-      (m) => m.startsWith('docker_engine_') && !used.has(m),
-    );
+    const unused = [...ALLOWED_METRICS].filter((m) => m.startsWith('docker_engine_') && !used.has(m));
     assert.deepEqual(unused, [], `metrics the dashboard never shows: ${unused.join(', ')}`);
   });
 

@@ -114,7 +114,11 @@ describe('Dockerfile', () => {
       /^proto \.\/proto$/,
     ];
     assert.equal(copies.length, expected.length, `COPY lines: ${copies.join(' | ')}`);
-    for (const re of expected) assert.ok(copies.some((c) => re.test(c)), `a COPY matching ${re}: ${copies.join(' | ')}`);
+    for (const re of expected)
+      assert.ok(
+        copies.some((c) => re.test(c)),
+        `a COPY matching ${re}: ${copies.join(' | ')}`,
+      );
     assert.equal(only(runtime, 'WORKDIR').args, '/app');
   });
 
@@ -143,7 +147,11 @@ describe('Dockerfile', () => {
       const { server, port } = await healthServer(status);
       try {
         for (const address of [`:${port}`, `0.0.0.0:${port}`, `127.0.0.1:${port}`, `[::]:${port}`]) {
-          assert.equal(await runHealthcheck({ DOCKER_ENGINE_EXPORTER_WEB_LISTEN_ADDRESS: address }), expected, `${address} answering ${status}`);
+          assert.equal(
+            await runHealthcheck({ DOCKER_ENGINE_EXPORTER_WEB_LISTEN_ADDRESS: address }),
+            expected,
+            `${address} answering ${status}`,
+          );
         }
       } finally {
         await close(server);
@@ -201,7 +209,10 @@ describe('.dockerignore', () => {
 
   it('is an allowlist: everything is ignored except what is named', () => {
     assert.equal(lines[0], '*');
-    assert.ok(lines.slice(1).every((l) => l.startsWith('!')), lines.join(', '));
+    assert.ok(
+      lines.slice(1).every((l) => l.startsWith('!')),
+      lines.join(', '),
+    );
   });
 
   it('lets through every file the Dockerfile copies from the build context, and nothing else', () => {

@@ -100,12 +100,15 @@ describe('docs/fleet.md', () => {
     }
   });
 
-  it('the edge configuration discovers the target file\'s hosts, named by host, in a docker-engine job', (t) => {
+  it("the edge configuration discovers the target file's hosts, named by host, in a docker-engine job", (t) => {
     const promtool = promtoolOrSkip(t);
     if (promtool === null) return;
     const edge = fleetYaml.find((b) => isMapping(b.doc) && Array.isArray(b.doc['scrape_configs']) && b.text.includes('file_sd_configs'));
     assert.ok(edge, 'an edge configuration with file_sd_configs');
-    const job = asString(asMapping(asSequence(asMapping(edge.doc, 'config')['scrape_configs'], 'scrape_configs')[0], 'scrape_config')['job_name'], 'job_name');
+    const job = asString(
+      asMapping(asSequence(asMapping(edge.doc, 'config')['scrape_configs'], 'scrape_configs')[0], 'scrape_config')['job_name'],
+      'job_name',
+    );
     assert.match(job, /docker-engine/, 'DockerEngineExporterDown selects job=~".*docker-engine.*"');
     const hosts = asSequence(block(isTargetFile, 'a target file').doc, 'targets').flatMap((g) =>
       asSequence(asMapping(g, 'group')['targets'], 'targets').map((x) => asString(x, 'target')),
@@ -117,11 +120,7 @@ describe('docs/fleet.md', () => {
       const r = runPromtool(promtool, ['check', 'service-discovery', '--timeout=2s', file, job]);
       assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
       const found = (JSON.parse(r.stdout) as Array<{ labels: Record<string, string> }>).map((x) => x.labels);
-      assert.deepEqual(
-        found.map((l) => l['__address__']).sort(),
-        [...hosts].sort(),
-        'every host of the target file is a target',
-      );
+      assert.deepEqual(found.map((l) => l['__address__']).sort(), [...hosts].sort(), 'every host of the target file is a target');
       for (const l of found) {
         assert.equal(l['instance'], (l['__address__'] as string).replace(/:9733$/, ''), 'instance is the host name');
         assert.equal(l['job'], job);
@@ -131,26 +130,33 @@ describe('docs/fleet.md', () => {
     }
   });
 
-  it('federation keeps the edges\' labels and asks for the exporter\'s series; remote-write keeps only them', () => {
+  it("federation keeps the edges' labels and asks for the exporter's series; remote-write keeps only them", () => {
     const federation = fleetYaml.find((b) => b.text.includes('/federate'));
     assert.ok(federation);
     const sc = asMapping(asSequence(asMapping(federation.doc, 'config')['scrape_configs'], 'scrape_configs')[0], 'scrape_config');
     assert.equal(sc['honor_labels'], true);
     const match = asSequence(asMapping(sc['params'], 'params')['match[]'], 'match[]').map((x) => asString(x, 'match'));
-    assert.ok(match.some((x) => x.includes('docker-engine')), match.join(' '));
+    assert.ok(
+      match.some((x) => x.includes('docker-engine')),
+      match.join(' '),
+    );
     const rw = fleetYaml.find((b) => isMapping(b.doc) && 'remote_write' in b.doc);
     assert.ok(rw);
-    const relabel = asSequence(asMapping(asSequence(asMapping(rw.doc, 'config')['remote_write'], 'remote_write')[0], 'remote_write[0]')['write_relabel_configs'], 'write_relabel_configs');
+    const relabel = asSequence(
+      asMapping(asSequence(asMapping(rw.doc, 'config')['remote_write'], 'remote_write')[0], 'remote_write[0]')['write_relabel_configs'],
+      'write_relabel_configs',
+    );
     assert.ok(relabel.some((r) => asMapping(r, 'relabel')['action'] === 'keep'));
   });
 
-  it('its rules pass promtool check rules, and every PromQL query is valid and uses only the exporter\'s metrics', (t) => {
+  it("its rules pass promtool check rules, and every PromQL query is valid and uses only the exporter's metrics", (t) => {
     const rules = fleetRules();
     const queries = codeBlocks(fleetText, /^promql$/).map((b) => b.text.trim());
     assert.ok(queries.length > 0);
     const recorded = new Set(rules.map((r) => r.record));
     for (const expr of [...rules.map((r) => r.expr), ...queries]) {
-      for (const n of metricNames(expr)) assert.ok(ALLOWED_METRICS.has(n) || recorded.has(n), `${n} in ${expr} is not a metric the exporter emits`);
+      for (const n of metricNames(expr))
+        assert.ok(ALLOWED_METRICS.has(n) || recorded.has(n), `${n} in ${expr} is not a metric the exporter emits`);
     }
     const promtool = promtoolOrSkip(t);
     if (promtool === null) return;
@@ -179,8 +185,9 @@ describe('docs/container.md', () => {
     .flatMap((b) => shellCommands(b.text))
     .filter((c) => c.startsWith('docker run'));
 
-  it('documents what the default user cannot see and what gives it: root or CAP_SYS_PTRACE, the socket\'s group, the host /proc', () => {
-    for (const re of [/CAP_SYS_PTRACE/, /--group-add/, /--pid=host/, /--path\.procfs=\/host\/proc/, /apparmor=unconfined/, /HEALTHCHECK/]) assert.match(text, re);
+  it("documents what the default user cannot see and what gives it: root or CAP_SYS_PTRACE, the socket's group, the host /proc", () => {
+    for (const re of [/CAP_SYS_PTRACE/, /--group-add/, /--pid=host/, /--path\.procfs=\/host\/proc/, /apparmor=unconfined/, /HEALTHCHECK/])
+      assert.match(text, re);
   });
 
   it('runs the image with --pid=host, the host /proc at /host/proc, and flags the exporter accepts', () => {
@@ -202,7 +209,10 @@ describe('docs/container.md', () => {
         const v = flagValue(exporterArgs, flag);
         if (v === undefined || v === '') continue;
         const p = v.replace(/^unix:\/\//, '');
-        assert.ok(targets.some((t) => p === t || p.startsWith(`${t}/`)), `${flag}=${v} is inside a mount of: ${cmd}`);
+        assert.ok(
+          targets.some((t) => p === t || p.startsWith(`${t}/`)),
+          `${flag}=${v} is inside a mount of: ${cmd}`,
+        );
       }
     }
   });
@@ -210,7 +220,8 @@ describe('docs/container.md', () => {
   it('runs as root only with two capabilities, read-only, without new privileges', () => {
     const root = runs.find((c) => c.includes('--user 0:0'));
     assert.ok(root);
-    for (const opt of ['--cap-drop ALL', '--cap-add SYS_PTRACE', '--read-only', '--security-opt no-new-privileges']) assert.ok(root.includes(opt), `${opt} in: ${root}`);
+    for (const opt of ['--cap-drop ALL', '--cap-add SYS_PTRACE', '--read-only', '--security-opt no-new-privileges'])
+      assert.ok(root.includes(opt), `${opt} in: ${root}`);
   });
 });
 

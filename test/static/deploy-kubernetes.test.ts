@@ -81,9 +81,46 @@ function quantity(v: YamlValue | undefined, what: string): number {
 
 /** Fields of the Kubernetes API objects used here: a typo (readonly, hostPid) is a test failure, not a silently ignored field. */
 const KNOWN = {
-  podSpec: new Set(['serviceAccountName', 'automountServiceAccountToken', 'hostPID', 'hostNetwork', 'enableServiceLinks', 'priorityClassName', 'terminationGracePeriodSeconds', 'tolerations', 'affinity', 'nodeSelector', 'securityContext', 'containers', 'volumes']),
-  container: new Set(['name', 'image', 'imagePullPolicy', 'args', 'ports', 'livenessProbe', 'readinessProbe', 'startupProbe', 'resources', 'securityContext', 'volumeMounts', 'env']),
-  securityContext: new Set(['runAsUser', 'runAsGroup', 'runAsNonRoot', 'privileged', 'allowPrivilegeEscalation', 'readOnlyRootFilesystem', 'capabilities', 'appArmorProfile', 'seccompProfile']),
+  podSpec: new Set([
+    'serviceAccountName',
+    'automountServiceAccountToken',
+    'hostPID',
+    'hostNetwork',
+    'enableServiceLinks',
+    'priorityClassName',
+    'terminationGracePeriodSeconds',
+    'tolerations',
+    'affinity',
+    'nodeSelector',
+    'securityContext',
+    'containers',
+    'volumes',
+  ]),
+  container: new Set([
+    'name',
+    'image',
+    'imagePullPolicy',
+    'args',
+    'ports',
+    'livenessProbe',
+    'readinessProbe',
+    'startupProbe',
+    'resources',
+    'securityContext',
+    'volumeMounts',
+    'env',
+  ]),
+  securityContext: new Set([
+    'runAsUser',
+    'runAsGroup',
+    'runAsNonRoot',
+    'privileged',
+    'allowPrivilegeEscalation',
+    'readOnlyRootFilesystem',
+    'capabilities',
+    'appArmorProfile',
+    'seccompProfile',
+  ]),
   probe: new Set(['httpGet', 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'failureThreshold', 'successThreshold']),
   volumeMount: new Set(['name', 'mountPath', 'readOnly']),
   hostPathType: new Set(['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice']),
@@ -97,7 +134,11 @@ describe('Kubernetes DaemonSet', () => {
   it('has a ServiceAccount without a token, two DaemonSets and a Service, all labelled app.kubernetes.io/name', () => {
     assert.deepEqual(manifests.map((d) => d['kind']).sort(), ['DaemonSet', 'DaemonSet', 'Service', 'ServiceAccount']);
     for (const d of manifests) {
-      assert.equal(m(m(d['metadata'], 'metadata')['labels'], 'labels')['app.kubernetes.io/name'], 'docker-engine-exporter', `${JSON.stringify(d['kind'])} label`);
+      assert.equal(
+        m(m(d['metadata'], 'metadata')['labels'], 'labels')['app.kubernetes.io/name'],
+        'docker-engine-exporter',
+        `${JSON.stringify(d['kind'])} label`,
+      );
     }
     assert.equal(ofKind(manifests, 'ServiceAccount')[0]?.['automountServiceAccountToken'], false);
     for (const ds of daemonSets) {
@@ -113,7 +154,8 @@ describe('Kubernetes DaemonSet', () => {
       onlyKnown(container(ds), KNOWN.container, `${name(ds)} container`);
       onlyKnown(m(container(ds)['securityContext'], 'securityContext'), KNOWN.securityContext, `${name(ds)} securityContext`);
       for (const p of ['livenessProbe', 'readinessProbe']) onlyKnown(m(container(ds)[p], p), KNOWN.probe, `${name(ds)} ${p}`);
-      for (const vm of seq(container(ds)['volumeMounts'], 'volumeMounts')) onlyKnown(m(vm, 'volumeMount'), KNOWN.volumeMount, `${name(ds)} volumeMount`);
+      for (const vm of seq(container(ds)['volumeMounts'], 'volumeMounts'))
+        onlyKnown(m(vm, 'volumeMount'), KNOWN.volumeMount, `${name(ds)} volumeMount`);
       for (const mt of mounts(ds)) assert.ok(mt.type === null || KNOWN.hostPathType.has(mt.type), `${name(ds)}: hostPath type ${mt.type}`);
     }
   });
@@ -141,12 +183,16 @@ describe('Kubernetes DaemonSet', () => {
     }
   });
 
-  it('mounts every socket and pidfile its flags name; containerd\'s socket at its host path (shims name it)', () => {
+  it("mounts every socket and pidfile its flags name; containerd's socket at its host path (shims name it)", () => {
     for (const ds of daemonSets) {
       const a = args(ds);
       // Given, or discovered: a system containerd's default socket.
       const containerd = flagValue(a, '--containerd.address') ?? DEFAULT_CONTAINERD_ADDRESS;
-      assert.equal(hostPathOf(ds, socketPath(containerd)), socketPath(containerd), `${name(ds)}: containerd's socket ${containerd} is mounted at its host path`);
+      assert.equal(
+        hostPathOf(ds, socketPath(containerd)),
+        socketPath(containerd),
+        `${name(ds)}: containerd's socket ${containerd} is mounted at its host path`,
+      );
       const dockerHost = flagValue(a, '--docker.host');
       const pidfile = flagValue(a, '--docker.pidfile');
       if (dockerHost !== undefined && dockerHost !== '') {
@@ -160,7 +206,7 @@ describe('Kubernetes DaemonSet', () => {
     }
   });
 
-  it('passes the exporter\'s own flag parser (the container\'s /host/proc taken as this machine\'s /proc)', () => {
+  it("passes the exporter's own flag parser (the container's /host/proc taken as this machine's /proc)", () => {
     for (const ds of daemonSets) checkExporterArgs(args(ds), { '/host/proc': '/proc' });
   });
 
@@ -184,7 +230,10 @@ describe('Kubernetes DaemonSet', () => {
       const selector = spec['nodeSelector'] === undefined ? {} : m(spec['nodeSelector'], 'nodeSelector');
       if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) return false;
       if (spec['affinity'] === undefined) return true;
-      const required = m(m(m(spec['affinity'], 'affinity')['nodeAffinity'], 'nodeAffinity')['requiredDuringSchedulingIgnoredDuringExecution'], 'required');
+      const required = m(
+        m(m(spec['affinity'], 'affinity')['nodeAffinity'], 'nodeAffinity')['requiredDuringSchedulingIgnoredDuringExecution'],
+        'required',
+      );
       return seq(required['nodeSelectorTerms'], 'nodeSelectorTerms').some((term) =>
         seq(m(term, 'term')['matchExpressions'], 'matchExpressions').every((e) => {
           const ex = m(e, 'matchExpression');
@@ -214,7 +263,10 @@ describe('Kubernetes DaemonSet', () => {
     }
     for (const ds of daemonSets) {
       const tolerations = seq(podSpec(ds)['tolerations'], 'tolerations').map((x) => m(x, 'toleration'));
-      assert.ok(tolerations.some((x) => x['operator'] === 'Exists' && x['key'] === undefined), `${name(ds)}: runs on tainted nodes too`);
+      assert.ok(
+        tolerations.some((x) => x['operator'] === 'Exists' && x['key'] === undefined),
+        `${name(ds)}: runs on tainted nodes too`,
+      );
     }
   });
 
@@ -242,7 +294,8 @@ describe('Kubernetes DaemonSet', () => {
       assert.notEqual(sc['privileged'], true);
       const caps = m(sc['capabilities'], 'capabilities');
       assert.deepEqual(seq(caps['drop'], 'drop'), ['ALL']);
-      for (const cap of seq(caps['add'], 'add')) assert.ok(['SYS_PTRACE', 'DAC_READ_SEARCH'].includes(asString(cap, 'capability')), `capability ${JSON.stringify(cap)}`);
+      for (const cap of seq(caps['add'], 'add'))
+        assert.ok(['SYS_PTRACE', 'DAC_READ_SEARCH'].includes(asString(cap, 'capability')), `capability ${JSON.stringify(cap)}`);
       const podSc = m(podSpec(ds)['securityContext'], 'pod securityContext');
       assert.equal(m(podSc['seccompProfile'], 'seccompProfile')['type'], 'RuntimeDefault');
     }
@@ -268,7 +321,7 @@ describe('Kubernetes DaemonSet', () => {
     assert.equal([...images][0], composeImage);
   });
 
-  it('has a headless Service that selects both variants\' pods on the metrics port', () => {
+  it("has a headless Service that selects both variants' pods on the metrics port", () => {
     const svc = ofKind(manifests, 'Service')[0] as Obj;
     const spec = m(svc['spec'], 'spec');
     assert.equal(spec['clusterIP'], 'None');
@@ -285,7 +338,7 @@ describe('Kubernetes PodMonitor', () => {
   const spec = m(pm['spec'], 'spec');
   const endpoint = m(seq(spec['podMetricsEndpoints'], 'podMetricsEndpoints')[0], 'endpoint');
 
-  it('selects the DaemonSets\' pods and scrapes their metrics port', () => {
+  it("selects the DaemonSets' pods and scrapes their metrics port", () => {
     assert.equal(podMonitor.length, 1);
     assert.equal(pm['apiVersion'], 'monitoring.coreos.com/v1');
     assert.equal(pm['kind'], 'PodMonitor');
@@ -294,14 +347,21 @@ describe('Kubernetes PodMonitor', () => {
       for (const [k, v] of Object.entries(sel)) assert.equal(podLabels(ds)[k], v, `selects ${name(ds)}`);
       assert.ok(seq(container(ds)['ports'], 'ports').some((p) => m(p, 'port')['name'] === endpoint['port']));
     }
-    assert.match(`monitoring/${name(pm)}`, /docker-engine/, 'the operator\'s job name matches DockerEngineExporterDown\'s selector');
+    assert.match(`monitoring/${name(pm)}`, /docker-engine/, "the operator's job name matches DockerEngineExporterDown's selector");
   });
 
-  it('names each target after its node and moves the pod\'s namespace out of the exporter\'s way (promtool check service-discovery)', (t) => {
+  it("names each target after its node and moves the pod's namespace out of the exporter's way (promtool check service-discovery)", (t) => {
     const promtool = promtoolOrSkip(t);
     if (promtool === null) return;
     // The operator's relabelings in Prometheus's own terms, on a target as the operator labels it.
-    const snake: Record<string, string> = { sourceLabels: 'source_labels', targetLabel: 'target_label', regex: 'regex', replacement: 'replacement', action: 'action', separator: 'separator' };
+    const snake: Record<string, string> = {
+      sourceLabels: 'source_labels',
+      targetLabel: 'target_label',
+      regex: 'regex',
+      replacement: 'replacement',
+      action: 'action',
+      separator: 'separator',
+    };
     const relabel = seq(endpoint['relabelings'], 'relabelings').map((r) => {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(m(r, 'relabeling'))) {
@@ -315,18 +375,33 @@ describe('Kubernetes PodMonitor', () => {
     try {
       writeFileSync(
         join(dir, 'pods.json'),
-        JSON.stringify([{ targets: ['10.1.2.3:9733'], labels: { __meta_kubernetes_pod_node_name: 'node-7', namespace: 'monitoring', pod: 'docker-engine-exporter-containerd-x1' } }]),
+        JSON.stringify([
+          {
+            targets: ['10.1.2.3:9733'],
+            labels: { __meta_kubernetes_pod_node_name: 'node-7', namespace: 'monitoring', pod: 'docker-engine-exporter-containerd-x1' },
+          },
+        ]),
       );
-      const config = { scrape_configs: [{ job_name: 'monitoring/docker-engine-exporter', file_sd_configs: [{ files: [join(dir, '*.json')] }], relabel_configs: relabel }] };
+      const config = {
+        scrape_configs: [
+          { job_name: 'monitoring/docker-engine-exporter', file_sd_configs: [{ files: [join(dir, '*.json')] }], relabel_configs: relabel },
+        ],
+      };
       writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
-      const r = runPromtool(promtool, ['check', 'service-discovery', '--timeout=2s', join(dir, 'prometheus.yml'), 'monitoring/docker-engine-exporter']);
+      const r = runPromtool(promtool, [
+        'check',
+        'service-discovery',
+        '--timeout=2s',
+        join(dir, 'prometheus.yml'),
+        'monitoring/docker-engine-exporter',
+      ]);
       assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
       const targets = JSON.parse(r.stdout) as Array<{ labels: Record<string, string> }>;
       assert.equal(targets.length, 1, r.stdout);
       const labels = (targets[0] as { labels: Record<string, string> }).labels;
       assert.equal(labels['instance'], 'node-7');
       assert.equal(labels['kubernetes_namespace'], 'monitoring');
-      assert.equal(labels['namespace'], undefined, 'no namespace target label to clash with the exporter\'s');
+      assert.equal(labels['namespace'], undefined, "no namespace target label to clash with the exporter's");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -64,9 +64,7 @@ describe('systemd unit', () => {
     try {
       const r = spawnSync(analyze, ['verify', '--man=no', path], { encoding: 'utf8', timeout: 60_000 });
       // verify exits 0 on unknown keys and unparsable values, and only says so on stderr.
-      const ours = `${r.stdout}${r.stderr}`
-        .split('\n')
-        .filter((l) => l.includes(UNIT_NAME) || l.includes(dir));
+      const ours = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes(UNIT_NAME) || l.includes(dir));
       assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
       assert.deepEqual(ours, [], 'systemd-analyze verify complained about the unit');
       const other = `${r.stdout}${r.stderr}`.trim();
@@ -104,7 +102,14 @@ describe('systemd unit', () => {
     assert.deepEqual((service('CapabilityBoundingSet') ?? '').split(/\s+/).sort(), ['CAP_DAC_READ_SEARCH', 'CAP_SYS_PTRACE']);
     assert.deepEqual((service('RestrictAddressFamilies') ?? '').split(/\s+/).sort(), ['AF_INET', 'AF_INET6', 'AF_UNIX']);
     assert.ok(serviceAll('ReadOnlyPaths').length > 0, 'ReadOnlyPaths=');
-    for (const key of ['PrivateDevices', 'ProtectKernelTunables', 'ProtectKernelModules', 'ProtectControlGroups', 'RestrictSUIDSGID', 'LockPersonality']) {
+    for (const key of [
+      'PrivateDevices',
+      'ProtectKernelTunables',
+      'ProtectKernelModules',
+      'ProtectControlGroups',
+      'RestrictSUIDSGID',
+      'LockPersonality',
+    ]) {
       assert.equal(service(key), 'yes', `${key}=yes`);
     }
     assert.ok(serviceAll('SystemCallFilter').includes('@system-service'));
@@ -119,7 +124,7 @@ describe('systemd unit', () => {
     assert.notEqual(service('MemoryDenyWriteExecute'), 'yes', 'V8 needs writable executable memory');
   });
 
-  it('starts the exporter with flags it accepts, its state file in the unit\'s writable StateDirectory', () => {
+  it("starts the exporter with flags it accepts, its state file in the unit's writable StateDirectory", () => {
     const argv = execStart();
     assert.match(argv[0] as string, /^\/.*docker-engine-exporter$/);
     const flags = argv.slice(1).filter((a) => a !== '$ARGS');
@@ -132,12 +137,15 @@ describe('systemd unit', () => {
     assert.equal(dirname(stateFile), `/var/lib/${stateDir}`);
   });
 
-  it('reads an environment file whose variables are the exporter\'s, each with a value it accepts', () => {
+  it("reads an environment file whose variables are the exporter's, each with a value it accepts", () => {
     const envFile = service('EnvironmentFile');
     assert.ok(envFile !== undefined && envFile.replace(/^-/, '') === '/etc/default/docker-engine-exporter', `EnvironmentFile=${envFile}`);
     const examples = environmentExamples();
     const known = new Set(FLAGS.map((f) => envName(f.name)));
-    assert.ok(examples.some((e) => e.key === 'ARGS'), 'ARGS is defined');
+    assert.ok(
+      examples.some((e) => e.key === 'ARGS'),
+      'ARGS is defined',
+    );
     for (const e of examples) {
       if (e.key === 'ARGS') {
         checkExporterArgs(e.value.split(/\s+/).filter((w) => w !== ''));

@@ -20,7 +20,9 @@ function sources(dir: string): string[] {
 /** Every module specifier a file imports or re-exports from, as written. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm)].map((m) => (m[1] ?? m[2]) as string);
+  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm)].map(
+    (m) => (m[1] ?? m[2]) as string,
+  );
 }
 
 const all = sources(SRC).map((file) => ({ name: relative(SRC, file), imports: importsOf(file), text: readFileSync(file, 'utf8') }));
@@ -49,7 +51,10 @@ test("the status page and check's output take the tree from the report, not the 
   for (const name of ['http/status-page.ts', 'cli/check-output.ts']) {
     const f = all.find((x) => x.name === name);
     assert.ok(f, name);
-    assert.ok(f.imports.some((s) => s.startsWith('../report/')), `${name} renders the report`);
+    assert.ok(
+      f.imports.some((s) => s.startsWith('../report/')),
+      `${name} renders the report`,
+    );
     for (const spec of f.imports) assert.doesNotMatch(spec, /\/engine\//, `${name} imports ${spec}`);
   }
 });

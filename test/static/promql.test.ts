@@ -10,10 +10,7 @@ describe('metric names in PromQL', () => {
       'histogram_quantile(0.99, sum by (le) (rate(docker_engine_exporter_poll_duration_seconds_bucket{instance="$instance"}[$__rate_interval])))',
       ['docker_engine_exporter_poll_duration_seconds_bucket'],
     ],
-    [
-      'a_total - b offset 5m unless on(instance, job) c{x="not_a_metric"} > 1e3 and ignoring(component) d',
-      ['a_total', 'b', 'c', 'd'],
-    ],
+    ['a_total - b offset 5m unless on(instance, job) c{x="not_a_metric"} > 1e3 and ignoring(component) d', ['a_total', 'b', 'c', 'd']],
     ['sum(rate(x[5m])) by (component) / count without (job) (y)', ['x', 'y']],
     ['(1 - avg_over_time(up[$__range])) * $__range_s', ['up']],
     ['time() - process_start_time_seconds{instance="${instance}"}', ['process_start_time_seconds']],

@@ -26,7 +26,7 @@ describe('Grafana provisioning', () => {
     assert.ok(dashboardFiles.length > 0, 'grafana/provisioning/dashboards/*.yml');
   });
 
-  it('provisions a default Prometheus datasource at the compose file\'s Prometheus', () => {
+  it("provisions a default Prometheus datasource at the compose file's Prometheus", () => {
     const compose = loadCompose();
     const sources = datasourceFiles.flatMap((f) => {
       const doc = asMapping(parseYaml(readFileSync(f, 'utf8')), f);
@@ -35,7 +35,7 @@ describe('Grafana provisioning', () => {
     });
     const prom = sources.find((d) => d['type'] === 'prometheus');
     assert.ok(prom !== undefined, 'a datasource of type prometheus');
-    assert.equal(prom['isDefault'], true, 'the default datasource, so the dashboard\'s datasource variable picks it');
+    assert.equal(prom['isDefault'], true, "the default datasource, so the dashboard's datasource variable picks it");
     const url = new URL(asString(prom['url'], 'url'));
     assert.ok(compose.services.has(url.hostname), `datasource url host ${url.hostname} is a compose service`);
   });

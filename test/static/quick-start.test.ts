@@ -30,10 +30,7 @@ function quickStartBlock(): string {
 
 describe('README quick start', () => {
   it('parses apt-get install lines (the helper itself)', () => {
-    assert.deepEqual(
-      [...aptPackages('apt-get install -y -q --no-install-recommends \\\n  a b \\\n  c\nnpm ci')],
-      ['a', 'b', 'c'],
-    );
+    assert.deepEqual([...aptPackages('apt-get install -y -q --no-install-recommends \\\n  a b \\\n  c\nnpm ci')], ['a', 'b', 'c']);
     assert.deepEqual([...aptPackages('sudo apt-get install -y x y && sudo npm test')], ['x', 'y']);
   });
 

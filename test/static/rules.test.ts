@@ -97,7 +97,7 @@ describe('alert rules', () => {
         }
       });
 
-      it('queries only metrics the exporter emits (and the scrape\'s up)', () => {
+      it("queries only metrics the exporter emits (and the scrape's up)", () => {
         const names = metricNames(rule.expr);
         assert.ok(names.length > 0, `no metric in ${rule.expr}`);
         for (const name of names) assert.ok(ALLOWED_METRICS.has(name), `${rule.alert} uses ${name}, which the exporter does not emit`);

@@ -61,7 +61,9 @@ export function loadCompose(path: string = COMPOSE_PATH): ComposeFile {
     const volumes = s['volumes'] === undefined ? [] : asSequence(s['volumes'], `services.${name}.volumes`);
     services.set(name, { name, spec: s, volumes: volumes.map((v, k) => parseVolume(v, dir, `services.${name}.volumes[${k}]`)) });
   }
-  const namedVolumes = new Set(Object.keys(doc['volumes'] === undefined || doc['volumes'] === null ? {} : asMapping(doc['volumes'], 'volumes')));
+  const namedVolumes = new Set(
+    Object.keys(doc['volumes'] === undefined || doc['volumes'] === null ? {} : asMapping(doc['volumes'], 'volumes')),
+  );
   return { path, doc, services, namedVolumes };
 }
 
@@ -103,6 +105,7 @@ export function environmentOf(service: ComposeService): Record<string, string> {
     }
     return out;
   }
-  for (const [k, v] of Object.entries(asMapping(e, `${service.name}.environment`))) out[k] = v === null ? '' : asScalarText(v, `${service.name}.environment.${k}`);
+  for (const [k, v] of Object.entries(asMapping(e, `${service.name}.environment`)))
+    out[k] = v === null ? '' : asScalarText(v, `${service.name}.environment.${k}`);
   return out;
 }

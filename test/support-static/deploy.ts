@@ -164,7 +164,7 @@ export function systemdAnalyzeOrSkip(t: { skip: (message?: string) => void }): s
   const found = findSystemdAnalyze();
   if (found !== null) return found;
   if (process.env['CI'] === 'true') {
-    throw new Error('systemd-analyze not found, and CI=true: install Debian\'s systemd package (apt-get install -y systemd)');
+    throw new Error("systemd-analyze not found, and CI=true: install Debian's systemd package (apt-get install -y systemd)");
   }
   t.skip('systemd-analyze not found (apt-get install -y systemd); skipped outside CI');
   return null;

@@ -47,18 +47,7 @@ const PROCESS_METRICS: readonly string[] = [
 /** Prometheus's own per-target series. */
 const SCRAPE_METRICS: readonly string[] = ['up'];
 
-export const ALLOWED_METRICS: ReadonlySet<string> = new Set([
-  ...EXPORTER_METRICS,
-  ...PROCESS_METRICS,
-  ...SCRAPE_METRICS,
-]);
+export const ALLOWED_METRICS: ReadonlySet<string> = new Set([...EXPORTER_METRICS, ...PROCESS_METRICS, ...SCRAPE_METRICS]);
 
 /** Components in the order of the architecture (dockerd starts containerd, which starts shims, …). */
-export const COMPONENTS_IN_CHAIN_ORDER: readonly string[] = [
-  'dockerd',
-  'containerd',
-  'containerd-shim',
-  'runc',
-  'docker-proxy',
-  'docker-init',
-];
+export const COMPONENTS_IN_CHAIN_ORDER: readonly string[] = ['dockerd', 'containerd', 'containerd-shim', 'runc', 'docker-proxy', 'docker-init'];

@@ -28,7 +28,7 @@ export function promtoolOrSkip(t: { skip: (message?: string) => void }): string 
   const promtool = findPromtool();
   if (promtool !== null) return promtool;
   if (process.env['CI'] === 'true') {
-    throw new Error('promtool not found, and CI=true: install Debian\'s prometheus package (apt-get install -y prometheus)');
+    throw new Error("promtool not found, and CI=true: install Debian's prometheus package (apt-get install -y prometheus)");
   }
   t.skip('promtool not found (apt-get install -y prometheus); skipped outside CI');
   return null;

@@ -5,7 +5,19 @@
  * Everything here is found again and stopped by pid and start time, never by name.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, copyFileSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  copyFileSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { repoRoot, waitFor } from './engine-rig.js';
 import { descendants, processTable, readCmdline, readExe, readProcStat, sleepSync } from './proc.js';
@@ -90,10 +102,13 @@ function kill(id: Identity, sig: NodeJS.Signals): void {
 export async function killTree(root: Identity): Promise<void> {
   const st = readProcStat(root.pid);
   if (!st || st.startTicks !== root.startTicks) return;
-  const ids = [root, ...descendants(root.pid).flatMap((pid) => {
-    const s = readProcStat(pid);
-    return s ? [{ pid, startTicks: s.startTicks }] : [];
-  })];
+  const ids = [
+    root,
+    ...descendants(root.pid).flatMap((pid) => {
+      const s = readProcStat(pid);
+      return s ? [{ pid, startTicks: s.startTicks }] : [];
+    }),
+  ];
   for (const id of ids) kill(id, 'SIGKILL');
   await waitFor('the decoy tree to be gone', () => ids.every((id) => gone(id)), 10_000);
 }

@@ -216,10 +216,7 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
       lastError = e instanceof Error ? e.message : String(e);
     }
     if (Date.now() >= deadline) {
-      const detail =
-        lastError !== undefined
-          ? `last error: ${lastError}`
-          : `last value: ${JSON.stringify(last)}`;
+      const detail = lastError !== undefined ? `last error: ${lastError}` : `last value: ${JSON.stringify(last)}`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${detail})`);
     }
     await delay(Math.min(intervalMs, Math.max(1, deadline - Date.now())));
@@ -469,20 +466,22 @@ class Rig implements EngineRig, SyncCleanup {
       await waitFor('the previous dockerd to exit', () => prev.exitCode !== null || prev.signalCode !== null, 30_000);
     }
     // PID 1 reaps orphans late here: a new dockerd that finds containerd.pid naming a zombie hangs.
-    await waitFor(
-      'the previous containerd to leave /proc',
-      () => this.lingeringContainerds().length === 0,
-      30_000,
-    );
+    await waitFor('the previous containerd to leave /proc', () => this.lingeringContainerds().length === 0, 30_000);
     this.seenContainerd.clear();
 
     const args = [
-      '--data-root', this.dataRoot,
-      '--exec-root', this.execRoot,
-      '-H', this.dockerHost,
-      '--pidfile', this.pidfile,
-      '--config-file', this.daemonJson,
-      '--bridge', this.bridge,
+      '--data-root',
+      this.dataRoot,
+      '--exec-root',
+      this.execRoot,
+      '-H',
+      this.dockerHost,
+      '--pidfile',
+      this.pidfile,
+      '--config-file',
+      this.daemonJson,
+      '--bridge',
+      this.bridge,
       '--iptables=false',
       '--ip-forward=false',
       ...this.extraDockerdArgs,
@@ -618,7 +617,10 @@ class Rig implements EngineRig, SyncCleanup {
     for (const id of this.ownedProcesses().ids) signalIdentity(id, 'SIGCONT');
     const d = this.dockerdPid();
     if (d !== null) {
-      const pingOk = await unixGet(this.dockerSocket, '/_ping', 2000).then((s) => s === 200, () => false);
+      const pingOk = await unixGet(this.dockerSocket, '/_ping', 2000).then(
+        (s) => s === 200,
+        () => false,
+      );
       const ids = this.containerIds();
       if (pingOk && ids.length > 0) await this.dockerRaw(['rm', '-f', ...ids], 20_000).catch(() => undefined);
       const st = readProcStat(d);
@@ -707,7 +709,8 @@ class Rig implements EngineRig, SyncCleanup {
 
   /** Creates the rig's bridge with a /24 no interface on the host uses yet. */
   createBridge(): void {
-    const used = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8', timeout: 10_000 }) +
+    const used =
+      execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8', timeout: 10_000 }) +
       execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8', timeout: 10_000 });
     const free: number[] = [];
     for (let n = 0; n < 256; n++) if (!used.includes(`10.213.${n}.`)) free.push(n);
@@ -732,7 +735,26 @@ class Rig implements EngineRig, SyncCleanup {
     const rootfs = join(this.dir, 'rootfs');
     for (const d of ['bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'www']) mkdirSync(join(rootfs, d), { recursive: true });
     copyFileSync(busybox, join(rootfs, 'bin', 'busybox'));
-    for (const applet of ['sh', 'sleep', 'httpd', 'dd', 'cat', 'echo', 'ls', 'true', 'false', 'ps', 'kill', 'wget', 'env', 'id', 'mkdir', 'rm', 'yes', 'head']) {
+    for (const applet of [
+      'sh',
+      'sleep',
+      'httpd',
+      'dd',
+      'cat',
+      'echo',
+      'ls',
+      'true',
+      'false',
+      'ps',
+      'kill',
+      'wget',
+      'env',
+      'id',
+      'mkdir',
+      'rm',
+      'yes',
+      'head',
+    ]) {
       symlinkSync('busybox', join(rootfs, 'bin', applet));
     }
     writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
@@ -868,8 +890,7 @@ export function realTree(rig: Pick<EngineRig, 'dockerdPid' | 'containerdPid' | '
   }
   // dockerd's own `runc --version` children (it runs one per /info) are not the engine's runc: DESIGN
   // attributes runc through its parent shim only.
-  const proxies =
-    dockerd === null ? [] : children(dockerd, table).filter((pid) => live(pid) && exeBase(pid) === 'docker-proxy');
+  const proxies = dockerd === null ? [] : children(dockerd, table).filter((pid) => live(pid) && exeBase(pid) === 'docker-proxy');
   return { dockerd, containerd, shims, runc, proxies, inits };
 }
 

@@ -8,7 +8,19 @@
  * The layout follows the official node images: node and npm under /usr/local.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EngineRig } from './engine-rig.js';
 import { run } from './run.js';
@@ -96,14 +108,19 @@ export async function importNodeBaseImage(rig: EngineRig, tag = 'local/node-base
   if (busybox === undefined) throw new Error('no busybox (apt-get install busybox-static)');
   copyFileSync(busybox, join(rootfs, 'bin/busybox'));
   chmodSync(join(rootfs, 'bin/busybox'), 0o755);
-  const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8', timeout: 10_000 }).split('\n').filter((a) => /^[\w.[-]+$/.test(a));
+  const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8', timeout: 10_000 })
+    .split('\n')
+    .filter((a) => /^[\w.[-]+$/.test(a));
   for (const applet of applets) {
     if (applet === 'busybox' || existsSync(join(rootfs, 'bin', applet))) continue;
     symlinkSync('busybox', join(rootfs, 'bin', applet));
   }
 
   // TLS to the registry as this machine does it, names, users.
-  const ca = process.env['NODE_EXTRA_CA_CERTS'] !== undefined && existsSync(process.env['NODE_EXTRA_CA_CERTS']) ? process.env['NODE_EXTRA_CA_CERTS'] : CA_BUNDLE;
+  const ca =
+    process.env['NODE_EXTRA_CA_CERTS'] !== undefined && existsSync(process.env['NODE_EXTRA_CA_CERTS'])
+      ? process.env['NODE_EXTRA_CA_CERTS']
+      : CA_BUNDLE;
   if (!existsSync(ca)) throw new Error(`no CA bundle at ${ca} (apt-get install ca-certificates)`);
   writeFileSync(join(rootfs, CA_BUNDLE), readFileSync(ca));
   writeFileSync(join(rootfs, 'etc/nsswitch.conf'), 'hosts: files dns\n');
@@ -116,9 +133,12 @@ export async function importNodeBaseImage(rig: EngineRig, tag = 'local/node-base
   await rig.docker(
     [
       'import',
-      '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      '--change', `ENV NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`,
-      '--change', 'CMD ["node"]',
+      '--change',
+      'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      '--change',
+      `ENV NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`,
+      '--change',
+      'CMD ["node"]',
       tarball,
       tag,
     ],

@@ -48,7 +48,10 @@ for (const name of FIXTURES) {
         return null;
       }
     };
-    const argv = (pid: number) => readFileSync(join(dir, String(pid), 'cmdline'), 'utf8').split('\0').filter((a) => a !== '');
+    const argv = (pid: number) =>
+      readFileSync(join(dir, String(pid), 'cmdline'), 'utf8')
+        .split('\0')
+        .filter((a) => a !== '');
     const stat = (pid: number) => {
       const s = parseStatLine(readFileSync(join(dir, String(pid), 'stat'), 'utf8'));
       assert.ok(s, `${name}/${pid}/stat parses`);
@@ -64,8 +67,14 @@ for (const name of FIXTURES) {
 
     it('has every recorded pid with stat, status, comm and cmdline, and the top-level stat and uptime', () => {
       assert.ok(existsSync(join(dir, 'stat')) && existsSync(join(dir, 'uptime')));
-      const dirs = readdirSync(dir).filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b);
-      assert.deepEqual(dirs, [...meta.recordedPids].sort((a, b) => a - b));
+      const dirs = readdirSync(dir)
+        .filter((e) => /^\d+$/.test(e))
+        .map(Number)
+        .sort((a, b) => a - b);
+      assert.deepEqual(
+        dirs,
+        [...meta.recordedPids].sort((a, b) => a - b),
+      );
       for (const pid of meta.recordedPids) {
         for (const f of ['stat', 'status', 'comm', 'cmdline']) assert.ok(existsSync(join(dir, String(pid), f)), `${pid}/${f}`);
         assert.equal(stat(pid).pid, pid);

@@ -88,7 +88,10 @@ export function recordProc(outDir: string, pids: Map<number, RecordMode>, procRo
       });
     }
     // containerd --config PATH: keep the file where /proc/<pid>/root/PATH finds it.
-    const argv = cmdline.toString('utf8').split('\0').filter((a) => a !== '');
+    const argv = cmdline
+      .toString('utf8')
+      .split('\0')
+      .filter((a) => a !== '');
     if (argv[0] !== undefined && basename(argv[0]) === 'containerd') {
       const config = argValue(argv, '--config') ?? argValue(argv, '-c');
       if (config !== null && config.startsWith('/')) {

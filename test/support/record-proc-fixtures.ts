@@ -17,12 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  realComponentCounts,
-  startEngineRig,
-  waitFor,
-  type EngineRig,
-} from './engine-rig.js';
+import { realComponentCounts, startEngineRig, waitFor, type EngineRig } from './engine-rig.js';
 import {
   argValue,
   bootTimeSeconds,
@@ -288,10 +283,7 @@ function startDecoys(rig: EngineRig): Decoy[] {
     if (pid === undefined) throw new Error('decoy did not start');
     return { pid, comm: '', exe: '', argv: [], note };
   };
-  return [
-    describe(a.pid, 'comm containerd-shim, exe sleep: not a shim'),
-    describe(b.pid, 'an ordinary shell with a sleep child'),
-  ];
+  return [describe(a.pid, 'comm containerd-shim, exe sleep: not a shim'), describe(b.pid, 'an ordinary shell with a sleep child')];
 }
 
 /** Fills in what /proc says about each decoy (after they have exec'd). */
@@ -328,7 +320,9 @@ async function main(): Promise<void> {
     describeDecoys(decoys);
 
     if (wanted.has('docker-rig')) {
-      await record(rig, outRoot, 'docker-rig', 'The rig engine with a plain container and an --init container with a published port.', { decoys });
+      await record(rig, outRoot, 'docker-rig', 'The rig engine with a plain container and an --init container with a published port.', {
+        decoys,
+      });
     }
 
     if (wanted.has('two-engines')) {
@@ -350,14 +344,18 @@ async function main(): Promise<void> {
         ['--config', config, '--address', c2Address, '--root', join(c2, 'root'), '--state', join(c2, 'state')],
         'containerd2.log',
       );
-      await waitFor('the second containerd to answer', async () => (await run('ctr', ['-a', c2Address, 'version'], { timeoutMs: 5000 })).code === 0, 30_000);
+      await waitFor(
+        'the second containerd to answer',
+        async () => (await run('ctr', ['-a', c2Address, 'version'], { timeoutMs: 5000 })).code === 0,
+        30_000,
+      );
       const tarball = join(rig.dir, 'busybox-image.tar');
       await rig.docker(['save', '-o', tarball, 'rig/busybox']);
       await ctr(c2Address, ['images', 'import', tarball]);
       const image = (await ctr(c2Address, ['images', 'ls', '-q'])).split('\n').find((l) => l.includes('rig/busybox'));
       if (!image) throw new Error('image import into the second containerd failed');
       await ctr(c2Address, ['run', '-d', '--null-io', image, SECOND_TASK, 'sleep', '1d']);
-      await waitFor('the second engine\'s task to run', () => shimsFor(c2Address).length === 1, 30_000);
+      await waitFor("the second engine's task to run", () => shimsFor(c2Address).length === 1, 30_000);
       await settle(rig, (c) => c['containerd-shim'] === 2);
       const taskLine = (await ctr(c2Address, ['tasks', 'ls'])).split('\n').find((l) => l.startsWith(`${SECOND_TASK} `));
       const taskPid = Number(taskLine?.trim().split(/\s+/)[1]);
@@ -420,13 +418,15 @@ function listDirs(dir: string): string[] {
 }
 
 /** Removes the second engine's task and stops its containerd; removes the cgroups ctr created. */
-async function stopSecond(address: string, child: { pid?: number | undefined; kill(sig: NodeJS.Signals): boolean; exitCode: number | null; signalCode: NodeJS.Signals | null }, cgroupParentsBefore: Set<string>): Promise<void> {
+async function stopSecond(
+  address: string,
+  child: { pid?: number | undefined; kill(sig: NodeJS.Signals): boolean; exitCode: number | null; signalCode: NodeJS.Signals | null },
+  cgroupParentsBefore: Set<string>,
+): Promise<void> {
   await ctr(address, ['tasks', 'kill', '-s', 'SIGKILL', SECOND_TASK], 15_000).catch(() => undefined);
-  await waitFor(
-    'the second task to stop',
-    async () => !(await ctr(address, ['tasks', 'ls'], 5000)).includes('RUNNING'),
-    15_000,
-  ).catch(() => undefined);
+  await waitFor('the second task to stop', async () => !(await ctr(address, ['tasks', 'ls'], 5000)).includes('RUNNING'), 15_000).catch(
+    () => undefined,
+  );
   await ctr(address, ['tasks', 'delete', SECOND_TASK], 15_000).catch(() => undefined);
   await ctr(address, ['containers', 'delete', SECOND_TASK], 15_000).catch(() => undefined);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

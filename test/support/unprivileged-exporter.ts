@@ -34,5 +34,9 @@ export function processUids(pid: number): number[] {
     .split('\n')
     .find((l) => l.startsWith('Uid:'));
   if (!line) throw new Error(`no Uid line in /proc/${pid}/status`);
-  return line.split(/\s+/).slice(1).filter((s) => s !== '').map(Number);
+  return line
+    .split(/\s+/)
+    .slice(1)
+    .filter((s) => s !== '')
+    .map(Number);
 }

@@ -63,44 +63,62 @@ const ROWS: Row[] = [
     expect: { dockerd: null, containerd: null, shims: [] },
   },
   {
-    name: 'a root containerd in a container claiming the default socket is not the host\'s',
+    name: "a root containerd in a container claiming the default socket is not the host's",
     procs: [
       as(0, POD_NS, containerd(40, 1, { argv: ['containerd', '--address', DEFAULT_SOCK], containerdAddress: DEFAULT_SOCK })),
-      host(containerd(41, 1, { argv: ['containerd'], containerdAddress: DEFAULT_SOCK, listening: listening(DEFAULT_SOCK, `${DEFAULT_SOCK}.ttrpc`) })),
+      host(
+        containerd(41, 1, {
+          argv: ['containerd'],
+          containerdAddress: DEFAULT_SOCK,
+          listening: listening(DEFAULT_SOCK, `${DEFAULT_SOCK}.ttrpc`),
+        }),
+      ),
     ],
     pidfile: null,
     settings: { dockerdExpected: false },
     expect: { dockerd: null, containerd: 41, shims: [] },
   },
   {
-    name: 'a containerd that claims the engine\'s socket by flag but does not listen on it loses to the one that does',
+    name: "a containerd that claims the engine's socket by flag but does not listen on it loses to the one that does",
     procs: [
-      host(containerd(40, 1, { argv: ['containerd', '--address', DEFAULT_SOCK], containerdAddress: '/tmp/x.sock', listening: listening('/tmp/x.sock', '/tmp/x.sock.ttrpc') })),
-      host(containerd(41, 1, { argv: ['containerd'], containerdAddress: DEFAULT_SOCK, listening: listening(DEFAULT_SOCK, `${DEFAULT_SOCK}.ttrpc`) })),
+      host(
+        containerd(40, 1, {
+          argv: ['containerd', '--address', DEFAULT_SOCK],
+          containerdAddress: '/tmp/x.sock',
+          listening: listening('/tmp/x.sock', '/tmp/x.sock.ttrpc'),
+        }),
+      ),
+      host(
+        containerd(41, 1, {
+          argv: ['containerd'],
+          containerdAddress: DEFAULT_SOCK,
+          listening: listening(DEFAULT_SOCK, `${DEFAULT_SOCK}.ttrpc`),
+        }),
+      ),
     ],
     pidfile: null,
     settings: { dockerdExpected: false },
     expect: { dockerd: null, containerd: 41, shims: [] },
   },
   {
-    name: 'a fake shim in a container naming the engine\'s socket, with a runc child and a zombie: no member, no alert',
+    name: "a fake shim in a container naming the engine's socket, with a runc child and a zombie: no member, no alert",
+    procs: [...ENGINE, as(0, POD_NS, shim(50, 'fake')), as(0, POD_NS, child(51, 50, 'runc')), zombie(52, 50, 'runc', 0, POD_NS)],
+    pidfile: 10,
+    expect: { dockerd: 10, containerd: 20, shims: [30], runc: [], zombies: [], stuckRunc: 0 },
+  },
+  {
+    name: "a fake shim of nobody on the host naming the engine's socket: no member, no alert",
     procs: [
       ...ENGINE,
-      as(0, POD_NS, shim(50, 'fake')),
-      as(0, POD_NS, child(51, 50, 'runc')),
-      zombie(52, 50, 'runc', 0, POD_NS),
+      as(NOBODY, HOST_NS, shim(50, 'fake')),
+      as(NOBODY, HOST_NS, child(51, 50, 'runc')),
+      zombie(52, 50, 'runc', NOBODY, HOST_NS),
     ],
     pidfile: 10,
     expect: { dockerd: 10, containerd: 20, shims: [30], runc: [], zombies: [], stuckRunc: 0 },
   },
   {
-    name: 'a fake shim of nobody on the host naming the engine\'s socket: no member, no alert',
-    procs: [...ENGINE, as(NOBODY, HOST_NS, shim(50, 'fake')), as(NOBODY, HOST_NS, child(51, 50, 'runc')), zombie(52, 50, 'runc', NOBODY, HOST_NS)],
-    pidfile: 10,
-    expect: { dockerd: 10, containerd: 20, shims: [30], runc: [], zombies: [], stuckRunc: 0 },
-  },
-  {
-    name: 'the engine\'s own shim with a stuck runc and a zombie child still raises both',
+    name: "the engine's own shim with a stuck runc and a zombie child still raises both",
     procs: [...ENGINE, host(child(32, 30, 'runc')), zombie(33, 30, 'runc', 0, HOST_NS)],
     pidfile: 10,
     expect: { dockerd: 10, containerd: 20, shims: [30], runc: [32], zombies: [33], stuckRunc: 1 },
@@ -136,14 +154,14 @@ const ROWS: Row[] = [
     expect: { dockerd: null, containerd: null, shims: [], notes: 1 },
   },
   {
-    name: 'a stranger\'s zombie that took the pid dockerd had is not the engine\'s zombie',
+    name: "a stranger's zombie that took the pid dockerd had is not the engine's zombie",
     procs: [zombie(10, 1, 'dockerd', NOBODY, HOST_NS)],
     pidfile: null,
     memory: { lastDockerdPid: 10 },
     expect: { dockerd: null, containerd: null, shims: [], zombies: [] },
   },
   {
-    name: 'dockerd\'s own zombie (reparented to init) is the engine\'s',
+    name: "dockerd's own zombie (reparented to init) is the engine's",
     procs: [zombie(10, 1, 'dockerd', 0, HOST_NS)],
     pidfile: null,
     memory: { lastDockerdPid: 10 },
@@ -170,9 +188,23 @@ for (const row of ROWS) {
     const view = attributeEngine(snap, settings, { ...EMPTY_MEMORY, ...row.memory });
     assert.equal(view.dockerd?.pid ?? null, row.expect.dockerd, 'dockerd');
     assert.equal(view.containerd?.pid ?? null, row.expect.containerd, 'containerd');
-    assert.deepEqual(view.members['containerd-shim'].map((s) => s.pid), row.expect.shims, 'shims');
-    if (row.expect.runc) assert.deepEqual(view.members.runc.map((s) => s.pid), row.expect.runc, 'runc');
-    if (row.expect.zombies) assert.deepEqual(view.zombies.map((s) => s.pid), row.expect.zombies, 'zombies');
+    assert.deepEqual(
+      view.members['containerd-shim'].map((s) => s.pid),
+      row.expect.shims,
+      'shims',
+    );
+    if (row.expect.runc)
+      assert.deepEqual(
+        view.members.runc.map((s) => s.pid),
+        row.expect.runc,
+        'runc',
+      );
+    if (row.expect.zombies)
+      assert.deepEqual(
+        view.zombies.map((s) => s.pid),
+        row.expect.zombies,
+        'zombies',
+      );
     if (row.expect.stuckRunc !== undefined) assert.equal(stuckRunc(view, NOW, 30).length, row.expect.stuckRunc, 'stuck runc');
     if (row.expect.notes !== undefined) assert.equal(view.notes.length, row.expect.notes, `notes: ${view.notes.join('; ')}`);
   });
@@ -181,7 +213,16 @@ for (const row of ROWS) {
 test('the configured socket at another path finds the containerd whose socket file it is; shims match its own path', () => {
   const hostPath = '/run/containerd/containerd.sock';
   const engine = [
-    host(containerd(20, 1, { argv: ['containerd'], containerdAddress: hostPath, listening: [{ path: hostPath, fileId: '8:7' }, { path: `${hostPath}.ttrpc`, fileId: '8:9' }] })),
+    host(
+      containerd(20, 1, {
+        argv: ['containerd'],
+        containerdAddress: hostPath,
+        listening: [
+          { path: hostPath, fileId: '8:7' },
+          { path: `${hostPath}.ttrpc`, fileId: '8:9' },
+        ],
+      }),
+    ),
     host(shim(30, 'c1', hostPath)),
     host(shim(31, 'c2', hostPath)),
     // Another root containerd on the host whose socket path happens to be the configured string.
@@ -190,14 +231,19 @@ test('the configured socket at another path finds the containerd whose socket fi
   const snap = { ...snapshot(engine, null), hostMountNs: HOST_NS, configuredSockets: { containerd: '8:7', docker: null } };
   const view = attributeEngine(snap, { dockerdExpected: false, containerdAddress: '/mnt/c.sock' }, EMPTY_MEMORY);
   assert.equal(view.containerd?.pid, 20);
-  assert.equal(view.containerdAddress, hostPath, 'the engine\'s own path, not the configured one');
+  assert.equal(view.containerdAddress, hostPath, "the engine's own path, not the configured one");
   assert.equal(view.containerdAddressConfirmed, true);
-  assert.deepEqual(view.members['containerd-shim'].map((s) => s.pid), [30, 31]);
+  assert.deepEqual(
+    view.members['containerd-shim'].map((s) => s.pid),
+    [30, 31],
+  );
   assert.equal(view.containerdMode, 'system');
 });
 
 test('the configured socket that no live containerd listens on: down, and the string is not matched by path', () => {
-  const procs = [host(containerd(40, 1, { argv: ['containerd'], containerdAddress: '/mnt/c.sock', listening: [{ path: '/mnt/c.sock', fileId: '8:100' }] }))];
+  const procs = [
+    host(containerd(40, 1, { argv: ['containerd'], containerdAddress: '/mnt/c.sock', listening: [{ path: '/mnt/c.sock', fileId: '8:100' }] })),
+  ];
   const snap = { ...snapshot(procs, null), hostMountNs: HOST_NS, configuredSockets: { containerd: '8:7', docker: null } };
   const view = attributeEngine(snap, { dockerdExpected: false, containerdAddress: '/mnt/c.sock' }, EMPTY_MEMORY);
   assert.equal(view.containerd, null);
@@ -209,16 +255,26 @@ test('a remembered (restored) containerd address is not confirmed until the live
   assert.equal(down.containerdAddress, '/tmp/attacker.sock');
   assert.equal(down.containerdAddressConfirmed, false, 'never dialled');
 
-  const live = host(containerd(20, 1, { argv: ['containerd'], containerdAddress: DEFAULT_SOCK, listening: listening(DEFAULT_SOCK, `${DEFAULT_SOCK}.ttrpc`) }));
-  const up = attributeEngine({ ...snapshot([live], null), hostMountNs: HOST_NS }, { dockerdExpected: false, containerdAddress: null }, EMPTY_MEMORY);
+  const live = host(
+    containerd(20, 1, { argv: ['containerd'], containerdAddress: DEFAULT_SOCK, listening: listening(DEFAULT_SOCK, `${DEFAULT_SOCK}.ttrpc`) }),
+  );
+  const up = attributeEngine(
+    { ...snapshot([live], null), hostMountNs: HOST_NS },
+    { dockerdExpected: false, containerdAddress: null },
+    EMPTY_MEMORY,
+  );
   assert.equal(up.containerd?.pid, 20);
   assert.equal(up.containerdAddressConfirmed, true);
 
-  const managed = attributeEngine({ ...snapshot([host(dockerd(10))], 10), hostMountNs: HOST_NS }, { dockerdExpected: true, containerdAddress: null }, {
-    ...EMPTY_MEMORY,
-    containerdMode: 'managed',
-    containerdAddress: SOCK,
-  });
+  const managed = attributeEngine(
+    { ...snapshot([host(dockerd(10))], 10), hostMountNs: HOST_NS },
+    { dockerdExpected: true, containerdAddress: null },
+    {
+      ...EMPTY_MEMORY,
+      containerdMode: 'managed',
+      containerdAddress: SOCK,
+    },
+  );
   assert.equal(managed.containerd, null);
   assert.equal(managed.containerdAddressConfirmed, true, 'the live dockerd names its managed socket (exec root)');
 });
@@ -230,6 +286,10 @@ test('no pidfile, two root dockerds on the host: the one listening on --docker.h
   const view = attributeEngine(snap, { dockerdExpected: true, containerdAddress: null }, EMPTY_MEMORY);
   assert.equal(view.dockerd?.pid, 10);
   assert.deepEqual(view.notes, []);
-  const unknown = attributeEngine({ ...snap, configuredSockets: { containerd: null, docker: null } }, { dockerdExpected: true, containerdAddress: null }, EMPTY_MEMORY);
+  const unknown = attributeEngine(
+    { ...snap, configuredSockets: { containerd: null, docker: null } },
+    { dockerdExpected: true, containerdAddress: null },
+    EMPTY_MEMORY,
+  );
   assert.equal(unknown.dockerd, null, 'without the socket to compare, still ambiguous');
 });

@@ -42,7 +42,11 @@ describe('bench options', () => {
       [['--polls=1000', '--warmup=1000'], /^--warmup: must be below --polls/],
     ];
     for (const [argv, message] of cases) {
-      assert.throws(() => parseOptions(argv, KNOWN), (err: Error) => message.test(err.message) && !err.message.includes('\n'), argv.join(' '));
+      assert.throws(
+        () => parseOptions(argv, KNOWN),
+        (err: Error) => message.test(err.message) && !err.message.includes('\n'),
+        argv.join(' '),
+      );
     }
     assert.throws(() => parseOptions(['--no-such-option'], KNOWN), /Unknown option '--no-such-option'/);
     assert.throws(() => parseOptions(['positional'], KNOWN));
@@ -64,12 +68,24 @@ describe('docs/benchmarks.md blocks', () => {
   it('replaces only the named block, appends a missing one, and leaves the rest alone', () => {
     const doc = `# Title\n\nintro\n\n${beginMarker('a')}\nold a\n${endMarker('a')}\n\nprose about a\n\n${beginMarker('b')}\nold b\n${endMarker('b')}\n`;
     withDoc(doc, (file) => {
-      writeBlocks(file, new Map([['a', 'new a'], ['c', 'new c']]));
+      writeBlocks(
+        file,
+        new Map([
+          ['a', 'new a'],
+          ['c', 'new c'],
+        ]),
+      );
       const once = readFileSync(file, 'utf8');
       assert.ok(once.includes(`${beginMarker('a')}\nnew a\n${endMarker('a')}\n\nprose about a`));
       assert.ok(!once.includes('old a') && once.includes('old b') && once.startsWith('# Title\n\nintro\n'));
       assert.ok(once.trimEnd().endsWith(`${beginMarker('c')}\nnew c\n${endMarker('c')}`));
-      writeBlocks(file, new Map([['a', 'new a'], ['c', 'new c']]));
+      writeBlocks(
+        file,
+        new Map([
+          ['a', 'new a'],
+          ['c', 'new c'],
+        ]),
+      );
       assert.equal(readFileSync(file, 'utf8'), once, 'writing the same blocks again changes nothing');
     });
   });
@@ -84,7 +100,13 @@ describe('docs/benchmarks.md blocks', () => {
   });
 
   it('a table leaves out the columns a run did not measure, never the first', () => {
-    const t = mdTable(['what', 'x', 'y'], [['–', '–', '1'], ['b', '–', '2']]);
+    const t = mdTable(
+      ['what', 'x', 'y'],
+      [
+        ['–', '–', '1'],
+        ['b', '–', '2'],
+      ],
+    );
     assert.equal(t, '| what | y |\n| --- | --- |\n| – | 1 |\n| b | 2 |');
   });
 });
@@ -104,21 +126,49 @@ describe('rendering a saved results file', () => {
         othersBefore: 0.01,
         othersDuring: null,
         result: {
-          rounds: 10, perRound: 3, psListPolls: 0, processExporterVersion: null, processExporterStartMs: null,
-          rows: [{ size: 'host', processes: 77, candidates: 0, floor: summary(0.5, 0.6), floorCpu: summary(0.5, 0.6), sync: summary(1, 1.5),
-            syncCpu: summary(1, 1.2), worker: summary(1.25, 3), psList: null, processExporter: null, processExporterCpuMs: null,
-            processExporterFirstMs: null, processExporterRssMiB: null, stallIdleMs: 2.9, stallWorkerMs: 5.5, stallPsListMs: null, notes: [] }],
+          rounds: 10,
+          perRound: 3,
+          psListPolls: 0,
+          processExporterVersion: null,
+          processExporterStartMs: null,
+          rows: [
+            {
+              size: 'host',
+              processes: 77,
+              candidates: 0,
+              floor: summary(0.5, 0.6),
+              floorCpu: summary(0.5, 0.6),
+              sync: summary(1, 1.5),
+              syncCpu: summary(1, 1.2),
+              worker: summary(1.25, 3),
+              psList: null,
+              processExporter: null,
+              processExporterCpuMs: null,
+              processExporterFirstMs: null,
+              processExporterRssMiB: null,
+              stallIdleMs: 2.9,
+              stallWorkerMs: 5.5,
+              stallPsListMs: null,
+              notes: [],
+            },
+          ],
         },
       },
-      'probes': { startedAt: '2026-12-01T10:01:00.000Z', durationS: 3, othersBefore: 0, othersDuring: 0, failed: 'no engine' },
+      probes: { startedAt: '2026-12-01T10:01:00.000Z', durationS: 3, othersBefore: 0, othersDuring: 0, failed: 'no engine' },
     },
   };
 
   it('a block states when, where and from which commit; unmeasured columns are left out', () => {
     const block = renderBlock(record, 'poll-cost') ?? '';
     assert.match(block, /^## Cost of one poll against the process count\n\nMeasured 2026-12-01 10:00 UTC \(12\.0 s\) on 2 CPUs/);
-    assert.match(block, /commit abc1234, `npm run bench -- --sections=poll-cost,probes`\. Other work on the machine used 1% .* and \? during it\./);
-    assert.match(block, /\| 77 \(host\) \| 0 \| 0\.50 \(0\.60\) \| 1\.00 \(1\.50\) \| 1\.25 \(3\.00\) \| 2\.00x \| 2\.50x \| 2\.00x \| 2\.90 \/ 5\.50 \/ – \|/);
+    assert.match(
+      block,
+      /commit abc1234, `npm run bench -- --sections=poll-cost,probes`\. Other work on the machine used 1% .* and \? during it\./,
+    );
+    assert.match(
+      block,
+      /\| 77 \(host\) \| 0 \| 0\.50 \(0\.60\) \| 1\.00 \(1\.50\) \| 1\.25 \(3\.00\) \| 2\.00x \| 2\.50x \| 2\.00x \| 2\.90 \/ 5\.50 \/ – \|/,
+    );
     assert.ok(!block.includes('ps-list source') && !block.includes('process-exporter'), block);
   });
 

@@ -13,7 +13,15 @@ function viewOf(procs: ReturnType<typeof p>[]) {
 }
 
 test('orphan shims: a shim whose -id is no task; unknown when tasks are unknown; young shims get grace', () => {
-  const view = viewOf([dockerd(10), containerd(20, 10), shim(50, 'a'), shim(60, 'gone'), shim(70, 'k', undefined, { argv: ['/usr/bin/containerd-shim-runc-v2', '-namespace', 'k8s.io', '-id', 'k', '-address', '/r/exec/containerd/containerd.sock'] })]);
+  const view = viewOf([
+    dockerd(10),
+    containerd(20, 10),
+    shim(50, 'a'),
+    shim(60, 'gone'),
+    shim(70, 'k', undefined, {
+      argv: ['/usr/bin/containerd-shim-runc-v2', '-namespace', 'k8s.io', '-id', 'k', '-address', '/r/exec/containerd/containerd.sock'],
+    }),
+  ]);
   const tasks = new Map([['moby', new Set(['a'])]]);
   assert.equal(countOrphanShims(view, tasks, NOW), 1, 'k8s.io is not watched: its shim is not judged');
   assert.equal(countOrphanShims(view, null, NOW), null);
@@ -21,12 +29,37 @@ test('orphan shims: a shim whose -id is no task; unknown when tasks are unknown;
 });
 
 test('stuck runc: older than the limit or in state D', () => {
-  const view = viewOf([dockerd(10), containerd(20, 10), shim(50, 'a'), child(51, 50, 'runc'), { ...child(52, 50, 'runc'), startTimeSeconds: NOW - 1, state: 'D' }, { ...child(53, 50, 'runc'), startTimeSeconds: NOW - 1 }]);
-  assert.deepEqual(stuckRunc(view, NOW, 30).map((r) => r.pid), [51, 52]);
+  const view = viewOf([
+    dockerd(10),
+    containerd(20, 10),
+    shim(50, 'a'),
+    child(51, 50, 'runc'),
+    { ...child(52, 50, 'runc'), startTimeSeconds: NOW - 1, state: 'D' },
+    { ...child(53, 50, 'runc'), startTimeSeconds: NOW - 1 },
+  ]);
+  assert.deepEqual(
+    stuckRunc(view, NOW, 30).map((r) => r.pid),
+    [51, 52],
+  );
 });
 
 test('missing proxies: by port and protocol; unknown when ports are unknown or the userland proxy is off', () => {
-  const proxy = (pid: number, port: number, ip = '127.0.0.1') => ({ ...child(pid, 10, 'docker-proxy'), argv: ['/usr/sbin/docker-proxy', '-proto', 'tcp', '-host-ip', ip, '-host-port', String(port), '-container-ip', '172.17.0.2', '-container-port', '80'] });
+  const proxy = (pid: number, port: number, ip = '127.0.0.1') => ({
+    ...child(pid, 10, 'docker-proxy'),
+    argv: [
+      '/usr/sbin/docker-proxy',
+      '-proto',
+      'tcp',
+      '-host-ip',
+      ip,
+      '-host-port',
+      String(port),
+      '-container-ip',
+      '172.17.0.2',
+      '-container-port',
+      '80',
+    ],
+  });
   const view = viewOf([dockerd(10), containerd(20, 10), proxy(30, 8080), proxy(31, 8081, '0.0.0.0')]);
   const published = [
     { hostPort: 8080, proto: 'tcp' },

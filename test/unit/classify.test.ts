@@ -29,7 +29,10 @@ test('classifies by exe and argv[0], not by comm', () => {
   });
   assert.equal(classifyProcess(shim), 'containerd-shim');
   assert.equal(classifyProcess(proc({ comm: 'dockerd', exe: '/usr/sbin/dockerd', argv: ['dockerd'] })), 'dockerd');
-  assert.equal(classifyProcess(proc({ comm: 'docker-init', exe: '/sbin/docker-init', argv: ['/sbin/docker-init', '--', 'httpd'] })), 'docker-init');
+  assert.equal(
+    classifyProcess(proc({ comm: 'docker-init', exe: '/sbin/docker-init', argv: ['/sbin/docker-init', '--', 'httpd'] })),
+    'docker-init',
+  );
   assert.equal(classifyProcess(proc({ comm: 'runc', exe: '/usr/sbin/runc', argv: ['runc', '--root', '/r', 'create', 'id'] })), 'runc');
   // A process that merely calls itself "dockerd" is not dockerd.
   assert.equal(classifyProcess(proc({ comm: 'dockerd', exe: '/usr/bin/python3', argv: ['dockerd'] })), null);

@@ -44,9 +44,15 @@ for (const name of ['docker-rig', 'two-engines', 'containerd-down']) {
     assert.deepEqual(counts, meta.engine.expectedProcesses);
     assert.equal(view.dockerd?.pid, meta.engine.dockerd.pid);
     assert.deepEqual(view.members['containerd-shim'].map((p) => p.pid).sort(), meta.engine.shims.map((s) => s.pid).sort());
-    assert.deepEqual(view.members['docker-proxy'].map((p) => p.pid), meta.engine.proxies.map((p) => p.pid));
+    assert.deepEqual(
+      view.members['docker-proxy'].map((p) => p.pid),
+      meta.engine.proxies.map((p) => p.pid),
+    );
     const inits = meta.engine.containers.filter((c) => c.init && c.running).map((c) => c.initPid);
-    assert.deepEqual(view.members['docker-init'].map((p) => p.pid), inits);
+    assert.deepEqual(
+      view.members['docker-init'].map((p) => p.pid),
+      inits,
+    );
     const decoys = new Set(meta.decoys.map((d) => d.pid));
     for (const members of Object.values(view.members)) for (const p of members) assert.ok(!decoys.has(p.pid), `decoy ${p.pid} attributed`);
     assert.equal(view.containerdAddress, meta.engine.containerd.address);

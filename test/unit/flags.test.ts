@@ -57,7 +57,11 @@ test('every bad value is a FlagError naming its flag', () => {
     [['stray'], /unexpected argument/],
   ];
   for (const [argv, message] of cases) {
-    assert.throws(() => parseFlags(argv, {}), (err: unknown) => err instanceof FlagError && message.test(err.message), argv.join(' '));
+    assert.throws(
+      () => parseFlags(argv, {}),
+      (err: unknown) => err instanceof FlagError && message.test(err.message),
+      argv.join(' '),
+    );
   }
   assert.throws(() => parseFlags([], { DOCKER_ENGINE_EXPORTER_LOG_FORMAT: 'xml' }), /--log.format:/);
 });
@@ -71,7 +75,18 @@ test('durations', () => {
 
 test('--help lists every flag with its default and variable', () => {
   const text = helpText({});
-  for (const flag of ['web.listen-address', 'web.telemetry-path', 'path.procfs', 'docker.host', 'docker.pidfile', 'containerd.address', 'poll.interval', 'process.source', 'log.level', 'log.format']) {
+  for (const flag of [
+    'web.listen-address',
+    'web.telemetry-path',
+    'path.procfs',
+    'docker.host',
+    'docker.pidfile',
+    'containerd.address',
+    'poll.interval',
+    'process.source',
+    'log.level',
+    'log.format',
+  ]) {
     assert.match(text, new RegExp(`--${flag.replace('.', '\\.')}=`));
     assert.match(text, new RegExp(envName(flag)));
   }
@@ -79,7 +94,10 @@ test('--help lists every flag with its default and variable', () => {
 
 test('the built binary: a bad flag is one line on stderr and exit 2, before anything starts', () => {
   const main = new URL('../../../dist/main.js', import.meta.url).pathname;
-  const bad = spawnSync(process.execPath, [main, '--poll.interval=soon', '--web.listen-address=127.0.0.1:1'], { encoding: 'utf8', timeout: 10_000 });
+  const bad = spawnSync(process.execPath, [main, '--poll.interval=soon', '--web.listen-address=127.0.0.1:1'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   assert.equal(bad.status, 2);
   assert.equal(bad.stdout, '');
   assert.equal(bad.stderr.trim().split('\n').length, 1);
@@ -104,7 +122,8 @@ test("the built binary's shebang (the bin `npm install -g` puts on the PATH) run
 
 test('the connection cap follows the fd limit', async () => {
   const { connectionLimit, parseOpenFilesLimit } = await import('../../src/http/connection-limit.js');
-  const limits = (soft: string) => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}              1048576              files\n`;
+  const limits = (soft: string) =>
+    `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}              1048576              files\n`;
   assert.equal(parseOpenFilesLimit(limits('256')), 256);
   assert.equal(connectionLimit(limits('256')), 128);
   assert.equal(connectionLimit(limits('1048576')), 1024);

@@ -24,7 +24,9 @@ test('net/unix: only listening, path-named entries of the wanted inodes', () => 
 });
 
 test('net/unix: an inode on two lines (a forged line from a path with a newline) is dropped', () => {
-  const text = HEADER + '0000000000000000: 00000002 00000000 00010000 0001 01 20 /run/x\n0000000000000000: 00000002 00000000 00010000 0001 01 20 /run/a.sock\n';
+  const text =
+    HEADER +
+    '0000000000000000: 00000002 00000000 00010000 0001 01 20 /run/x\n0000000000000000: 00000002 00000000 00010000 0001 01 20 /run/a.sock\n';
   assert.equal(parseUnixListeners(text, new Set([20])).size, 0);
 });
 

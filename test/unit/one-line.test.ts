@@ -26,7 +26,8 @@ test('space: a run of unsafe characters and the whitespace around it is one spac
 
 test('isOneLine says whether oneLine would change anything', () => {
   assert.equal(isOneLine('dockerd 26.1.5 (ünïcode)'), true);
-  for (const c of ['\n', '\u001b', '\u007f', '\u009b', '\u2028', '\u2029', '\u0000']) assert.equal(isOneLine(`x${c}y`), false, JSON.stringify(c));
+  for (const c of ['\n', '\u001b', '\u007f', '\u009b', '\u2028', '\u2029', '\u0000'])
+    assert.equal(isOneLine(`x${c}y`), false, JSON.stringify(c));
 });
 
 test('property: any text comes out as one line without a control character, in every form', () => {

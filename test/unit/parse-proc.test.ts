@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MalformedProcFileError, cleanExeLink, parseCmdline, parseContainerdConfigAddress, parsePidfile, parseProcStat, parseProcStatus, parseUptime } from '../../src/sources/procfs/parse-proc.js';
+import {
+  MalformedProcFileError,
+  cleanExeLink,
+  parseCmdline,
+  parseContainerdConfigAddress,
+  parsePidfile,
+  parseProcStat,
+  parseProcStatus,
+  parseUptime,
+} from '../../src/sources/procfs/parse-proc.js';
 import { containerdAddressFromArgv, flagValue } from '../../src/engine/argv.js';
 
 // A real containerd line from the test engine (bookworm, containerd 1.6.20).
@@ -80,12 +89,13 @@ test('containerd address from flags and from its config file', () => {
   assert.equal(containerdAddressFromArgv(['containerd', '--config', '/x.toml']), null);
   assert.equal(flagValue(['dockerd', '--exec-root=/e'], ['--exec-root']), '/e');
   // As dockerd writes it for its managed containerd.
-  const toml = 'disabled_plugins = ["cri"]\nroot = "/r/data/containerd/daemon"\n\n[grpc]\n  address = "/r/exec/containerd/containerd.sock"\n  uid = 0\n\n[ttrpc]\n  address = "/r/exec/containerd/containerd.sock.ttrpc"\n';
+  const toml =
+    'disabled_plugins = ["cri"]\nroot = "/r/data/containerd/daemon"\n\n[grpc]\n  address = "/r/exec/containerd/containerd.sock"\n  uid = 0\n\n[ttrpc]\n  address = "/r/exec/containerd/containerd.sock.ttrpc"\n';
   assert.equal(parseContainerdConfigAddress(toml), '/r/exec/containerd/containerd.sock');
   assert.equal(parseContainerdConfigAddress('[ttrpc]\naddress = "/t"\n'), null);
 });
 
-test('a MalformedProcFileError names its kind of file in `file` (the read-error metric\'s label)', () => {
+test("a MalformedProcFileError names its kind of file in `file` (the read-error metric's label)", () => {
   const fileOf = (parse: () => unknown): string | null => {
     try {
       parse();
@@ -95,10 +105,25 @@ test('a MalformedProcFileError names its kind of file in `file` (the read-error 
       return err.file;
     }
   };
-  assert.equal(fileOf(() => parseProcStat('12 (x) S 1 2')), 'stat');
+  assert.equal(
+    fileOf(() => parseProcStat('12 (x) S 1 2')),
+    'stat',
+  );
   // A colon inside the quoted bad value does not change the kind.
-  assert.equal(fileOf(() => parseProcStatus('VmRSS: a:b kB\n')), 'status');
-  assert.equal(fileOf(() => parseProcStatus('Threads: x:y\n')), 'status');
-  assert.equal(fileOf(() => parseUptime('up: 1')), 'uptime');
-  assert.equal(fileOf(() => parsePidfile('12:34')), 'pidfile');
+  assert.equal(
+    fileOf(() => parseProcStatus('VmRSS: a:b kB\n')),
+    'status',
+  );
+  assert.equal(
+    fileOf(() => parseProcStatus('Threads: x:y\n')),
+    'status',
+  );
+  assert.equal(
+    fileOf(() => parseUptime('up: 1')),
+    'uptime',
+  );
+  assert.equal(
+    fileOf(() => parsePidfile('12:34')),
+    'pidfile',
+  );
 });

@@ -24,7 +24,13 @@ function varint(v: number): number[] {
 
 test('TaskExit and TaskOOM decode from their Any, with or without the type.googleapis.com prefix', () => {
   const exit = Uint8Array.from([...field(1, 'abc'), ...field(2, 'abc'), ...field(3, 4242), ...field(4, 137)]);
-  assert.deepEqual(decodeTaskEvent('containerd.events.TaskExit', exit), { kind: 'exit', containerId: 'abc', id: 'abc', pid: 4242, exitStatus: 137 });
+  assert.deepEqual(decodeTaskEvent('containerd.events.TaskExit', exit), {
+    kind: 'exit',
+    containerId: 'abc',
+    id: 'abc',
+    pid: 4242,
+    exitStatus: 137,
+  });
   assert.deepEqual(decodeTaskEvent('type.googleapis.com/containerd.events.TaskExit', exit)?.kind, 'exit');
   assert.deepEqual(decodeTaskEvent('containerd.events.TaskOOM', Uint8Array.from(field(1, 'abc'))), { kind: 'oom', containerId: 'abc' });
   assert.equal(decodeTaskEvent('containerd.events.TaskStart', exit), null);
@@ -37,7 +43,10 @@ test('fields of other wire types are skipped; truncated or unreadable input is a
   assert.deepEqual(decodeTaskEvent(exit, withOthers), { kind: 'exit', containerId: 'x', id: '', pid: 0, exitStatus: 0 });
   assert.throws(() => decodeTaskEvent(exit, Uint8Array.from([(1 << 3) | 2, 10, 65])), MalformedEventError);
   assert.throws(() => decodeTaskEvent(exit, Uint8Array.from([0x80])), MalformedEventError);
-  assert.throws(() => decodeTaskEvent('containerd.events.TaskOOM', Uint8Array.from([(9 << 3) | 7])), /^MalformedEventError: malformed TaskOOM: .*wire type 7/);
+  assert.throws(
+    () => decodeTaskEvent('containerd.events.TaskOOM', Uint8Array.from([(9 << 3) | 7])),
+    /^MalformedEventError: malformed TaskOOM: .*wire type 7/,
+  );
 });
 
 test('event filters: one per namespace, OR-ed by containerd', () => {
@@ -60,11 +69,36 @@ test('Engine API answers: /version, /info, /containers/json', () => {
     Version: '20.10.24+dfsg1',
     ApiVersion: '1.41',
   });
-  assert.deepEqual(parseVersion(version), { dockerd: '20.10.24+dfsg1', containerd: '1.6.20~ds1', runc: '1.1.5+ds1', dockerInit: '0.19.0', apiVersion: '1.41' });
-  assert.equal(parseInfo('{"Containers":3,"ContainersRunning":2,"ContainersPaused":0,"ContainersStopped":1,"LiveRestoreEnabled":false,"DefaultRuntime":"runc"}').running, 2);
+  assert.deepEqual(parseVersion(version), {
+    dockerd: '20.10.24+dfsg1',
+    containerd: '1.6.20~ds1',
+    runc: '1.1.5+ds1',
+    dockerInit: '0.19.0',
+    apiVersion: '1.41',
+  });
+  assert.equal(
+    parseInfo(
+      '{"Containers":3,"ContainersRunning":2,"ContainersPaused":0,"ContainersStopped":1,"LiveRestoreEnabled":false,"DefaultRuntime":"runc"}',
+    ).running,
+    2,
+  );
   const containers = JSON.stringify([
-    { Id: 'a', State: 'running', Ports: [{ IP: '127.0.0.1', PrivatePort: 80, PublicPort: 18080, Type: 'tcp' }, { PrivatePort: 443, Type: 'tcp' }] },
-    { Id: 'b', State: 'running', Ports: [{ IP: '0.0.0.0', PrivatePort: 53, PublicPort: 5353, Type: 'udp' }, { IP: '::', PrivatePort: 53, PublicPort: 5353, Type: 'udp' }] },
+    {
+      Id: 'a',
+      State: 'running',
+      Ports: [
+        { IP: '127.0.0.1', PrivatePort: 80, PublicPort: 18080, Type: 'tcp' },
+        { PrivatePort: 443, Type: 'tcp' },
+      ],
+    },
+    {
+      Id: 'b',
+      State: 'running',
+      Ports: [
+        { IP: '0.0.0.0', PrivatePort: 53, PublicPort: 5353, Type: 'udp' },
+        { IP: '::', PrivatePort: 53, PublicPort: 5353, Type: 'udp' },
+      ],
+    },
     { Id: 'c', State: 'exited', Ports: [{ IP: '0.0.0.0', PrivatePort: 1, PublicPort: 9999, Type: 'tcp' }] },
   ]);
   assert.deepEqual(parsePublishedPorts(containers), [
@@ -85,7 +119,11 @@ test('daemon.json userland-proxy', () => {
 test('the read-only allowlist: reads pass, everything else is refused before sending', () => {
   assertGrpcAllowed('/grpc.health.v1.Health/Check');
   assertGrpcAllowed('/containerd.services.tasks.v1.Tasks/List');
-  for (const m of ['/containerd.services.tasks.v1.Tasks/Kill', '/containerd.services.tasks.v1.Tasks/Delete', '/containerd.services.containers.v1.Containers/Delete']) {
+  for (const m of [
+    '/containerd.services.tasks.v1.Tasks/Kill',
+    '/containerd.services.tasks.v1.Tasks/Delete',
+    '/containerd.services.containers.v1.Containers/Delete',
+  ]) {
     assert.throws(() => assertGrpcAllowed(m), ForbiddenRequestError);
   }
   assert.equal(isHttpAllowed('GET', '/_ping'), true);

@@ -57,34 +57,69 @@ const C = containerd(20, 10);
 
 test('containerd killed, restarted by dockerd: down, then exactly one restart', () => {
   run([
-    { snap: snapshot([D, C], 10), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 0, containerd: 0 }, events: ['dockerd up 10', 'containerd up 20'] },
+    {
+      snap: snapshot([D, C], 10),
+      up: { dockerd: 1, containerd: 1 },
+      restarts: { dockerd: 0, containerd: 0 },
+      events: ['dockerd up 10', 'containerd up 20'],
+    },
     { snap: snapshot([D, C], 10), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 0, containerd: 0 }, events: [] },
     { snap: snapshot([D], 10), up: { dockerd: 1, containerd: 0 }, restarts: { dockerd: 0, containerd: 0 }, events: ['containerd down 20'] },
     { snap: snapshot([D], 10), up: { dockerd: 1, containerd: 0 }, restarts: { dockerd: 0, containerd: 0 }, events: [] },
-    { snap: snapshot([D, containerd(30, 10)], 10), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 0, containerd: 1 }, events: ['containerd restarted 20->30'] },
+    {
+      snap: snapshot([D, containerd(30, 10)], 10),
+      up: { dockerd: 1, containerd: 1 },
+      restarts: { dockerd: 0, containerd: 1 },
+      events: ['containerd restarted 20->30'],
+    },
     { snap: snapshot([D, containerd(30, 10)], 10), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 0, containerd: 1 }, events: [] },
   ]);
 });
 
 test('a restart between two polls (no gap seen) counts once', () => {
   run([
-    { snap: snapshot([D, C], 10), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 0, containerd: 0 }, events: ['dockerd up 10', 'containerd up 20'] },
-    { snap: snapshot([D, containerd(31, 10)], 10), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 0, containerd: 1 }, events: ['containerd restarted 20->31'] },
+    {
+      snap: snapshot([D, C], 10),
+      up: { dockerd: 1, containerd: 1 },
+      restarts: { dockerd: 0, containerd: 0 },
+      events: ['dockerd up 10', 'containerd up 20'],
+    },
+    {
+      snap: snapshot([D, containerd(31, 10)], 10),
+      up: { dockerd: 1, containerd: 1 },
+      restarts: { dockerd: 0, containerd: 1 },
+      events: ['containerd restarted 20->31'],
+    },
   ]);
 });
 
 test('pid reuse with a new start time is a restart; the same pid and start time is not', () => {
   const reused = containerd(20, 10, { startTicks: 99_999, startTimeSeconds: 2_000_000 });
   run([
-    { snap: snapshot([D, C], 10), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 0, containerd: 0 }, events: ['dockerd up 10', 'containerd up 20'] },
-    { snap: snapshot([D, reused], 10), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 0, containerd: 1 }, events: ['containerd restarted 20->20'] },
+    {
+      snap: snapshot([D, C], 10),
+      up: { dockerd: 1, containerd: 1 },
+      restarts: { dockerd: 0, containerd: 0 },
+      events: ['dockerd up 10', 'containerd up 20'],
+    },
+    {
+      snap: snapshot([D, reused], 10),
+      up: { dockerd: 1, containerd: 1 },
+      restarts: { dockerd: 0, containerd: 1 },
+      events: ['containerd restarted 20->20'],
+    },
     { snap: snapshot([D, reused], 10), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 0, containerd: 1 }, events: [] },
   ]);
 });
 
 test('down then back with the same identity (a read that failed once) is up, not a restart', () => {
   run([
-    { snap: snapshot([D, C], 10), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 0, containerd: 0 }, events: ['dockerd up 10', 'containerd up 20'] },
+    {
+      snap: snapshot([D, C], 10),
+      up: { dockerd: 1, containerd: 1 },
+      restarts: { dockerd: 0, containerd: 0 },
+      events: ['dockerd up 10', 'containerd up 20'],
+    },
     { snap: snapshot([C], 10), up: { dockerd: 0, containerd: 1 }, restarts: { dockerd: 0, containerd: 0 }, events: ['dockerd down 10'] },
     { snap: snapshot([D, C], 10), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 0, containerd: 0 }, events: ['dockerd up 10'] },
   ]);
@@ -96,10 +131,25 @@ test('dockerd killed (its containerd dies with it, as a zombie), then a new dock
   const D2 = dockerd(40);
   const C2 = containerd(41, 40);
   const final = run([
-    { snap: snapshot([D, C, shim(50, 'a')], 10), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 0, containerd: 0 }, events: ['dockerd up 10', 'containerd up 20'] },
-    { snap: snapshot([zombieD, zombieC, shim(50, 'a')], 10), up: { dockerd: 0, containerd: 0 }, restarts: { dockerd: 0, containerd: 0 }, events: ['dockerd down 10', 'containerd down 20'] },
+    {
+      snap: snapshot([D, C, shim(50, 'a')], 10),
+      up: { dockerd: 1, containerd: 1 },
+      restarts: { dockerd: 0, containerd: 0 },
+      events: ['dockerd up 10', 'containerd up 20'],
+    },
+    {
+      snap: snapshot([zombieD, zombieC, shim(50, 'a')], 10),
+      up: { dockerd: 0, containerd: 0 },
+      restarts: { dockerd: 0, containerd: 0 },
+      events: ['dockerd down 10', 'containerd down 20'],
+    },
     { snap: snapshot([shim(50, 'a')], 10), up: { dockerd: 0, containerd: 0 }, restarts: { dockerd: 0, containerd: 0 }, events: [] },
-    { snap: snapshot([D2, C2, shim(50, 'a')], 40), up: { dockerd: 1, containerd: 1 }, restarts: { dockerd: 1, containerd: 1 }, events: ['dockerd restarted 10->40', 'containerd restarted 20->41'] },
+    {
+      snap: snapshot([D2, C2, shim(50, 'a')], 40),
+      up: { dockerd: 1, containerd: 1 },
+      restarts: { dockerd: 1, containerd: 1 },
+      events: ['dockerd restarted 10->40', 'containerd restarted 20->41'],
+    },
   ]);
   assert.equal(final.memory.containerdMode, 'managed');
 });
@@ -137,7 +187,11 @@ test('two engines on one host: the second containerd and its shims never change 
   assert.equal(down.containerd, null);
   assert.equal(down.members['containerd-shim'].length, 1);
   // Watching the other engine by its socket (a kubelet's containerd, no dockerd) sees only it.
-  const k8s = attributeEngine(snapshot([...base, ...second], null), { dockerdExpected: false, containerdAddress: other }, initialTrackerState().memory);
+  const k8s = attributeEngine(
+    snapshot([...base, ...second], null),
+    { dockerdExpected: false, containerdAddress: other },
+    initialTrackerState().memory,
+  );
   assert.equal(k8s.containerd?.pid, 200);
   assert.equal(k8s.containerdMode, 'system');
   assert.equal(k8s.members['containerd-shim'].length, 2);

@@ -12,8 +12,7 @@ import protobuf from 'protobufjs';
 import { oneLine } from '../../one-line.js';
 
 export type TaskEvent =
-  | { kind: 'exit'; containerId: string; id: string; pid: number; exitStatus: number }
-  | { kind: 'oom'; containerId: string };
+  { kind: 'exit'; containerId: string; id: string; pid: number; exitStatus: number } | { kind: 'oom'; containerId: string };
 
 export class MalformedEventError extends Error {
   constructor(message: string) {

@@ -38,7 +38,10 @@ export function parseProcStat(text: string): ProcStat {
   const comm = text.slice(open + 1, close);
   // After ") " come fields 3.. : state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
   // cmajflt utime(14) stime(15) cutime cstime priority nice num_threads(20) itrealvalue starttime(22)
-  const rest = text.slice(close + 2).trim().split(' ');
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(' ');
   if (rest.length < 20) throw new MalformedProcFileError('stat', `only ${rest.length + 2} fields`);
   const field = (n: number): string => rest[n - 3] ?? '';
   const state = field(3);

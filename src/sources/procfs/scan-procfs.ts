@@ -6,7 +6,20 @@
 import * as fs from 'node:fs';
 import type { ProcessInfo, ProcessSnapshot, ReadError } from '../../engine/process-model.js';
 import { CANDIDATE_COMMS } from '../candidate-comms.js';
-import { MalformedProcFileError, cleanExeLink, grpcAddressAmong, parseCmdline, parseContainerdConfigAddress, parsePidfile, parseProcStat, parseProcStatus, parseStatusUid, parseUnixListeners, parseUptime, socketInode } from './parse-proc.js';
+import {
+  MalformedProcFileError,
+  cleanExeLink,
+  grpcAddressAmong,
+  parseCmdline,
+  parseContainerdConfigAddress,
+  parsePidfile,
+  parseProcStat,
+  parseProcStatus,
+  parseStatusUid,
+  parseUnixListeners,
+  parseUptime,
+  socketInode,
+} from './parse-proc.js';
 import { containerdAddressFromArgv, flagValue } from '../../engine/argv.js';
 import { ReadRefused, readTrustedFile } from './trusted-file.js';
 
@@ -137,8 +150,7 @@ function readCandidate(
     comm: stat.comm,
     state: stat.state,
     startTicks: stat.startTicks,
-    startTimeSeconds:
-      bootTimeSeconds === null ? null : Math.round((bootTimeSeconds + stat.startTicks / TICKS_PER_SECOND) * 100) / 100,
+    startTimeSeconds: bootTimeSeconds === null ? null : Math.round((bootTimeSeconds + stat.startTicks / TICKS_PER_SECOND) * 100) / 100,
     exe: null,
     argv: [],
     cpuSeconds: stat.cpuTicks / TICKS_PER_SECOND,
@@ -164,8 +176,7 @@ function readCandidate(
   // uid, a rootless engine) outside containers. Anyone can name a process containerd, and its net/unix
   // can be made huge. dockerd's sockets only matter without a pidfile (to pick the one serving
   // --docker.host).
-  const mayBeEngine =
-    (uid === 0 || uid === OWN_UID) && (scan.hostMountNs === null || mountNs === null || mountNs === scan.hostMountNs);
+  const mayBeEngine = (uid === 0 || uid === OWN_UID) && (scan.hostMountNs === null || mountNs === null || mountNs === scan.hostMountNs);
   const isDaemon = mayBeEngine && (stat.comm === 'containerd' || (stat.comm === 'dockerd' && !scan.pidfileNamed));
   const key = `${stat.pid}@${stat.startTicks}`;
   const knownSockets = isDaemon ? scratch.daemonSockets.get(key) : undefined;
@@ -284,12 +295,7 @@ function addManagedContainerdConfig(
 
 /** A child of `dockerd` with its uid and mount namespace (both known and equal). */
 function sameDaemonIdentity(c: ProcessInfo, dockerd: ProcessInfo): boolean {
-  return (
-    c.ppid === dockerd.pid &&
-    c.uid != null &&
-    c.uid === dockerd.uid &&
-    (c.mountNs ?? null) === (dockerd.mountNs ?? null)
-  );
+  return c.ppid === dockerd.pid && c.uid != null && c.uid === dockerd.uid && (c.mountNs ?? null) === (dockerd.mountNs ?? null);
 }
 
 function readContainerdConfig(dir: string, config: string, uid: number): ConfigRead {
