@@ -9,8 +9,7 @@ import type { TaskEventCounts, TaskInfo } from '../../engine/probe-report.js';
 import { identityKey } from '../../engine/tracker.js';
 import { createContainerdClient, loadContainerdServices, type ContainerdClient } from '../containerd/containerd-client.js';
 import { createTaskEventWatcher } from '../containerd/task-event-watcher.js';
-import { assertSocketPresent } from '../socket-present.js';
-import type { DaemonProbes, Probe, Watch } from './probe.js';
+import { Answering, type DaemonProbes, type Probe, type Watch } from './probe.js';
 
 export interface ContainerdProbeOptions {
   addressFlag: string | null;
@@ -44,8 +43,7 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
   let identity: string | null = null;
   let clientOf: string | null = null; // identity of the containerd the client was made for
   let versionOf: string | null = null; // identity the version was read from
-  let answering: boolean | null = null;
-  let answers = 0;
+  const answering = new Answering(opts.onAnswerChanged);
   let version: string | null = null;
   let tasks: Map<string, TaskInfo[]> | null = null;
 
@@ -61,19 +59,10 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
     due: () => address !== null,
     async run() {
       const target = dialled();
-      const before = answering;
-      try {
-        await assertSocketPresent(target.address);
+      await answering.check(target.address, async () => {
         const status = await target.client.health(this.deadlineMs);
         if (status !== 'SERVING') throw new Error(`health status ${status}`);
-        answering = true;
-      } catch (err) {
-        answering = false;
-        throw err;
-      } finally {
-        answers++;
-        if (before !== null && before !== answering) opts.onAnswerChanged();
-      }
+      });
     },
   };
 
@@ -129,7 +118,7 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
         opts.addressFlag ??
         (view.containerdAddressConfirmed && view.containerdAddress !== null ? underRootfs(opts.rootfsPath, view.containerdAddress) : null);
       if (address === null) {
-        answering = null;
+        answering.value = null;
         tasks = null;
         return;
       }
@@ -143,7 +132,7 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
       }
       if (identity !== null) clientOf = identity;
     },
-    findings: () => ({ answering, answers, version, tasks, events: watcher.counts() }),
+    findings: () => ({ answering: answering.value, answers: answering.count, version, tasks, events: watcher.counts() }),
     close() {
       watcher.stop();
       client?.close();

@@ -11,8 +11,7 @@ import { identityKey } from '../../engine/tracker.js';
 import { readUserlandProxySetting } from '../docker/daemon-config.js';
 import { createEngineApiClient } from '../docker/engine-api-client.js';
 import { parseInfo, parsePublishedPorts, parseVersion } from '../docker/engine-api-parse.js';
-import { assertSocketPresent } from '../socket-present.js';
-import { expectOk, type DaemonProbes, type Probe } from './probe.js';
+import { Answering, expectOk, type DaemonProbes, type Probe } from './probe.js';
 
 export interface DockerdProbeOptions {
   socket: string;
@@ -35,8 +34,7 @@ export interface DockerdFindings {
 
 export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & { findings(): DockerdFindings } {
   const client = createEngineApiClient(opts.socket);
-  let answering: boolean | null = null;
-  let answers = 0;
+  const answering = new Answering(opts.onAnswerChanged);
   let versions: EngineVersions | null = null;
   let info: EngineInfo | null = null;
   let publishedPorts: PublishedPort[] | null = null;
@@ -55,19 +53,10 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
     request: { http: { method: 'GET', path: '/_ping' } },
     due: () => true,
     async run() {
-      const before = answering;
-      try {
-        await assertSocketPresent(client.socketPath);
+      await answering.check(client.socketPath, async () => {
         const res = await client.get('/_ping', this.deadlineMs);
         if (res.status !== 200) throw new Error(`/_ping answered ${res.status}`);
-        answering = true;
-      } catch (err) {
-        answering = false;
-        throw err;
-      } finally {
-        answers++;
-        if (before !== null && before !== answering) opts.onAnswerChanged();
-      }
+      });
     },
   };
 
@@ -114,7 +103,7 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
       // calls are started (even into a lane still busy), as they always have.
       slowDue = false;
       containersDue = false;
-      if (answering !== true) return;
+      if (answering.value !== true) return;
       const identity = view.dockerd ? identityKey(view.dockerd) : null;
       if (identity !== slowOf || nowMs - slowAtMs >= opts.slowEveryMs) {
         slowOf = identity;
@@ -130,7 +119,7 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
         containersDue = true;
       }
     },
-    findings: () => ({ answering, answers, versions, info, publishedPorts, userlandProxy }),
+    findings: () => ({ answering: answering.value, answers: answering.count, versions, info, publishedPorts, userlandProxy }),
     close() {},
   };
 }

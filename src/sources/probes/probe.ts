@@ -9,6 +9,7 @@
  */
 import type { EngineView } from '../../engine/attribute.js';
 import type { ProbeName, ProbeOutcome, ProbeReport } from '../../engine/probe-report.js';
+import { assertSocketPresent } from '../socket-present.js';
 
 /** The request a probe sends, as read-only.ts lists it. */
 export type ProbeRequest = { grpc: string } | { http: { method: 'GET'; path: string } };
@@ -49,4 +50,32 @@ export interface ProbeSet {
 export function expectOk(res: { status: number; body: string }, path: string): string {
   if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
   return res.body;
+}
+
+/**
+ * Whether a daemon answers its health probe (containerd's Health/Check, dockerd's /_ping), and how
+ * often it was asked: what the tracker reads to call a live daemon hung. The socket file is checked
+ * first, since an open connection outlives a removed socket and new clients do not. A change of answer
+ * asks for a poll at once, so that health follows within the probe's deadline.
+ */
+export class Answering {
+  value: boolean | null = null;
+  count = 0;
+
+  constructor(private readonly onChanged: () => void) {}
+
+  async check(socketPath: string, call: () => Promise<void>): Promise<void> {
+    const before = this.value;
+    try {
+      await assertSocketPresent(socketPath);
+      await call();
+      this.value = true;
+    } catch (err) {
+      this.value = false;
+      throw err;
+    } finally {
+      this.count++;
+      if (before !== null && before !== this.value) this.onChanged();
+    }
+  }
 }
