@@ -19,6 +19,7 @@ import type { Poller } from './poller/poller.js';
 import { createStateSaver, type StateSaver } from './poller/state-saver.js';
 import { buildEngineTree } from './report/engine-tree.js';
 import { healthComponents, healthProbes } from './report/health.js';
+import type { ProcessSource } from './sources/process-source.js';
 import { readStateFile } from './sources/state-file.js';
 import { packageVersion } from './version.js';
 
@@ -37,6 +38,8 @@ export interface ExporterOptions {
   webConfig?: LoadedWebConfig | null;
   /** How long a procfs scan may take before it counts as blocked (default: from the poll interval). */
   scanTimeoutMs?: number;
+  /** A process source to use instead of the one the flags name: the HTTP tests feed a scripted one. */
+  source?: ProcessSource;
 }
 
 export interface Exporter {
@@ -94,6 +97,7 @@ export function createExporter(config: Config, opts: ExporterOptions): Exporter 
     followStreamDrops: serve,
     awaitEveryProbeRound: !serve,
     ...(opts.scanTimeoutMs ? { scanTimeoutMs: opts.scanTimeoutMs } : {}),
+    ...(opts.source ? { source: opts.source } : {}),
     ...(restored
       ? { initialState: trackerFromPersisted(restored), initialEventCounts: { exits: restored.taskExits, ooms: restored.taskOoms } }
       : {}),

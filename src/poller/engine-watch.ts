@@ -32,6 +32,8 @@ export interface EngineWatchOptions {
   onPollDone?: (durationSeconds: number, ok: boolean) => void;
   /** How long a procfs scan may take before it counts as blocked (default: scanTimeoutFor(interval)). */
   scanTimeoutMs?: number;
+  /** A process source to use instead of the one the flags name: the HTTP tests feed a scripted one. */
+  source?: ProcessSource;
 }
 
 /**
@@ -44,16 +46,18 @@ function scanTimeoutFor(pollIntervalMs: number): number {
 }
 
 export function createEngineWatch(config: Config, logger: Logger, opts: EngineWatchOptions): EngineWatch {
-  const source: ProcessSource = withConfiguredSockets(
-    config.processSource === 'procfs'
-      ? createProcfsSource({
-          procfsPath: config.procfsPath,
-          pidfilePath: config.dockerPidfile,
-          scanTimeoutMs: opts.scanTimeoutMs ?? scanTimeoutFor(config.pollIntervalMs),
-        })
-      : createPsListSource({ pidfilePath: config.dockerPidfile }),
-    { containerd: config.containerdAddress, docker: config.dockerSocket },
-  );
+  const source: ProcessSource =
+    opts.source ??
+    withConfiguredSockets(
+      config.processSource === 'procfs'
+        ? createProcfsSource({
+            procfsPath: config.procfsPath,
+            pidfilePath: config.dockerPidfile,
+            scanTimeoutMs: opts.scanTimeoutMs ?? scanTimeoutFor(config.pollIntervalMs),
+          })
+        : createPsListSource({ pidfilePath: config.dockerPidfile }),
+      { containerd: config.containerdAddress, docker: config.dockerSocket },
+    );
   let poller: Poller | null = null;
   let probes: ProbeRunner;
   try {
