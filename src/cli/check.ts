@@ -29,15 +29,17 @@ export function renderTree(config: Config, tree: EngineTree): string {
 }
 
 /**
- * How long the command may take from its start: 4.5 s with the default --probe.timeout (one probe
- * round of 2 s is what a hung daemon costs), longer only when the probe timeout is raised past 2 s.
+ * How long the command may take from its start: 4 s with the default --probe.timeout (one probe
+ * round of 2 s is what a hung daemon costs; the look skips the second round then), longer only when
+ * the probe timeout is raised past 2 s. A second is left for the child to be killed and the answer
+ * printed, so that the command ends within 5 s on a busy host too.
  */
 function checkDeadlineMs(config: Config): number {
-  return 4500 + Math.max(0, 2 * config.probeTimeoutMs - 4000);
+  return 4000 + Math.max(0, 2 * config.probeTimeoutMs - 4000);
 }
 
 /** The least time the look gets, however late the command got to start it. */
-const MIN_LOOK_MS = 3000;
+const MIN_LOOK_MS = 2500;
 
 /** What the child keeps back from the deadline for closing up and answering. */
 const CHILD_ANSWER_MARGIN_MS = 800;
