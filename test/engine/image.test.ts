@@ -116,12 +116,20 @@ describe('container image built from the Dockerfile, run against a real Docker e
 
   /**
    * docs/container.md's layout that survives a dockerd restart (and the DaemonSet's): the directory
-   * that holds the pidfile and the socket (the host's /run; here the rig's directory) at /host/run.
+   * that holds the pidfile and the socket (the host's /run; here the rig's directory) at /host/run,
+   * and containerd's socket directory mounted at another path than the host's. The exporter reaches
+   * the socket where it is mounted and attributes shims by the host path containerd itself listens on
+   * (the same socket file), so the tree is whole.
    */
   function directoryMounts(): { mounts: string[]; flags: string[] } {
+    const containerdDir = join(r().execRoot, 'containerd');
     return {
-      mounts: ['-v', '/proc:/host/proc:ro', '-v', `${r().dir}:/host/run:ro`, ...containerdMount()],
-      flags: ['--docker.host=unix:///host/run/docker.sock', '--docker.pidfile=/host/run/docker.pid'],
+      mounts: ['-v', '/proc:/host/proc:ro', '-v', `${r().dir}:/host/run:ro`, '-v', `${containerdDir}:/host/containerd:ro`],
+      flags: [
+        '--docker.host=unix:///host/run/docker.sock',
+        '--docker.pidfile=/host/run/docker.pid',
+        '--containerd.address=unix:///host/containerd/containerd.sock',
+      ],
     };
   }
 
