@@ -11,7 +11,8 @@ import path from 'node:path';
 import { startEngineRig, startExporter, type EngineRig, type ExporterProcess } from '../../test/support/engine-rig.js';
 import type { Context, Section } from '../harness.js';
 import { fmtMs, mdTable } from '../lib/markdown.js';
-import { httpGet, PROCESS_EXPORTER, Program, programVersion, PROMETHEUS, sampleValue, sleep, waitHttp } from '../lib/programs.js';
+import { startPrometheus, type PrometheusProcess } from '../../test/support/prometheus.js';
+import { httpGet, PROCESS_EXPORTER, programVersion, PROMETHEUS, sampleValue, sleep, startProgram, type Program } from '../lib/programs.js';
 import { summarize } from '../lib/stats.js';
 
 type Result = Awaited<ReturnType<typeof run>>;
@@ -34,8 +35,13 @@ async function run(ctx: Context) {
   const started = performance.now();
   const notes: string[] = [];
   const log = (line: string): void => ctx.log(`detection: ${line}`);
-  let [rig, exporter, pe, prom] = [null as EngineRig | null, null as ExporterProcess | null, null as Program | null, null as Program | null];
-  const dataDir = path.join(ctx.workDir, `prometheus-data-${Date.now()}`);
+  let [rig, exporter, pe, prom] = [
+    null as EngineRig | null,
+    null as ExporterProcess | null,
+    null as Program | null,
+    null as PrometheusProcess | null,
+  ];
+  const promDir = path.join(ctx.workDir, `prometheus-${Date.now()}`);
   try {
     const theRig = (rig = await startEngineRig({ noImage: true }));
     exporter = await startExporter({ args: ['--poll.interval=1s', `--docker.host=${rig.dockerHost}`, `--docker.pidfile=${rig.pidfile}`] });
@@ -48,31 +54,20 @@ async function run(ctx: Context) {
       peConfig,
       `process_names:\n  - name: "containerd"\n    comm: ["containerd"]\n    cmdline: ['${rig.dir.replace(/[.]/g, '\\.')}/']\n`,
     );
-    const thePe = (pe = await Program.start(
-      PROCESS_EXPORTER,
-      (port) => ['-config.path', peConfig, '-web.listen-address', `127.0.0.1:${port}`],
-      path.join(ctx.workDir, 'process-exporter-containerd.log'),
-    ));
-    await waitHttp(`${pe.baseUrl}/metrics`, 60_000, () => thePe.exited(), 'process-exporter');
+    const peArgs = (port: number): string[] => ['-config.path', peConfig, '-web.listen-address', `127.0.0.1:${port}`];
+    pe = await startProgram(PROCESS_EXPORTER, peArgs, path.join(ctx.workDir, 'process-exporter-containerd.log'));
     const promConfig = path.join(ctx.workDir, 'prometheus.yml');
     writeFileSync(
       promConfig,
       `global:\n  scrape_interval: ${intervalS}s\n  scrape_timeout: ${Math.min(10, intervalS)}s\n` +
         `scrape_configs:\n  - job_name: process-exporter\n    static_configs:\n      - targets: ['127.0.0.1:${pe.port}']\n`,
     );
-    const promArgs = (port: number): string[] => [
-      `--config.file=${promConfig}`,
-      `--storage.tsdb.path=${dataDir}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--storage.tsdb.retention.time=1d',
-    ];
-    const theProm = (prom = await Program.start(PROMETHEUS, promArgs, path.join(ctx.workDir, 'prometheus.log')));
-    await waitHttp(`${prom.baseUrl}/-/ready`, 60_000, () => theProm.exited(), 'prometheus');
+    const theProm = (prom = await startPrometheus({ configFile: promConfig, dir: promDir, readyTimeoutMs: 60_000 }));
     const promStartS = Date.now() / 1000;
     log('waiting for Prometheus to scrape process-exporter once');
     await theRig.waitFor(
       "a first sample of containerd's start time in Prometheus",
-      async () => (scalar(await promQuery(theProm.baseUrl, START_TIME, Date.now() / 1000)) ?? 0) > 0,
+      async () => (scalar(await promQuery(theProm.url, START_TIME, Date.now() / 1000)) ?? 0) > 0,
       intervalS * 3000,
     );
 
@@ -112,7 +107,7 @@ async function run(ctx: Context) {
     const windowS = Math.ceil(endS - promStartS) + intervalS;
     const query = `changes(${START_TIME}[${windowS}s])`;
     const positiveQuery = `changes((${START_TIME} > 0)[${windowS}s:5s])`;
-    const raw = await promQuery(prom.baseUrl, `${START_TIME}[${windowS}s]`, endS);
+    const raw = await promQuery(prom.url, `${START_TIME}[${windowS}s]`, endS);
     const values = (raw.data.result[0]?.values ?? []).map(([, v]) => Number(v));
     return {
       kills,
@@ -124,9 +119,9 @@ async function run(ctx: Context) {
       prometheus: {
         scrapeIntervalS: intervalS,
         query,
-        changes: scalar(await promQuery(prom.baseUrl, query, endS)),
+        changes: scalar(await promQuery(prom.url, query, endS)),
         positiveQuery, // without the empty group's zero time, reported during an outage
-        changesPositiveOnly: scalar(await promQuery(prom.baseUrl, positiveQuery, endS)),
+        changesPositiveOnly: scalar(await promQuery(prom.url, positiveQuery, endS)),
         samples: values.length,
         distinctStartTimes: new Set(values.filter((v) => v > 0)).size,
         outageSamples: values.filter((v) => v <= 0).length,
@@ -137,7 +132,7 @@ async function run(ctx: Context) {
     };
   } finally {
     await prom?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(promDir, { recursive: true, force: true });
     await pe?.stop();
     await exporter?.stop();
     await rig?.stop();

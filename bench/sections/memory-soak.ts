@@ -7,7 +7,6 @@
  * deployed) so that every reading follows a full GC and nothing of the bench itself is counted.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
@@ -18,7 +17,7 @@ import { startEngineRig, waitFor, type EngineRig } from '../../test/support/engi
 import type { Context, Options, Section } from '../harness.js';
 import { startChurn, type Churn } from '../lib/churn.js';
 import { count, fmtMiB, mdTable, signedNum, signedPct } from '../lib/markdown.js';
-import { deployedNodeFlags, residentMiB, sampleValue, seriesSet, SETPRIV, sleep, track, untrack } from '../lib/programs.js';
+import { deployedNodeFlags, residentMiB, sampleValue, seriesSet, sleep, track, underSetpriv, untrack } from '../lib/programs.js';
 import { slope, windowGrowth } from '../lib/stats.js';
 
 type SoakOptions = Pick<Options['num'], 'polls' | 'warmup' | 'scrape-every' | 'sample-every' | 'churn-workers' | 'budget-s'>;
@@ -179,7 +178,7 @@ function run(ctx: Context): Promise<Result> {
     const env = { ...process.env, MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '2' };
     // Under setpriv's parent-death signal, as every program the bench starts: the soak's rig goes with a killed bench.
     const argv = [process.execPath, ...nodeFlags, fileURLToPath(import.meta.url), JSON.stringify(o)];
-    const [file = process.execPath, ...args] = existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...argv] : argv;
+    const [file = process.execPath, ...args] = underSetpriv(argv);
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
     const handle = { killNow: () => void child.kill('SIGTERM') };
     track(handle);

@@ -15,16 +15,16 @@ import type { Context, Section } from '../harness.js';
 import { countProcesses, withProcesses } from '../lib/c-tools.js';
 import { count, fmtMs, fmtRatio, mdTable } from '../lib/markdown.js';
 import {
+  exporterPolled,
   httpGet,
   type HttpResult,
   NODE_EXPORTER,
   POLL_SECONDS,
   POLLS,
-  Program,
   programVersion,
   sampleValue,
   seriesSet,
-  waitHttp,
+  startProgram,
 } from '../lib/programs.js';
 import { summarize, type Summary } from '../lib/stats.js';
 
@@ -101,7 +101,6 @@ const row = (target: string, p: Pool, ours: boolean) => ({
 async function run(ctx: Context) {
   const { requests, clients, 'requests-per-client': perClient, 'latency-processes': total, 'candidates-per-mille': perMille } = ctx.opts.num;
   const log = (line: string): void => ctx.log(`metrics-latency: ${line}`);
-  const logFile = path.join(ctx.workDir, 'exporter-latency.log');
   const withNode = existsSync(NODE_EXPORTER);
   if (!withNode) log(`${NODE_EXPORTER} not installed: the exporter alone under load`);
   const { result, notes } = await withProcesses(ctx.bins(), total, perMille, log, async () => {
@@ -116,26 +115,24 @@ async function run(ctx: Context) {
       [psList, requests],
     ] as const) {
       log(`${n} sequential GET /metrics, exporter with ${variant.flags.join(' ')}`);
-      const exporter = await Program.exporter(ctx.mainJs, variant.flags, logFile);
+      const exporter = await exporterPolled(variant.flags);
       try {
         const p = sequential.get(variant.label) ?? pool();
         sequential.set(variant.label, p);
-        await load(`${exporter.baseUrl}/metrics`, 1, n, p, true, 20); // after the connection's set-up and the route's JIT
+        await load(`${exporter.url}/metrics`, 1, n, p, true, 20); // after the connection's set-up and the route's JIT
       } finally {
         await exporter.stop();
       }
     }
-    const exporter = await Program.exporter(ctx.mainJs, LOAD_FLAGS, logFile);
+    const exporter = await exporterPolled(LOAD_FLAGS);
+    const nodeArgs = (port: number): string[] => [`--web.listen-address=127.0.0.1:${port}`];
     const node = withNode
-      ? await Program.start(
-          NODE_EXPORTER,
-          (port) => [`--web.listen-address=127.0.0.1:${port}`],
-          path.join(ctx.workDir, 'node-exporter.log'),
-        ).catch(() => null)
-      : null;
+      ? await startProgram(NODE_EXPORTER, nodeArgs, path.join(ctx.workDir, 'node-exporter.log')).catch(
+          (err: unknown) => void log(`no node_exporter: ${String(err)}`),
+        )
+      : undefined;
     try {
-      if (node) await waitHttp(`${node.baseUrl}/metrics`, 30_000, () => node.exited(), 'node_exporter');
-      const targets = { exporter: `${exporter.baseUrl}/metrics`, node: node ? `${node.baseUrl}/metrics` : null };
+      const targets = { exporter: `${exporter.url}/metrics`, node: node ? `${node.url}/metrics` : null };
       const pools = { exporter: pool(), node: pool() };
       // Unmeasured: connections, JIT of the routes, node_exporter's first collection.
       for (const url of Object.values(targets)) if (url) await load(url, clients, 2, pool(), false);

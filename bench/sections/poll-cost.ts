@@ -16,7 +16,7 @@ import { createPsListSource } from '../../src/sources/ps-list/ps-list-source.js'
 import type { Context, Section } from '../harness.js';
 import { countProcesses, runScanFloor, withProcesses } from '../lib/c-tools.js';
 import { count, fmtMiB, fmtMs, fmtRatio, mdTable, medP90 } from '../lib/markdown.js';
-import { httpGet, PROCESS_EXPORTER, Program, processCpuMs, programVersion, residentMiB, sleep, waitHttp } from '../lib/programs.js';
+import { httpGet, PROCESS_EXPORTER, processCpuMs, programVersion, residentMiB, sleep, startProgram, type Program } from '../lib/programs.js';
 import { repeat, summarize, type Summary } from '../lib/stats.js';
 
 type Result = Awaited<ReturnType<typeof run>>;
@@ -44,13 +44,8 @@ async function run(ctx: Context) {
     const config = path.join(ctx.workDir, 'process-exporter.yml');
     writeFileSync(config, `process_names:\n${COMMS.map((c) => `  - name: "${c}"\n    comm: ["${c}"]\n`).join('')}`);
     const t0 = performance.now();
-    pe = await Program.start(
-      PROCESS_EXPORTER,
-      (port) => ['-config.path', config, '-web.listen-address', `127.0.0.1:${port}`],
-      path.join(ctx.workDir, 'process-exporter.log'),
-    );
-    const started = pe;
-    await waitHttp(`${pe.baseUrl}/metrics`, 60_000, () => started.exited(), 'process-exporter');
+    const args = (port: number): string[] => ['-config.path', config, '-web.listen-address', `127.0.0.1:${port}`];
+    pe = await startProgram(PROCESS_EXPORTER, args, path.join(ctx.workDir, 'process-exporter.log'));
     peStartMs = performance.now() - t0;
   } else ctx.log(`poll-cost: ${PROCESS_EXPORTER} not installed, no process-exporter column`);
   const worker = createProcfsSource(scanOpts);
@@ -61,7 +56,7 @@ async function run(ctx: Context) {
     for (const size of ctx.opts.sizes) {
       const log = (line: string): void => ctx.log(`poll-cost ${size}: ${line}`);
       const { result, notes } = await withProcesses(bins, size, perMille, log, async () => {
-        const peUrl = pe ? `${pe.baseUrl}/metrics` : null;
+        const peUrl = pe ? `${pe.url}/metrics` : null;
         const peGet = async (): Promise<number> => {
           const r = await httpGet(peUrl!, agent, 120_000);
           if (r.status !== 200) throw new Error(`process-exporter answered ${r.status}`);
