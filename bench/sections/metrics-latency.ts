@@ -1,12 +1,10 @@
 /**
- * GET /metrics latency of the built exporter at `--latency-processes` processes, latency from the
- * request to the last byte. First alone: sequential requests over one keep-alive connection while
- * it polls rarely (60s) and while a poll runs nearly all the time (100ms), the two A B B A with half
- * the requests each, pooled, so that load drifting during the run weighs on both alike; ps-list
- * every 100 ms is a reference for a source that works on the event loop. Then under load, beside
- * Debian's node_exporter (default collectors): `--clients` loops in this process, each sending its
- * requests over its own keep-alive connection, the exporter polling every second with no engine to
- * watch (the scan of every pid still runs), the two targets A B B A. Polls: the exporter's histogram.
+ * GET /metrics latency (request to last byte) of the built exporter at `--latency-processes`
+ * processes. Alone: sequential requests over one keep-alive connection while it polls rarely (60s)
+ * and nearly all the time (100ms), A B B A with half the requests each, pooled, so that drifting load
+ * weighs on both alike; ps-list at 100ms is a reference for a source working on the event loop. Under
+ * load, beside Debian's node_exporter: `--clients` loops, each on its own keep-alive connection, the
+ * exporter polling every second with no engine (the scan of every pid still runs), A B B A.
  */
 import { existsSync } from 'node:fs';
 import http from 'node:http';
@@ -30,7 +28,6 @@ import { summarize, type Summary } from '../lib/stats.js';
 
 type Row = ReturnType<typeof row>;
 type Result = Awaited<ReturnType<typeof run>>;
-
 type Pool = ReturnType<typeof pool>;
 
 const SEQUENTIAL = {
@@ -107,13 +104,8 @@ async function run(ctx: Context) {
     const sequential = new Map<string, Pool>();
     const { idle, busy, psList } = SEQUENTIAL;
     const half = Math.ceil(requests / 2);
-    for (const [variant, n] of [
-      [idle, half],
-      [busy, half],
-      [busy, half],
-      [idle, half],
-      [psList, requests],
-    ] as const) {
+    for (const variant of [idle, busy, busy, idle, psList]) {
+      const n = variant === psList ? requests : half;
       log(`${n} sequential GET /metrics, exporter with ${variant.flags.join(' ')}`);
       const exporter = await exporterPolled(variant.flags);
       try {
@@ -156,16 +148,22 @@ async function run(ctx: Context) {
   return { ...result, clients, requestsPerClient: Math.ceil(perClient / 2) * 2, loadFlags: LOAD_FLAGS, nodeExporterVersion, notes };
 }
 
+const LATENCY = ['p50', 'p90', 'p99', 'max', 'requests'];
+
 function render(r: Result): string[] {
   const polls = (row: Row): string => (row.polls === null ? '–' : `${row.polls} (${fmtMs(row.meanPollMs)} ms)`);
   const errors = (row: Row): number => Object.values(row.errorKinds).reduce((a, b) => a + b, 0);
   const lat = (s: Summary): string[] => [fmtMs(s.median), fmtMs(s.p90), fmtMs(s.p99), fmtMs(s.max), String(s.n)];
+  const failures = (row: Row): string =>
+    Object.entries(row.errorKinds)
+      .map(([k, n]) => `${n} × ${k}`)
+      .join('; ');
   const [ours, node] = r.load;
   return [
     `At ${count(r.processes)} processes. Alone: sequential requests over one keep-alive loopback connection, milliseconds:`,
     '',
     mdTable(
-      ['--poll.interval', 'polls during the run (mean poll)', 'p50', 'p90', 'p99', 'max', 'requests'],
+      ['--poll.interval', 'polls during the run (mean poll)', ...LATENCY],
       r.sequential.map((row) => [row.target, polls(row), ...lat(row.latencyMs)]),
     ),
     '',
@@ -173,19 +171,7 @@ function render(r: Result): string[] {
       `${r.nodeExporterVersion ? ` beside Debian's prometheus-node-exporter ${r.nodeExporterVersion}` : ''}. Milliseconds, of the answers with status 200:`,
     '',
     mdTable(
-      [
-        'target',
-        'p50',
-        'p90',
-        'p99',
-        'max',
-        'requests',
-        'errors',
-        'requests/s',
-        'KiB per answer',
-        'series',
-        'polls during the load (mean poll)',
-      ],
+      ['target', ...LATENCY, 'errors', 'requests/s', 'KiB per answer', 'series', 'polls during the load (mean poll)'],
       r.load.map((row) => [
         row.target,
         ...lat(row.latencyMs),
@@ -203,16 +189,7 @@ function render(r: Result): string[] {
           '',
         ]
       : []),
-    ...r.load.map(
-      (row) =>
-        `- ${row.target}: ${
-          errors(row) === 0
-            ? 'no failed request'
-            : Object.entries(row.errorKinds)
-                .map(([k, n]) => `${n} × ${k}`)
-                .join('; ')
-        }`,
-    ),
+    ...r.load.map((row) => `- ${row.target}: ${errors(row) === 0 ? 'no failed request' : failures(row)}`),
     ...r.notes.map((n) => `- ${n}`),
   ];
 }

@@ -1,10 +1,9 @@
 /**
- * The cost of one look at the process table against the host's process count: the C floor
- * (bench/c/scan-floor.c, the same reads in C), scanProcfs() on this thread, the exporter's procfs
- * source (the same scan in its worker, with the round trip), Debian's process-exporter (it reads
- * /proc on every scrape, so one look is one GET /metrics) and, after them, the ps-list source.
- * The first four take turns in rounds and each column pools its rounds: load from elsewhere that
- * comes and goes weighs on all alike. Event-loop stalls: the longest delay of a 1 ms timer here.
+ * One look at the process table against the host's process count: the C floor (bench/c/scan-floor.c),
+ * scanProcfs() on this thread, the procfs source (the same scan in its worker, with the round trip),
+ * Debian's process-exporter (it reads /proc on every scrape: one look is one GET /metrics), then the
+ * ps-list source. The first four take turns in rounds, each column pooling its rounds, so that load
+ * coming and going weighs on all alike. Event-loop stalls: the longest delay of a 1 ms timer here.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -70,17 +69,9 @@ async function run(ctx: Context) {
           await worker.scan();
           if (peUrl) await peGet();
         }
-        const s = {
-          floor: [] as number[],
-          floorCpu: [] as number[],
-          sync: [] as number[],
-          syncCpu: [] as number[],
-          worker: [] as number[],
-          pe: [] as number[],
-        };
-        let candidates = 0;
-        let peCpu = 0;
-        let stallWorkerMs = 0;
+        const looks = (): number[] => [];
+        const s = { floor: looks(), floorCpu: looks(), sync: looks(), syncCpu: looks(), worker: looks(), pe: looks() };
+        let [candidates, peCpu, stallWorkerMs] = [0, 0, 0];
         const processes = countProcesses();
         log(`${processes} processes: ${rounds} rounds of ${perRound} looks per column`);
         for (let round = 0; round < rounds; round++) {
@@ -150,6 +141,17 @@ async function run(ctx: Context) {
   };
 }
 
+const LOOKS = [
+  'processes',
+  'candidates',
+  'C floor',
+  'procfs scan (sync)',
+  'procfs source (worker)',
+  'ps-list source',
+  'process-exporter GET /metrics',
+];
+const RATIOS = ['sync / C', 'worker / C', 'ps-list / C', 'process-exporter / procfs source', 'process-exporter / C', 'sync / C, CPU time'];
+
 function render(r: Result): string[] {
   const label = (row: Row): string => `${count(row.processes)}${row.size === 'host' ? ' (host)' : ''}`;
   const stalls = (row: Row): string => [row.stallIdleMs, row.stallWorkerMs, row.stallPsListMs].map(fmtMs).join(' / ');
@@ -171,48 +173,18 @@ function render(r: Result): string[] {
       `${r.perRound} looks each)${r.psListPolls > 0 ? `; ps-list up to ${r.psListPolls} polls after them` : ''}.` +
       (r.processExporterVersion ? ` process-exporter: Debian's prometheus-process-exporter ${r.processExporterVersion}.` : ''),
     '',
-    mdTable(
-      [
-        'processes',
-        'candidates',
-        'C floor',
-        'procfs scan (sync)',
-        'procfs source (worker)',
-        'ps-list source',
-        'process-exporter GET /metrics',
-        'sync / C',
-        'worker / C',
-        'ps-list / C',
-        'process-exporter / procfs source',
-        'process-exporter / C',
-        'sync / C, CPU time',
-        'event loop stall, max: idle / worker / ps-list',
-      ],
-      times,
-    ),
+    mdTable([...LOOKS, ...RATIOS, 'event loop stall, max: idle / worker / ps-list'], times),
   ];
   if (r.processExporterVersion) {
-    const rows = r.rows.map((row) => [
-      label(row),
-      `${fmtMs(row.syncCpu.mean)} / ${fmtMs(row.processExporterCpuMs)}`,
-      fmtRatio(row.processExporterCpuMs, row.syncCpu.mean),
-      fmtMs(row.processExporterFirstMs),
-      fmtMiB(row.processExporterRssMiB),
-    ]);
+    const rows = r.rows.map((row) => {
+      const [cpu, first, rss] = [row.processExporterCpuMs, row.processExporterFirstMs, row.processExporterRssMiB];
+      return [label(row), `${fmtMs(row.syncCpu.mean)} / ${fmtMs(cpu)}`, fmtRatio(cpu, row.syncCpu.mean), fmtMs(first), fmtMiB(rss)];
+    });
+    const pe = 'process-exporter';
+    const headers = [`CPU ms per look: procfs scan / ${pe}`, `${pe} / procfs, CPU`, `${pe} first scrape after the processes appeared (ms)`];
     out.push(
       '',
-      mdTable(
-        [
-          'processes',
-          'CPU ms per look: procfs scan / process-exporter',
-          'process-exporter / procfs, CPU',
-          'process-exporter first scrape after the processes appeared (ms)',
-          'process-exporter RSS (MiB)',
-        ],
-        rows,
-      ),
-    );
-    out.push(
+      mdTable(['processes', ...headers, `${pe} RSS (MiB)`], rows),
       '',
       `process-exporter took ${fmtMs(r.processExporterStartMs)} ms from its start to its first answer (it reads every process before it listens).`,
     );
