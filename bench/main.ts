@@ -62,7 +62,6 @@ async function main(): Promise<void> {
   let bins: CBinaries | null = null;
   const ctx: Context = {
     opts,
-    repoRoot,
     mainJs: path.join(repoRoot, 'dist', 'main.js'),
     workDir,
     bins: () => (bins ??= buildCBinaries(repoRoot, path.join(repoRoot, 'build', 'bench', 'c'))),

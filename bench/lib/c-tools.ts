@@ -3,12 +3,12 @@
  * floor of the procfs scan, and the idle processes that raise the host's process count.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { listPids } from '../../test/support/proc.js';
-import { sleep, track, untrack, withTimeout } from './programs.js';
+import { sleep, statFields, track, untrack, withTimeout } from './programs.js';
 
 export interface CBinaries {
   scanFloor: string;
@@ -73,8 +73,7 @@ async function startIdle(binary: string, count: number, candidates: number) {
 function countGroup(pgid: number): number {
   const inGroup = (pid: number): boolean => {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid; // after the last ')': state ppid pgrp
+      return Number(statFields(pid)[2]) === pgid;
     } catch {
       return false; // gone meanwhile
     }

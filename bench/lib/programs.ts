@@ -129,12 +129,17 @@ export function sampleValue(body: string, key: string): number | null {
 /** utime + stime of a process (all its threads), ms (clock ticks of 10 ms). */
 export function processCpuMs(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const f = statFields(pid);
     return (Number(f[11]) + Number(f[12])) * 10;
   } catch {
     return Number.NaN;
   }
+}
+
+/** The fields of /proc/<pid>/stat after the command's closing ")": state is [0], ppid [1], pgrp [2]. */
+export function statFields(pid: number | 'self'): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /**

@@ -1,10 +1,9 @@
 /**
- * Detection of containerd restarts on a real engine (test/support/engine-rig.ts), `--kills` times in
- * a row: `kill -9` of the rig's containerd (dockerd restarts it ~10 s later), then GET /metrics of
- * `node dist/main.js --poll.interval=1s` every 50 ms until docker_engine_component_up{component=
- * "containerd"} is 0; the next kill `--settle-ms` after the exporter shows the new one up. Beside it,
- * what operators run today: Debian's Prometheus scraping Debian's process-exporter (configured for
- * this rig's containerd only, by its command line), asked at the end to count the restarts with changes().
+ * Detection of containerd restarts on the test rig, `--kills` in a row: `kill -9` of its containerd
+ * (dockerd restarts it ~10 s later), then GET /metrics of the exporter (--poll.interval=1s) every 50 ms
+ * until containerd's up is 0; the next kill `--settle-ms` after it shows the new one up. Beside it, what
+ * operators run today: Debian's Prometheus scraping Debian's process-exporter (for this rig's
+ * containerd only, by its command line), asked at the end to count the restarts with changes().
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,12 +34,8 @@ async function run(ctx: Context) {
   const started = performance.now();
   const notes: string[] = [];
   const log = (line: string): void => ctx.log(`detection: ${line}`);
-  let [rig, exporter, pe, prom] = [
-    null as EngineRig | null,
-    null as ExporterProcess | null,
-    null as Program | null,
-    null as PrometheusProcess | null,
-  ];
+  let [rig, exporter] = [null as EngineRig | null, null as ExporterProcess | null];
+  let [pe, prom] = [null as Program | null, null as PrometheusProcess | null];
   const promDir = path.join(ctx.workDir, `prometheus-${Date.now()}`);
   try {
     const theRig = (rig = await startEngineRig({ noImage: true }));
@@ -50,10 +45,8 @@ async function run(ctx: Context) {
     await theRig.waitFor('the exporter to show containerd up', async () => sampleValue(await body(), UP) === 1, 30_000);
 
     const peConfig = path.join(ctx.workDir, 'process-exporter-containerd.yml');
-    writeFileSync(
-      peConfig,
-      `process_names:\n  - name: "containerd"\n    comm: ["containerd"]\n    cmdline: ['${rig.dir.replace(/[.]/g, '\\.')}/']\n`,
-    );
+    const rigDir = rig.dir.replace(/[.]/g, '\\.');
+    writeFileSync(peConfig, `process_names:\n  - name: "containerd"\n    comm: ["containerd"]\n    cmdline: ['${rigDir}/']\n`);
     const peArgs = (port: number): string[] => ['-config.path', peConfig, '-web.listen-address', `127.0.0.1:${port}`];
     pe = await startProgram(PROCESS_EXPORTER, peArgs, path.join(ctx.workDir, 'process-exporter-containerd.log'));
     const promConfig = path.join(ctx.workDir, 'prometheus.yml');
@@ -89,14 +82,8 @@ async function run(ctx: Context) {
       else detection.push(seenMs);
       await theRig.waitFor('dockerd to restart containerd', () => ![null, pid].includes(theRig.containerdPid()), 60_000);
       restartDelay.push(performance.now() - t0);
-      await theRig.waitFor(
-        'the exporter to count the restart and show containerd up',
-        async () => {
-          const b = await body();
-          return sampleValue(b, UP) === 1 && (sampleValue(b, RESTARTS) ?? 0) >= restartsBefore + i + 1;
-        },
-        20_000,
-      );
+      const counted = (b: string): boolean => sampleValue(b, UP) === 1 && (sampleValue(b, RESTARTS) ?? 0) >= restartsBefore + i + 1;
+      await theRig.waitFor('the exporter to count the restart and show containerd up', async () => counted(await body()), 20_000);
       if (i + 1 < kills) await sleep(settleMs);
       log(`kill ${i + 1}/${kills}: up=0 after ${seenMs?.toFixed(0) ?? '?'} ms`);
     }
