@@ -212,23 +212,13 @@ const spread = (xs: readonly number[]): string => {
 
 function render(m: Result): string[] {
   const o = m.options;
-  const rows = m.checkpoints.map((c) => [
-    c.label,
-    count(c.polls),
-    c.elapsedS.toFixed(0),
-    fmtMiB(c.rssMiB),
-    fmtMiB(c.rssAnonMiB),
-    fmtMiB(c.rssFileMiB),
-    fmtMiB(c.heapUsedMiB),
-    fmtMiB(c.heapPhysicalMiB),
-  ]);
+  const mib = (c: Checkpoint): string[] => [c.rssMiB, c.rssAnonMiB, c.rssFileMiB, c.heapUsedMiB, c.heapPhysicalMiB].map(fmtMiB);
+  const rows = m.checkpoints.map((c) => [c.label, count(c.polls), c.elapsedS.toFixed(0), ...mib(c)]);
   const [first, warm, end] = [m.checkpoints[0], m.checkpoints.find((c) => c.label === 'after warm-up'), m.checkpoints.at(-1)];
-  const rss = windowGrowth(m.samples.map((x) => x.rssMiB));
-  const trend = (key: 'rssMiB' | 'heapUsedMiB'): number =>
-    slope(
-      m.samples.map((x) => x.polls),
-      m.samples.map((x) => x[key]),
-    ) * 100_000;
+  const polls = m.samples.map((x) => x.polls);
+  const values = (key: 'rssMiB' | 'heapUsedMiB'): number[] => m.samples.map((x) => x[key]);
+  const rss = windowGrowth(values('rssMiB'));
+  const trend = (key: 'rssMiB' | 'heapUsedMiB'): number => slope(polls, values(key)) * 100_000;
   const late = m.samples.filter((x) => x.polls >= m.pollsDone / 2).map((x) => x.rssMiB);
   const k = Math.max(3, Math.floor(m.samples.length / 10));
   const single = (key: 'rssMiB' | 'heapUsedMiB'): string => signedPct(warm && end ? (end[key] - warm[key]) / warm[key] : null);
@@ -259,7 +249,7 @@ function render(m: Result): string[] {
         ['RSS trend over those readings (least squares)', `${signedNum(trend('rssMiB'))} MiB per 100,000 polls`],
         [
           'heapUsed, the same two ways',
-          `${signedPct(windowGrowth(m.samples.map((x) => x.heapUsedMiB)))}; ${signedNum(trend('heapUsedMiB'))} MiB per 100,000 polls`,
+          `${signedPct(windowGrowth(values('heapUsedMiB')))}; ${signedNum(trend('heapUsedMiB'))} MiB per 100,000 polls`,
         ],
         [`RSS over the second half (${late.length} readings)`, spread(late)],
         ['single readings, end against after the warm-up: RSS / heapUsed', `${single('rssMiB')} / ${single('heapUsedMiB')}`],

@@ -158,15 +158,10 @@ function render(r: Result): string[] {
   // The looks of each column, then the ratios of their medians, in the headers' order.
   const times = r.rows.map((row) => {
     const looks = [row.floor, row.sync, row.worker, row.psList, row.processExporter];
-    const pairs = [
-      [row.sync, row.floor],
-      [row.worker, row.floor],
-      [row.psList, row.floor],
-      [row.processExporter, row.worker],
-      [row.processExporter, row.floor],
-      [row.syncCpu, row.floorCpu],
-    ];
-    return [label(row), String(row.candidates), ...looks.map(medP90), ...pairs.map(([a, b]) => fmtRatio(a?.median, b?.median)), stalls(row)];
+    const ratio = (a: Summary | null, b: Summary): string => fmtRatio(a?.median, b.median);
+    const pe = [ratio(row.processExporter, row.worker), ratio(row.processExporter, row.floor)];
+    const ratios = [...[row.sync, row.worker, row.psList].map((a) => ratio(a, row.floor)), ...pe, ratio(row.syncCpu, row.floorCpu)];
+    return [label(row), String(row.candidates), ...looks.map(medP90), ...ratios, stalls(row)];
   });
   const out = [
     `Milliseconds, median (p90) of ${r.rounds * r.perRound} looks per column (${r.rounds} rounds in which the columns take turns, ` +
