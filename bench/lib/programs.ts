@@ -142,10 +142,7 @@ export function statFields(pid: number | 'self'): string[] {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
-/**
- * A process's resident memory from /proc/<pid>/status, MiB: VmRSS and its split as the kernel counts
- * it, anonymous memory and file-backed pages; a field the kernel does not give is null.
- */
+/** Resident memory from /proc/<pid>/status, MiB: VmRSS, its anonymous and file-backed parts; null where the kernel gives none. */
 export function residentMiB(pid: number | 'self'): Record<'rss' | 'anon' | 'file', number | null> {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const mib = (field: string): number | null => {
@@ -162,10 +159,7 @@ export function programVersion(binary: string): string {
   return /revision:\s*([^)\s]+)/.exec(text)?.[1] ?? /version\s+(\S+)/.exec(text)?.[1] ?? 'unknown';
 }
 
-/**
- * The node flags the exporter is deployed with, from dist/main.js's shebang (the bin; the
- * Dockerfile's ENTRYPOINT passes the same and test/static checks both), so the bench cannot drift from it.
- */
+/** The node flags of dist/main.js's shebang, as deployed (test/static checks the Dockerfile passes the same): no drift. */
 export function deployedNodeFlags(mainJs: string): string[] {
   const first = readFileSync(mainJs, 'utf8').split('\n', 1)[0] ?? '';
   const words = first.replace(/^#!/, '').trim().split(/\s+/);
