@@ -44,21 +44,17 @@ export interface Options {
   render: string | null;
 }
 
-const DEFAULT_OUT = 'build/bench/results.json';
-
 /** Parses the bench's command line; a bad value is a one-line error naming the option. */
 export function parseOptions(argv: readonly string[], known: readonly string[]): Options {
   const numeric = Object.fromEntries(Object.keys(NUMBERS).map((k) => [k, { type: 'string' as const }]));
   const { values } = parseArgs({
     args: [...argv],
-    strict: true,
-    allowPositionals: false,
     options: {
       ...numeric,
       sections: { type: 'string' },
       sizes: { type: 'string' },
       quick: { type: 'boolean', default: false },
-      out: { type: 'string', default: DEFAULT_OUT },
+      out: { type: 'string', default: 'build/bench/results.json' },
       write: { type: 'boolean', default: false },
       render: { type: 'string' },
     },
@@ -82,20 +78,12 @@ export function parseOptions(argv: readonly string[], known: readonly string[]):
   const sizeText = typeof v['sizes'] === 'string' ? v['sizes'] : quick ? 'host,500' : 'host,2000,10000';
   const sizes = sizeText.split(',').map((s) => (s === 'host' ? ('host' as const) : int('sizes', s, 1, 30_000)));
   if (num.warmup >= num.polls) throw new Error(`--warmup: must be below --polls (${num.polls})`);
-  return {
-    sections,
-    quick,
-    sizes,
-    num,
-    out: v['out'] as string,
-    write: v['write'] === true,
-    render: typeof v['render'] === 'string' ? v['render'] : null,
-  };
+  const render = typeof v['render'] === 'string' ? v['render'] : null;
+  return { sections, quick, sizes, num, out: v['out'] as string, write: v['write'] === true, render };
 }
 
 export interface Context {
   opts: Options;
-  repoRoot: string;
   mainJs: string;
   /** A folder for logs and configuration files of the programs a section starts. */
   workDir: string;

@@ -1,9 +1,7 @@
 /**
- * `npm run bench [-- options]`: runs the sections named by --sections (all by default), saves every
- * figure to one JSON file (--out, build/bench/results.json), prints the markdown, and with --write
- * puts each section's block into docs/benchmarks.md (--render=<file> does that from a saved file
- * without measuring). As root: the scan reads every process's /proc, and some sections start the
- * test rig's dockerd. Options: bench/harness.ts; docs/benchmarks.md, "How to run".
+ * `npm run bench [-- options]`: runs the --sections (all by default), saves every figure to one JSON
+ * file (--out), prints the markdown, and with --write puts each block into docs/benchmarks.md
+ * (--render=<file> does that from a saved file). Options: bench/harness.ts; docs/benchmarks.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,16 +40,17 @@ export function renderBlock(record: RunRecord, name: string): string | null {
   return [...head, ...(r.failed === undefined ? section.render(r.result) : [`**Failed**: ${r.failed}`])].join('\n');
 }
 
+/** The blocks of every section a record holds that this bench knows. */
+function blocksOf(record: RunRecord): Map<string, string> {
+  const rendered = Object.keys(record.sections).map((n) => [n, renderBlock(record, n)] as const);
+  return new Map(rendered.filter((b): b is readonly [string, string] => b[1] !== null));
+}
+
 async function main(): Promise<void> {
-  const opts = parseOptions(
-    process.argv.slice(2),
-    SECTIONS.map((s) => s.name),
-  );
+  const names = SECTIONS.map((s) => s.name);
+  const opts = parseOptions(process.argv.slice(2), names);
   if (opts.render !== null) {
-    const saved = JSON.parse(readFileSync(opts.render, 'utf8')) as RunRecord;
-    const blocks = new Map(
-      Object.keys(saved.sections).flatMap((n) => [[n, renderBlock(saved, n)] as const].filter((b): b is [string, string] => b[1] !== null)),
-    );
+    const blocks = blocksOf(JSON.parse(readFileSync(opts.render, 'utf8')) as RunRecord);
     writeBlocks(docsPath, blocks);
     console.error(`[bench] ${[...blocks.keys()].join(', ')} from ${opts.render} written to docs/benchmarks.md`);
     return;
@@ -63,7 +62,6 @@ async function main(): Promise<void> {
   let bins: CBinaries | null = null;
   const ctx: Context = {
     opts,
-    repoRoot,
     mainJs: path.join(repoRoot, 'dist', 'main.js'),
     workDir,
     bins: () => (bins ??= buildCBinaries(repoRoot, path.join(repoRoot, 'build', 'bench', 'c'))),
@@ -104,7 +102,7 @@ async function main(): Promise<void> {
     writeFileSync(out, `${JSON.stringify(record, null, 1)}\n`);
     log(`${section.name}: done in ${durationS.toFixed(0)} s; results in ${path.relative(repoRoot, out)}`);
   }
-  const blocks = new Map(Object.keys(record.sections).map((n) => [n, renderBlock(record, n) ?? ''] as const));
+  const blocks = blocksOf(record);
   process.stdout.write(`${[...blocks.values()].join('\n\n')}\n`);
   if (opts.write) writeBlocks(docsPath, blocks);
   if (Object.values(record.sections).some((s) => s.failed !== undefined)) process.exitCode = 1;

@@ -3,10 +3,12 @@
  * floor of the procfs scan, and the idle processes that raise the host's process count.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { sleep, track, untrack, withTimeout } from './programs.js';
+import { promisify } from 'node:util';
+import { listPids } from '../../test/support/proc.js';
+import { sleep, statFields, track, untrack, withTimeout } from './programs.js';
 
 export interface CBinaries {
   scanFloor: string;
@@ -26,35 +28,16 @@ export function buildCBinaries(repoRoot: string, outDir: string): CBinaries {
   return { scanFloor: build('scan-floor'), spawnIdle: build('spawn-idle') };
 }
 
-const isPid = (name: string): boolean => name.charCodeAt(0) >= 48 && name.charCodeAt(0) <= 57;
-
 /** Processes (thread-group leaders) currently listed in /proc. */
-export function countProcesses(): number {
-  return readdirSync('/proc').filter(isPid).length;
-}
+export const countProcesses = (): number => listPids().length;
 
-export interface FloorResult {
-  pids: number;
-  candidates: number;
-  /** Every measured scan's wall time and CPU time (user + system), in the order they ran. */
-  samples_us: number[];
-  cpu_samples_us: number[];
-}
+/** Every measured scan's wall time and CPU time (user + system), in the order they ran. */
+type FloorResult = Record<'pids' | 'candidates', number> & Record<'samples_us' | 'cpu_samples_us', number[]>;
 
-/** Runs the C floor for a bounded number of scans of /proc. */
-export function runScanFloor(binary: string, iterations: number): Promise<FloorResult> {
-  const args = ['--iterations', String(iterations), '--warmup', '1', '--procfs', '/proc'];
-  return new Promise((resolve, reject) => {
-    execFile(binary, args, { timeout: 120_000 }, (err, stdout) => {
-      // ExecFileException is typed as a set of Error's fields, not as an Error: wrap it, keeping it as the cause.
-      if (err) return reject(new Error(`${binary}: ${err.message}`, { cause: err }));
-      try {
-        resolve(JSON.parse(stdout) as FloorResult);
-      } catch (e) {
-        reject(new Error(`${binary}: output is not JSON`, { cause: e }));
-      }
-    });
-  });
+/** Runs the C floor for a bounded number of scans of /proc (after one unmeasured scan). */
+export async function runScanFloor(binary: string, iterations: number): Promise<FloorResult> {
+  const { stdout } = await promisify(execFile)(binary, [String(iterations), '1'], { timeout: 120_000 });
+  return JSON.parse(stdout) as FloorResult;
 }
 
 /**
@@ -88,17 +71,14 @@ async function startIdle(binary: string, count: number, candidates: number) {
 
 /** Processes of process group `pgid` (spawn-idle leads its own group: it and its children, zombies included). */
 function countGroup(pgid: number): number {
-  let n = 0;
-  for (const name of readdirSync('/proc').filter(isPid)) {
+  const inGroup = (pid: number): boolean => {
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      // After the last ')': state ppid pgrp ...
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid) n++;
+      return Number(statFields(pid)[2]) === pgid;
     } catch {
-      // gone meanwhile
+      return false; // gone meanwhile
     }
-  }
-  return n;
+  };
+  return listPids().filter(inGroup).length;
 }
 
 /**

@@ -16,14 +16,7 @@ export interface Churn {
 export function startChurn(rig: EngineRig, workers: number): Churn {
   let churning = true;
   // The counts are this object's own fields, read-only to the caller through Churn.
-  const churn = {
-    run: 0,
-    failed: 0,
-    async stop() {
-      churning = false;
-      await Promise.all(loops);
-    },
-  };
+  const churn = { run: 0, failed: 0, stop: async (): Promise<void> => void ((churning = false), await Promise.all(loops)) };
   const loops = Array.from({ length: workers }, async () => {
     while (churning) {
       try {

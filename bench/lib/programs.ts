@@ -1,20 +1,19 @@
 /**
- * Programs the bench runs beside the exporter, and the exporter itself: started on loopback ports,
- * tracked so that an interrupted run stops them, and stopped by pid. Timed HTTP GETs, reading an
- * exposition, and what the kernel says of a process (CPU time, resident memory).
+ * Programs the bench runs beside the exporter: started on loopback ports, tracked so that an
+ * interrupted run stops them, stopped by pid. Timed HTTP GETs, reading an exposition, and what the
+ * kernel says of a process (CPU time, resident memory).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
-import { freePort, waitFor, WaitAbort } from '../../test/support/engine-rig.js';
+import { fetchText, freePort, startExporter, waitFor, WaitAbort, type ExporterProcess } from '../../test/support/engine-rig.js';
 
+export { delay as sleep } from '../../test/support/run.js';
 export const PROCESS_EXPORTER = '/usr/bin/prometheus-process-exporter';
 export const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 export const PROMETHEUS = '/usr/bin/prometheus';
-export const SETPRIV = '/usr/bin/setpriv';
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const SETPRIV = '/usr/bin/setpriv';
 
 export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -33,9 +32,10 @@ export function track(r: { killNow(): void }): void {
   }
   live.add(r);
 }
-export function untrack(r: { killNow(): void }): void {
-  live.delete(r);
-}
+export const untrack = (r: { killNow(): void }): void => void live.delete(r);
+
+/** argv under util-linux's setpriv with a parent-death signal (same pid: it execs), so it cannot outlive the bench. */
+export const underSetpriv = (argv: string[]): string[] => (existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...argv] : argv);
 
 export interface HttpResult {
   status: number;
@@ -58,89 +58,50 @@ export function httpGet(url: string, agent: http.Agent | undefined, timeoutMs: n
   });
 }
 
-/** Polls `url` until `ok` holds of an answer (bounded; the last status or error says why not); returns that answer. */
-export function waitHttp(
-  url: string,
-  timeoutMs: number,
-  exited: () => boolean,
-  what: string,
-  ok = (r: HttpResult) => r.status === 200,
-): Promise<HttpResult> {
-  const answer = async (): Promise<HttpResult> => {
-    if (exited()) throw new WaitAbort(`${what} exited before answering ${url}`);
-    const r = await httpGet(url, undefined, 5_000);
-    if (!ok(r)) throw new Error(`status ${r.status}`);
-    return r;
+export type Program = Awaited<ReturnType<typeof startProgram>>;
+
+/** A program on a free loopback port (under setpriv), once GET `readyPath` answers 200; SIGTERM then SIGKILL by pid. */
+export async function startProgram(binary: string, args: (port: number) => string[], logFile: string, readyPath = '/metrics') {
+  if (!existsSync(binary)) throw new Error(`${binary} not found (Debian: apt-get install -y prometheus-${binary.split('prometheus-')[1]})`);
+  const port = await freePort();
+  const [file = binary, ...rest] = underSetpriv([binary, ...args(port)]);
+  const log = openSync(logFile, 'a');
+  const child = spawn(file, rest, { stdio: ['ignore', log, log] });
+  closeSync(log);
+  if (child.pid === undefined) throw new Error(`${binary} did not start`);
+  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  const killNow = (): void => void (exited() || child.kill('SIGKILL'));
+  const p = { pid: child.pid, port, url: `http://127.0.0.1:${port}`, exited, killNow };
+  const stop = async (): Promise<void> => {
+    untrack(p);
+    if (exited()) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(killNow, 5_000);
+    await gone;
+    clearTimeout(timer);
   };
-  return waitFor(`${what} to answer ${url} as expected`, answer, timeoutMs, 200);
+  track(p);
+  const answer = async (): Promise<boolean> => {
+    if (exited()) throw new WaitAbort(`${binary} exited before answering ${readyPath}`);
+    return (await httpGet(`${p.url}${readyPath}`, undefined, 5_000)).status === 200;
+  };
+  await waitFor(`${binary} to answer ${readyPath}`, answer, 60_000, 200).catch(async (err: unknown) => {
+    await stop();
+    throw err;
+  });
+  return { ...p, stop };
 }
 
-/**
- * A program on a loopback port, under util-linux's setpriv with a parent-death signal (same pid:
- * setpriv execs it), so that it cannot outlive the bench even if the bench is SIGKILLed.
- */
-export class Program {
-  private constructor(
-    readonly pid: number,
-    readonly port: number,
-    private readonly child: ChildProcess,
-  ) {}
-
-  get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  static async start(binary: string, args: (port: number) => string[], logFile: string, env?: NodeJS.ProcessEnv): Promise<Program> {
-    if (!existsSync(binary))
-      throw new Error(`${binary} not found (Debian: apt-get install -y prometheus-${binary.split('prometheus-')[1] ?? 'server'})`);
-    const port = await freePort();
-    const argv = [binary, ...args(port)];
-    const [file = binary, ...rest] = existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...argv] : argv;
-    const log = openSync(logFile, 'a');
-    const child = spawn(file, rest, { stdio: ['ignore', log, log], env: env ?? process.env });
-    closeSync(log);
-    if (child.pid === undefined) throw new Error(`${binary} did not start`);
-    const p = new Program(child.pid, port, child);
-    track(p);
-    return p;
-  }
-
-  /** `node dist/main.js <flags>` on a free port, once its /metrics shows a finished poll. */
-  static async exporter(mainJs: string, flags: readonly string[], logFile: string): Promise<Program> {
-    const p = await Program.start(process.execPath, (port) => [mainJs, `--web.listen-address=127.0.0.1:${port}`, ...flags], logFile);
-    try {
-      await waitHttp(
-        `${p.baseUrl}/metrics`,
-        20_000,
-        () => p.exited(),
-        'the exporter',
-        (r) => (sampleValue(r.body, POLLS) ?? 0) >= 1,
-      );
-    } catch (err) {
-      await p.stop();
-      throw err;
-    }
-    return p;
-  }
-
-  exited(): boolean {
-    return this.child.exitCode !== null || this.child.signalCode !== null;
-  }
-
-  /** SIGTERM by pid, SIGKILL after 5 s. */
-  async stop(): Promise<void> {
-    untrack(this);
-    if (this.exited()) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-
-  killNow(): void {
-    if (!this.exited()) this.child.kill('SIGKILL');
-  }
+/** `node dist/main.js <flags>` (test/support's), once its /metrics shows a finished poll. */
+export async function exporterPolled(args: string[]): Promise<ExporterProcess> {
+  const ex = await startExporter({ args });
+  const polled = async (): Promise<boolean> => (sampleValue((await fetchText(`${ex.url}/metrics`)).body, POLLS) ?? 0) >= 1;
+  await waitFor('the exporter to finish a poll', polled, 20_000, 200).catch(async (err: unknown) => {
+    await ex.stop();
+    throw err;
+  });
+  return ex;
 }
 
 export const POLLS = 'docker_engine_exporter_poll_duration_seconds_count';
@@ -168,18 +129,20 @@ export function sampleValue(body: string, key: string): number | null {
 /** utime + stime of a process (all its threads), ms (clock ticks of 10 ms). */
 export function processCpuMs(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const f = statFields(pid);
     return (Number(f[11]) + Number(f[12])) * 10;
   } catch {
     return Number.NaN;
   }
 }
 
-/**
- * A process's resident memory from /proc/<pid>/status, MiB: VmRSS and its split as the kernel counts
- * it, anonymous memory and file-backed pages; a field the kernel does not give is null.
- */
+/** The fields of /proc/<pid>/stat after the command's closing ")": state is [0], ppid [1], pgrp [2]. */
+export function statFields(pid: number | 'self'): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Resident memory from /proc/<pid>/status, MiB: VmRSS, its anonymous and file-backed parts; null where the kernel gives none. */
 export function residentMiB(pid: number | 'self'): Record<'rss' | 'anon' | 'file', number | null> {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const mib = (field: string): number | null => {
@@ -196,10 +159,7 @@ export function programVersion(binary: string): string {
   return /revision:\s*([^)\s]+)/.exec(text)?.[1] ?? /version\s+(\S+)/.exec(text)?.[1] ?? 'unknown';
 }
 
-/**
- * The node flags the exporter is deployed with, from dist/main.js's shebang (the bin; the
- * Dockerfile's ENTRYPOINT passes the same and test/static checks both), so the bench cannot drift from it.
- */
+/** The node flags of dist/main.js's shebang, as deployed (test/static checks the Dockerfile passes the same): no drift. */
 export function deployedNodeFlags(mainJs: string): string[] {
   const first = readFileSync(mainJs, 'utf8').split('\n', 1)[0] ?? '';
   const words = first.replace(/^#!/, '').trim().split(/\s+/);

@@ -1,5 +1,6 @@
 /** Statistics for the bench: nearest-rank percentiles (as bench/c/scan-floor.c), timed repeats, trends, CPU share. */
 import { readFileSync } from 'node:fs';
+import { statFields } from './programs.js';
 
 export interface Summary {
   n: number;
@@ -84,13 +85,11 @@ export function sampleCpu(): CpuSample | null {
     // user nice system idle iowait irq softirq steal (guest time is already inside user)
     const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
     const total = f.reduce((a, b) => a + b, 0);
-    const self = readFileSync('/proc/self/stat', 'utf8');
     // after ") ": state=0 ... utime=11 stime=12 cutime=13 cstime=14
-    const s = self
-      .slice(self.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-    return { total, busy: total - (f[3] ?? 0) - (f[4] ?? 0), own: (s[11] ?? 0) + (s[12] ?? 0) + (s[13] ?? 0) + (s[14] ?? 0) };
+    const own = statFields('self')
+      .slice(11, 15)
+      .reduce((a, b) => a + Number(b), 0);
+    return { total, busy: total - (f[3] ?? 0) - (f[4] ?? 0), own };
   } catch {
     return null;
   }

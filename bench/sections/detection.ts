@@ -1,17 +1,17 @@
 /**
- * Detection of containerd restarts on a real engine (test/support/engine-rig.ts), `--kills` times in
- * a row: `kill -9` of the rig's containerd (dockerd restarts it ~10 s later), then GET /metrics of
- * `node dist/main.js --poll.interval=1s` every 50 ms until docker_engine_component_up{component=
- * "containerd"} is 0; the next kill `--settle-ms` after the exporter shows the new one up. Beside it,
- * what operators run today: Debian's Prometheus scraping Debian's process-exporter (configured for
- * this rig's containerd only, by its command line), asked at the end to count the restarts with changes().
+ * Detection of containerd restarts on the test rig, `--kills` in a row: `kill -9` of its containerd
+ * (dockerd restarts it ~10 s later), then GET /metrics of the exporter (--poll.interval=1s) every 50 ms
+ * until containerd's up is 0; the next kill `--settle-ms` after it shows the new one up. Beside it, what
+ * operators run today: Debian's Prometheus scraping Debian's process-exporter (for this rig's
+ * containerd only, by its command line), asked at the end to count the restarts with changes().
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startEngineRig, startExporter, type EngineRig, type ExporterProcess } from '../../test/support/engine-rig.js';
 import type { Context, Section } from '../harness.js';
 import { fmtMs, mdTable } from '../lib/markdown.js';
-import { httpGet, PROCESS_EXPORTER, Program, programVersion, PROMETHEUS, sampleValue, sleep, waitHttp } from '../lib/programs.js';
+import { startPrometheus, type PrometheusProcess } from '../../test/support/prometheus.js';
+import { httpGet, PROCESS_EXPORTER, programVersion, PROMETHEUS, sampleValue, sleep, startProgram, type Program } from '../lib/programs.js';
 import { summarize } from '../lib/stats.js';
 
 type Result = Awaited<ReturnType<typeof run>>;
@@ -34,8 +34,9 @@ async function run(ctx: Context) {
   const started = performance.now();
   const notes: string[] = [];
   const log = (line: string): void => ctx.log(`detection: ${line}`);
-  let [rig, exporter, pe, prom] = [null as EngineRig | null, null as ExporterProcess | null, null as Program | null, null as Program | null];
-  const dataDir = path.join(ctx.workDir, `prometheus-data-${Date.now()}`);
+  let [rig, exporter] = [null as EngineRig | null, null as ExporterProcess | null];
+  let [pe, prom] = [null as Program | null, null as PrometheusProcess | null];
+  const promDir = path.join(ctx.workDir, `prometheus-${Date.now()}`);
   try {
     const theRig = (rig = await startEngineRig({ noImage: true }));
     exporter = await startExporter({ args: ['--poll.interval=1s', `--docker.host=${rig.dockerHost}`, `--docker.pidfile=${rig.pidfile}`] });
@@ -44,35 +45,22 @@ async function run(ctx: Context) {
     await theRig.waitFor('the exporter to show containerd up', async () => sampleValue(await body(), UP) === 1, 30_000);
 
     const peConfig = path.join(ctx.workDir, 'process-exporter-containerd.yml');
-    writeFileSync(
-      peConfig,
-      `process_names:\n  - name: "containerd"\n    comm: ["containerd"]\n    cmdline: ['${rig.dir.replace(/[.]/g, '\\.')}/']\n`,
-    );
-    const thePe = (pe = await Program.start(
-      PROCESS_EXPORTER,
-      (port) => ['-config.path', peConfig, '-web.listen-address', `127.0.0.1:${port}`],
-      path.join(ctx.workDir, 'process-exporter-containerd.log'),
-    ));
-    await waitHttp(`${pe.baseUrl}/metrics`, 60_000, () => thePe.exited(), 'process-exporter');
+    const rigDir = rig.dir.replace(/[.]/g, '\\.');
+    writeFileSync(peConfig, `process_names:\n  - name: "containerd"\n    comm: ["containerd"]\n    cmdline: ['${rigDir}/']\n`);
+    const peArgs = (port: number): string[] => ['-config.path', peConfig, '-web.listen-address', `127.0.0.1:${port}`];
+    pe = await startProgram(PROCESS_EXPORTER, peArgs, path.join(ctx.workDir, 'process-exporter-containerd.log'));
     const promConfig = path.join(ctx.workDir, 'prometheus.yml');
     writeFileSync(
       promConfig,
       `global:\n  scrape_interval: ${intervalS}s\n  scrape_timeout: ${Math.min(10, intervalS)}s\n` +
         `scrape_configs:\n  - job_name: process-exporter\n    static_configs:\n      - targets: ['127.0.0.1:${pe.port}']\n`,
     );
-    const promArgs = (port: number): string[] => [
-      `--config.file=${promConfig}`,
-      `--storage.tsdb.path=${dataDir}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--storage.tsdb.retention.time=1d',
-    ];
-    const theProm = (prom = await Program.start(PROMETHEUS, promArgs, path.join(ctx.workDir, 'prometheus.log')));
-    await waitHttp(`${prom.baseUrl}/-/ready`, 60_000, () => theProm.exited(), 'prometheus');
+    const theProm = (prom = await startPrometheus({ configFile: promConfig, dir: promDir, readyTimeoutMs: 60_000 }));
     const promStartS = Date.now() / 1000;
     log('waiting for Prometheus to scrape process-exporter once');
     await theRig.waitFor(
       "a first sample of containerd's start time in Prometheus",
-      async () => (scalar(await promQuery(theProm.baseUrl, START_TIME, Date.now() / 1000)) ?? 0) > 0,
+      async () => (scalar(await promQuery(theProm.url, START_TIME, Date.now() / 1000)) ?? 0) > 0,
       intervalS * 3000,
     );
 
@@ -94,14 +82,8 @@ async function run(ctx: Context) {
       else detection.push(seenMs);
       await theRig.waitFor('dockerd to restart containerd', () => ![null, pid].includes(theRig.containerdPid()), 60_000);
       restartDelay.push(performance.now() - t0);
-      await theRig.waitFor(
-        'the exporter to count the restart and show containerd up',
-        async () => {
-          const b = await body();
-          return sampleValue(b, UP) === 1 && (sampleValue(b, RESTARTS) ?? 0) >= restartsBefore + i + 1;
-        },
-        20_000,
-      );
+      const counted = (b: string): boolean => sampleValue(b, UP) === 1 && (sampleValue(b, RESTARTS) ?? 0) >= restartsBefore + i + 1;
+      await theRig.waitFor('the exporter to count the restart and show containerd up', async () => counted(await body()), 20_000);
       if (i + 1 < kills) await sleep(settleMs);
       log(`kill ${i + 1}/${kills}: up=0 after ${seenMs?.toFixed(0) ?? '?'} ms`);
     }
@@ -112,7 +94,7 @@ async function run(ctx: Context) {
     const windowS = Math.ceil(endS - promStartS) + intervalS;
     const query = `changes(${START_TIME}[${windowS}s])`;
     const positiveQuery = `changes((${START_TIME} > 0)[${windowS}s:5s])`;
-    const raw = await promQuery(prom.baseUrl, `${START_TIME}[${windowS}s]`, endS);
+    const raw = await promQuery(prom.url, `${START_TIME}[${windowS}s]`, endS);
     const values = (raw.data.result[0]?.values ?? []).map(([, v]) => Number(v));
     return {
       kills,
@@ -124,9 +106,9 @@ async function run(ctx: Context) {
       prometheus: {
         scrapeIntervalS: intervalS,
         query,
-        changes: scalar(await promQuery(prom.baseUrl, query, endS)),
+        changes: scalar(await promQuery(prom.url, query, endS)),
         positiveQuery, // without the empty group's zero time, reported during an outage
-        changesPositiveOnly: scalar(await promQuery(prom.baseUrl, positiveQuery, endS)),
+        changesPositiveOnly: scalar(await promQuery(prom.url, positiveQuery, endS)),
         samples: values.length,
         distinctStartTimes: new Set(values.filter((v) => v > 0)).size,
         outageSamples: values.filter((v) => v <= 0).length,
@@ -137,7 +119,7 @@ async function run(ctx: Context) {
     };
   } finally {
     await prom?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(promDir, { recursive: true, force: true });
     await pe?.stop();
     await exporter?.stop();
     await rig?.stop();

@@ -1,9 +1,8 @@
 /**
- * The exporter process itself, as deployed, from its start: `node <main.js's node flags> dist/main.js
- * --poll.interval=100ms` (the fastest interval the flag allows) with MALLOC_ARENA_MAX=2 (as the
- * Dockerfile and the systemd unit set it) against the test rig, containers churned the whole time,
- * /metrics scraped every 5 s, its RSS read from /proc/<pid>/status every 10 s (no forced GC: what an
- * operator's `ps` shows).
+ * The exporter process as deployed, from its start: main.js's node flags, MALLOC_ARENA_MAX=2 (as the
+ * Dockerfile and the systemd unit), --poll.interval=100ms (the fastest the flag allows), against the
+ * test rig with containers churned, /metrics scraped every 5 s, RSS from /proc/<pid>/status every
+ * 10 s (no forced GC: what an operator's `ps` shows).
  */
 import { startEngineRig, startExporter, type EngineRig, type ExporterProcess } from '../../test/support/engine-rig.js';
 import type { Context, Section } from '../harness.js';
@@ -14,21 +13,13 @@ import { deployedNodeFlags, httpGet, POLLS, residentMiB, sampleValue, sleep } fr
 const SAMPLE_S = 10;
 const SCRAPE_S = 5;
 
-interface Sample {
-  elapsedS: number;
-  polls: number | null;
-  rssMiB: number | null;
-  rssAnonMiB: number | null;
-  rssFileMiB: number | null;
-}
+type Sample = Result['samples'][number];
 
 type Result = Awaited<ReturnType<typeof run>>;
 
 async function run(ctx: Context) {
   const { 'process-duration-s': durationS, 'churn-workers': churnWorkers } = ctx.opts.num;
-  let rig: EngineRig | null = null;
-  let exporter: ExporterProcess | null = null;
-  let churn: Churn | null = null;
+  let [rig, exporter, churn] = [null as EngineRig | null, null as ExporterProcess | null, null as Churn | null];
   try {
     const nodeFlags = deployedNodeFlags(ctx.mainJs);
     rig = await startEngineRig();
@@ -43,7 +34,7 @@ async function run(ctx: Context) {
     };
     await scrape();
     const t0 = performance.now();
-    const samples: Sample[] = [];
+    const samples: Array<{ elapsedS: number; polls: number | null } & Record<'rssMiB' | 'rssAnonMiB' | 'rssFileMiB', number | null>> = [];
     const elapsed = (): number => (performance.now() - t0) / 1000;
     const sample = (): void => {
       const m = residentMiB(theExporter.pid);

@@ -1,13 +1,11 @@
 /**
  * The exporter's memory over `--polls` polls with container churn. That many polls at the 100 ms
- * minimum interval would take hours, so they are driven in-process: the pipeline built from build/src
- * as main.ts builds it, against a real engine (test/support/engine-rig.ts), `poller.pollOnce()` back to
- * back, the registry scraped every `--scrape-every` polls, while `--churn-workers` loops run and remove
- * containers. It runs in a child node (`--expose-gc`, main.js's node flags, MALLOC_ARENA_MAX=2 as
- * deployed) so that every reading follows a full GC and nothing of the bench itself is counted.
+ * interval would take hours, so main.ts's pipeline (from build/src) is driven in-process against the
+ * test rig: `poller.pollOnce()` back to back, the registry scraped every `--scrape-every` polls, while
+ * `--churn-workers` loops run containers. In a child node (`--expose-gc`, main.js's node flags,
+ * MALLOC_ARENA_MAX=2 as deployed): every reading follows a full GC, and the bench itself is not counted.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
@@ -18,10 +16,10 @@ import { startEngineRig, waitFor, type EngineRig } from '../../test/support/engi
 import type { Context, Options, Section } from '../harness.js';
 import { startChurn, type Churn } from '../lib/churn.js';
 import { count, fmtMiB, mdTable, signedNum, signedPct } from '../lib/markdown.js';
-import { deployedNodeFlags, residentMiB, sampleValue, seriesSet, SETPRIV, sleep, track, untrack } from '../lib/programs.js';
+import { deployedNodeFlags, residentMiB, sampleValue, seriesSet, sleep, track, underSetpriv, untrack } from '../lib/programs.js';
 import { slope, windowGrowth } from '../lib/stats.js';
 
-type SoakOptions = Pick<Options['num'], 'polls' | 'warmup' | 'scrape-every' | 'sample-every' | 'churn-workers' | 'budget-s'>;
+type SoakOptions = Options['num'];
 
 const MiB = 2 ** 20;
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -40,19 +38,9 @@ async function checkpoint(label: string, polls: number, t0: number) {
   gc?.();
   // V8 hands the pages a GC freed back to the kernel from a background thread: read RSS after it did.
   await sleep(50);
-  const m = process.memoryUsage();
-  const r = residentMiB('self');
-  const elapsedS = (performance.now() - t0) / 1000;
-  return {
-    label,
-    polls,
-    elapsedS,
-    rssMiB: m.rss / MiB,
-    rssAnonMiB: r.anon,
-    rssFileMiB: r.file,
-    heapUsedMiB: m.heapUsed / MiB,
-    heapPhysicalMiB: getHeapStatistics().total_physical_size / MiB,
-  };
+  const [{ rss, heapUsed }, r] = [process.memoryUsage(), residentMiB('self')];
+  const [elapsedS, heapPhysicalMiB] = [(performance.now() - t0) / 1000, getHeapStatistics().total_physical_size / MiB];
+  return { label, polls, elapsedS, rssMiB: rss / MiB, rssAnonMiB: r.anon, rssFileMiB: r.file, heapUsedMiB: heapUsed / MiB, heapPhysicalMiB };
 }
 
 async function soak(o: SoakOptions, log: (line: string) => void) {
@@ -171,15 +159,13 @@ async function soak(o: SoakOptions, log: (line: string) => void) {
 
 /** Runs the soak in a child node, streaming its progress; resolves with its RESULT line. */
 function run(ctx: Context): Promise<Result> {
-  const { polls, warmup, 'scrape-every': scrape, 'sample-every': sample, 'churn-workers': churn, 'budget-s': budget } = ctx.opts.num;
-  const o: SoakOptions = { polls, warmup, 'scrape-every': scrape, 'sample-every': sample, 'churn-workers': churn, 'budget-s': budget };
   const nodeFlags = ['--expose-gc', ...deployedNodeFlags(ctx.mainJs)];
   return new Promise((resolve, reject) => {
     // As deployed, unless the caller's environment sets MALLOC_ARENA_MAX itself (to compare other settings).
     const env = { ...process.env, MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '2' };
     // Under setpriv's parent-death signal, as every program the bench starts: the soak's rig goes with a killed bench.
-    const argv = [process.execPath, ...nodeFlags, fileURLToPath(import.meta.url), JSON.stringify(o)];
-    const [file = process.execPath, ...args] = existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...argv] : argv;
+    const argv = [process.execPath, ...nodeFlags, fileURLToPath(import.meta.url), JSON.stringify(ctx.opts.num)];
+    const [file = process.execPath, ...args] = underSetpriv(argv);
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
     const handle = { killNow: () => void child.kill('SIGTERM') };
     track(handle);
@@ -226,33 +212,19 @@ const spread = (xs: readonly number[]): string => {
 
 function render(m: Result): string[] {
   const o = m.options;
-  const rows = m.checkpoints.map((c) => [
-    c.label,
-    count(c.polls),
-    c.elapsedS.toFixed(0),
-    fmtMiB(c.rssMiB),
-    fmtMiB(c.rssAnonMiB),
-    fmtMiB(c.rssFileMiB),
-    fmtMiB(c.heapUsedMiB),
-    fmtMiB(c.heapPhysicalMiB),
-  ]);
+  const mib = (c: Checkpoint): string[] => [c.rssMiB, c.rssAnonMiB, c.rssFileMiB, c.heapUsedMiB, c.heapPhysicalMiB].map(fmtMiB);
+  const rows = m.checkpoints.map((c) => [c.label, count(c.polls), c.elapsedS.toFixed(0), ...mib(c)]);
   const [first, warm, end] = [m.checkpoints[0], m.checkpoints.find((c) => c.label === 'after warm-up'), m.checkpoints.at(-1)];
-  const rss = windowGrowth(m.samples.map((x) => x.rssMiB));
-  const trend = (key: 'rssMiB' | 'heapUsedMiB'): number =>
-    slope(
-      m.samples.map((x) => x.polls),
-      m.samples.map((x) => x[key]),
-    ) * 100_000;
+  const polls = m.samples.map((x) => x.polls);
+  const values = (key: 'rssMiB' | 'heapUsedMiB'): number[] => m.samples.map((x) => x[key]);
+  const rss = windowGrowth(values('rssMiB'));
+  const trend = (key: 'rssMiB' | 'heapUsedMiB'): number => slope(polls, values(key)) * 100_000;
   const late = m.samples.filter((x) => x.polls >= m.pollsDone / 2).map((x) => x.rssMiB);
   const k = Math.max(3, Math.floor(m.samples.length / 10));
   const single = (key: 'rssMiB' | 'heapUsedMiB'): string => signedPct(warm && end ? (end[key] - warm[key]) / warm[key] : null);
-  const list = (xs: string[]): string =>
-    xs.length === 0
-      ? 'none'
-      : xs
-          .slice(0, 12)
-          .map((x) => `\`${x}\``)
-          .join(', ') + (xs.length > 12 ? `, … (${xs.length})` : '');
+  const code = (x: string): string => `\`${x}\``;
+  const more = (xs: string[]): string => (xs.length > 12 ? `, … (${xs.length})` : '');
+  const list = (xs: string[]): string => (xs.length === 0 ? 'none' : xs.slice(0, 12).map(code).join(', ') + more(xs));
   const back = m.engineAdded.length === 0 && m.engineRemoved.length === 0;
   return [
     `\`poller.pollOnce()\` back to back ${count(o.polls)} times (${count(o.warmup)} of them warm-up), \`registry.metrics()\` every ${o['scrape-every']} polls, ` +
@@ -277,7 +249,7 @@ function render(m: Result): string[] {
         ['RSS trend over those readings (least squares)', `${signedNum(trend('rssMiB'))} MiB per 100,000 polls`],
         [
           'heapUsed, the same two ways',
-          `${signedPct(windowGrowth(m.samples.map((x) => x.heapUsedMiB)))}; ${signedNum(trend('heapUsedMiB'))} MiB per 100,000 polls`,
+          `${signedPct(windowGrowth(values('heapUsedMiB')))}; ${signedNum(trend('heapUsedMiB'))} MiB per 100,000 polls`,
         ],
         [`RSS over the second half (${late.length} readings)`, spread(late)],
         ['single readings, end against after the warm-up: RSS / heapUsed', `${single('rssMiB')} / ${single('heapUsedMiB')}`],

@@ -1,12 +1,10 @@
 /**
- * GET /metrics latency of the built exporter at `--latency-processes` processes, latency from the
- * request to the last byte. First alone: sequential requests over one keep-alive connection while
- * it polls rarely (60s) and while a poll runs nearly all the time (100ms), the two A B B A with half
- * the requests each, pooled, so that load drifting during the run weighs on both alike; ps-list
- * every 100 ms is a reference for a source that works on the event loop. Then under load, beside
- * Debian's node_exporter (default collectors): `--clients` loops in this process, each sending its
- * requests over its own keep-alive connection, the exporter polling every second with no engine to
- * watch (the scan of every pid still runs), the two targets A B B A. Polls: the exporter's histogram.
+ * GET /metrics latency (request to last byte) of the built exporter at `--latency-processes`
+ * processes. Alone: sequential requests over one keep-alive connection while it polls rarely (60s)
+ * and nearly all the time (100ms), A B B A with half the requests each, pooled, so that drifting load
+ * weighs on both alike; ps-list at 100ms is a reference for a source working on the event loop. Under
+ * load, beside Debian's node_exporter: `--clients` loops, each on its own keep-alive connection, the
+ * exporter polling every second with no engine (the scan of every pid still runs), A B B A.
  */
 import { existsSync } from 'node:fs';
 import http from 'node:http';
@@ -15,22 +13,21 @@ import type { Context, Section } from '../harness.js';
 import { countProcesses, withProcesses } from '../lib/c-tools.js';
 import { count, fmtMs, fmtRatio, mdTable } from '../lib/markdown.js';
 import {
+  exporterPolled,
   httpGet,
   type HttpResult,
   NODE_EXPORTER,
   POLL_SECONDS,
   POLLS,
-  Program,
   programVersion,
   sampleValue,
   seriesSet,
-  waitHttp,
+  startProgram,
 } from '../lib/programs.js';
 import { summarize, type Summary } from '../lib/stats.js';
 
 type Row = ReturnType<typeof row>;
 type Result = Awaited<ReturnType<typeof run>>;
-
 type Pool = ReturnType<typeof pool>;
 
 const SEQUENTIAL = {
@@ -101,41 +98,33 @@ const row = (target: string, p: Pool, ours: boolean) => ({
 async function run(ctx: Context) {
   const { requests, clients, 'requests-per-client': perClient, 'latency-processes': total, 'candidates-per-mille': perMille } = ctx.opts.num;
   const log = (line: string): void => ctx.log(`metrics-latency: ${line}`);
-  const logFile = path.join(ctx.workDir, 'exporter-latency.log');
   const withNode = existsSync(NODE_EXPORTER);
   if (!withNode) log(`${NODE_EXPORTER} not installed: the exporter alone under load`);
   const { result, notes } = await withProcesses(ctx.bins(), total, perMille, log, async () => {
     const sequential = new Map<string, Pool>();
     const { idle, busy, psList } = SEQUENTIAL;
     const half = Math.ceil(requests / 2);
-    for (const [variant, n] of [
-      [idle, half],
-      [busy, half],
-      [busy, half],
-      [idle, half],
-      [psList, requests],
-    ] as const) {
+    for (const variant of [idle, busy, busy, idle, psList]) {
+      const n = variant === psList ? requests : half;
       log(`${n} sequential GET /metrics, exporter with ${variant.flags.join(' ')}`);
-      const exporter = await Program.exporter(ctx.mainJs, variant.flags, logFile);
+      const exporter = await exporterPolled(variant.flags);
       try {
         const p = sequential.get(variant.label) ?? pool();
         sequential.set(variant.label, p);
-        await load(`${exporter.baseUrl}/metrics`, 1, n, p, true, 20); // after the connection's set-up and the route's JIT
+        await load(`${exporter.url}/metrics`, 1, n, p, true, 20); // after the connection's set-up and the route's JIT
       } finally {
         await exporter.stop();
       }
     }
-    const exporter = await Program.exporter(ctx.mainJs, LOAD_FLAGS, logFile);
+    const exporter = await exporterPolled(LOAD_FLAGS);
+    const nodeArgs = (port: number): string[] => [`--web.listen-address=127.0.0.1:${port}`];
     const node = withNode
-      ? await Program.start(
-          NODE_EXPORTER,
-          (port) => [`--web.listen-address=127.0.0.1:${port}`],
-          path.join(ctx.workDir, 'node-exporter.log'),
-        ).catch(() => null)
-      : null;
+      ? await startProgram(NODE_EXPORTER, nodeArgs, path.join(ctx.workDir, 'node-exporter.log')).catch(
+          (err: unknown) => void log(`no node_exporter: ${String(err)}`),
+        )
+      : undefined;
     try {
-      if (node) await waitHttp(`${node.baseUrl}/metrics`, 30_000, () => node.exited(), 'node_exporter');
-      const targets = { exporter: `${exporter.baseUrl}/metrics`, node: node ? `${node.baseUrl}/metrics` : null };
+      const targets = { exporter: `${exporter.url}/metrics`, node: node ? `${node.url}/metrics` : null };
       const pools = { exporter: pool(), node: pool() };
       // Unmeasured: connections, JIT of the routes, node_exporter's first collection.
       for (const url of Object.values(targets)) if (url) await load(url, clients, 2, pool(), false);
@@ -159,16 +148,22 @@ async function run(ctx: Context) {
   return { ...result, clients, requestsPerClient: Math.ceil(perClient / 2) * 2, loadFlags: LOAD_FLAGS, nodeExporterVersion, notes };
 }
 
+const LATENCY = ['p50', 'p90', 'p99', 'max', 'requests'];
+
 function render(r: Result): string[] {
   const polls = (row: Row): string => (row.polls === null ? '–' : `${row.polls} (${fmtMs(row.meanPollMs)} ms)`);
   const errors = (row: Row): number => Object.values(row.errorKinds).reduce((a, b) => a + b, 0);
   const lat = (s: Summary): string[] => [fmtMs(s.median), fmtMs(s.p90), fmtMs(s.p99), fmtMs(s.max), String(s.n)];
+  const failures = (row: Row): string =>
+    Object.entries(row.errorKinds)
+      .map(([k, n]) => `${n} × ${k}`)
+      .join('; ');
   const [ours, node] = r.load;
   return [
     `At ${count(r.processes)} processes. Alone: sequential requests over one keep-alive loopback connection, milliseconds:`,
     '',
     mdTable(
-      ['--poll.interval', 'polls during the run (mean poll)', 'p50', 'p90', 'p99', 'max', 'requests'],
+      ['--poll.interval', 'polls during the run (mean poll)', ...LATENCY],
       r.sequential.map((row) => [row.target, polls(row), ...lat(row.latencyMs)]),
     ),
     '',
@@ -176,19 +171,7 @@ function render(r: Result): string[] {
       `${r.nodeExporterVersion ? ` beside Debian's prometheus-node-exporter ${r.nodeExporterVersion}` : ''}. Milliseconds, of the answers with status 200:`,
     '',
     mdTable(
-      [
-        'target',
-        'p50',
-        'p90',
-        'p99',
-        'max',
-        'requests',
-        'errors',
-        'requests/s',
-        'KiB per answer',
-        'series',
-        'polls during the load (mean poll)',
-      ],
+      ['target', ...LATENCY, 'errors', 'requests/s', 'KiB per answer', 'series', 'polls during the load (mean poll)'],
       r.load.map((row) => [
         row.target,
         ...lat(row.latencyMs),
@@ -206,16 +189,7 @@ function render(r: Result): string[] {
           '',
         ]
       : []),
-    ...r.load.map(
-      (row) =>
-        `- ${row.target}: ${
-          errors(row) === 0
-            ? 'no failed request'
-            : Object.entries(row.errorKinds)
-                .map(([k, n]) => `${n} × ${k}`)
-                .join('; ')
-        }`,
-    ),
+    ...r.load.map((row) => `- ${row.target}: ${errors(row) === 0 ? 'no failed request' : failures(row)}`),
     ...r.notes.map((n) => `- ${n}`),
   ];
 }

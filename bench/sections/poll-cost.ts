@@ -1,10 +1,9 @@
 /**
- * The cost of one look at the process table against the host's process count: the C floor
- * (bench/c/scan-floor.c, the same reads in C), scanProcfs() on this thread, the exporter's procfs
- * source (the same scan in its worker, with the round trip), Debian's process-exporter (it reads
- * /proc on every scrape, so one look is one GET /metrics) and, after them, the ps-list source.
- * The first four take turns in rounds and each column pools its rounds: load from elsewhere that
- * comes and goes weighs on all alike. Event-loop stalls: the longest delay of a 1 ms timer here.
+ * One look at the process table against the host's process count: the C floor (bench/c/scan-floor.c),
+ * scanProcfs() on this thread, the procfs source (the same scan in its worker, with the round trip),
+ * Debian's process-exporter (it reads /proc on every scrape: one look is one GET /metrics), then the
+ * ps-list source. The first four take turns in rounds, each column pooling its rounds, so that load
+ * coming and going weighs on all alike. Event-loop stalls: the longest delay of a 1 ms timer here.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -16,7 +15,7 @@ import { createPsListSource } from '../../src/sources/ps-list/ps-list-source.js'
 import type { Context, Section } from '../harness.js';
 import { countProcesses, runScanFloor, withProcesses } from '../lib/c-tools.js';
 import { count, fmtMiB, fmtMs, fmtRatio, mdTable, medP90 } from '../lib/markdown.js';
-import { httpGet, PROCESS_EXPORTER, Program, processCpuMs, programVersion, residentMiB, sleep, waitHttp } from '../lib/programs.js';
+import { httpGet, PROCESS_EXPORTER, processCpuMs, programVersion, residentMiB, sleep, startProgram, type Program } from '../lib/programs.js';
 import { repeat, summarize, type Summary } from '../lib/stats.js';
 
 type Result = Awaited<ReturnType<typeof run>>;
@@ -44,13 +43,8 @@ async function run(ctx: Context) {
     const config = path.join(ctx.workDir, 'process-exporter.yml');
     writeFileSync(config, `process_names:\n${COMMS.map((c) => `  - name: "${c}"\n    comm: ["${c}"]\n`).join('')}`);
     const t0 = performance.now();
-    pe = await Program.start(
-      PROCESS_EXPORTER,
-      (port) => ['-config.path', config, '-web.listen-address', `127.0.0.1:${port}`],
-      path.join(ctx.workDir, 'process-exporter.log'),
-    );
-    const started = pe;
-    await waitHttp(`${pe.baseUrl}/metrics`, 60_000, () => started.exited(), 'process-exporter');
+    const args = (port: number): string[] => ['-config.path', config, '-web.listen-address', `127.0.0.1:${port}`];
+    pe = await startProgram(PROCESS_EXPORTER, args, path.join(ctx.workDir, 'process-exporter.log'));
     peStartMs = performance.now() - t0;
   } else ctx.log(`poll-cost: ${PROCESS_EXPORTER} not installed, no process-exporter column`);
   const worker = createProcfsSource(scanOpts);
@@ -61,7 +55,7 @@ async function run(ctx: Context) {
     for (const size of ctx.opts.sizes) {
       const log = (line: string): void => ctx.log(`poll-cost ${size}: ${line}`);
       const { result, notes } = await withProcesses(bins, size, perMille, log, async () => {
-        const peUrl = pe ? `${pe.baseUrl}/metrics` : null;
+        const peUrl = pe ? `${pe.url}/metrics` : null;
         const peGet = async (): Promise<number> => {
           const r = await httpGet(peUrl!, agent, 120_000);
           if (r.status !== 200) throw new Error(`process-exporter answered ${r.status}`);
@@ -75,17 +69,9 @@ async function run(ctx: Context) {
           await worker.scan();
           if (peUrl) await peGet();
         }
-        const s = {
-          floor: [] as number[],
-          floorCpu: [] as number[],
-          sync: [] as number[],
-          syncCpu: [] as number[],
-          worker: [] as number[],
-          pe: [] as number[],
-        };
-        let candidates = 0;
-        let peCpu = 0;
-        let stallWorkerMs = 0;
+        const looks = (): number[] => [];
+        const s = { floor: looks(), floorCpu: looks(), sync: looks(), syncCpu: looks(), worker: looks(), pe: looks() };
+        let [candidates, peCpu, stallWorkerMs] = [0, 0, 0];
         const processes = countProcesses();
         log(`${processes} processes: ${rounds} rounds of ${perRound} looks per column`);
         for (let round = 0; round < rounds; round++) {
@@ -155,69 +141,45 @@ async function run(ctx: Context) {
   };
 }
 
+const LOOKS = [
+  'processes',
+  'candidates',
+  'C floor',
+  'procfs scan (sync)',
+  'procfs source (worker)',
+  'ps-list source',
+  'process-exporter GET /metrics',
+];
+const RATIOS = ['sync / C', 'worker / C', 'ps-list / C', 'process-exporter / procfs source', 'process-exporter / C', 'sync / C, CPU time'];
+
 function render(r: Result): string[] {
   const label = (row: Row): string => `${count(row.processes)}${row.size === 'host' ? ' (host)' : ''}`;
   const stalls = (row: Row): string => [row.stallIdleMs, row.stallWorkerMs, row.stallPsListMs].map(fmtMs).join(' / ');
   // The looks of each column, then the ratios of their medians, in the headers' order.
   const times = r.rows.map((row) => {
     const looks = [row.floor, row.sync, row.worker, row.psList, row.processExporter];
-    const pairs = [
-      [row.sync, row.floor],
-      [row.worker, row.floor],
-      [row.psList, row.floor],
-      [row.processExporter, row.worker],
-      [row.processExporter, row.floor],
-      [row.syncCpu, row.floorCpu],
-    ];
-    return [label(row), String(row.candidates), ...looks.map(medP90), ...pairs.map(([a, b]) => fmtRatio(a?.median, b?.median)), stalls(row)];
+    const ratio = (a: Summary | null, b: Summary): string => fmtRatio(a?.median, b.median);
+    const pe = [ratio(row.processExporter, row.worker), ratio(row.processExporter, row.floor)];
+    const ratios = [...[row.sync, row.worker, row.psList].map((a) => ratio(a, row.floor)), ...pe, ratio(row.syncCpu, row.floorCpu)];
+    return [label(row), String(row.candidates), ...looks.map(medP90), ...ratios, stalls(row)];
   });
   const out = [
     `Milliseconds, median (p90) of ${r.rounds * r.perRound} looks per column (${r.rounds} rounds in which the columns take turns, ` +
       `${r.perRound} looks each)${r.psListPolls > 0 ? `; ps-list up to ${r.psListPolls} polls after them` : ''}.` +
       (r.processExporterVersion ? ` process-exporter: Debian's prometheus-process-exporter ${r.processExporterVersion}.` : ''),
     '',
-    mdTable(
-      [
-        'processes',
-        'candidates',
-        'C floor',
-        'procfs scan (sync)',
-        'procfs source (worker)',
-        'ps-list source',
-        'process-exporter GET /metrics',
-        'sync / C',
-        'worker / C',
-        'ps-list / C',
-        'process-exporter / procfs source',
-        'process-exporter / C',
-        'sync / C, CPU time',
-        'event loop stall, max: idle / worker / ps-list',
-      ],
-      times,
-    ),
+    mdTable([...LOOKS, ...RATIOS, 'event loop stall, max: idle / worker / ps-list'], times),
   ];
   if (r.processExporterVersion) {
-    const rows = r.rows.map((row) => [
-      label(row),
-      `${fmtMs(row.syncCpu.mean)} / ${fmtMs(row.processExporterCpuMs)}`,
-      fmtRatio(row.processExporterCpuMs, row.syncCpu.mean),
-      fmtMs(row.processExporterFirstMs),
-      fmtMiB(row.processExporterRssMiB),
-    ]);
+    const rows = r.rows.map((row) => {
+      const [cpu, first, rss] = [row.processExporterCpuMs, row.processExporterFirstMs, row.processExporterRssMiB];
+      return [label(row), `${fmtMs(row.syncCpu.mean)} / ${fmtMs(cpu)}`, fmtRatio(cpu, row.syncCpu.mean), fmtMs(first), fmtMiB(rss)];
+    });
+    const pe = 'process-exporter';
+    const headers = [`CPU ms per look: procfs scan / ${pe}`, `${pe} / procfs, CPU`, `${pe} first scrape after the processes appeared (ms)`];
     out.push(
       '',
-      mdTable(
-        [
-          'processes',
-          'CPU ms per look: procfs scan / process-exporter',
-          'process-exporter / procfs, CPU',
-          'process-exporter first scrape after the processes appeared (ms)',
-          'process-exporter RSS (MiB)',
-        ],
-        rows,
-      ),
-    );
-    out.push(
+      mdTable(['processes', ...headers, `${pe} RSS (MiB)`], rows),
       '',
       `process-exporter took ${fmtMs(r.processExporterStartMs)} ms from its start to its first answer (it reads every process before it listens).`,
     );

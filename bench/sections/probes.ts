@@ -1,9 +1,8 @@
 /**
- * Probe latencies: each socket probe called through the exporter's own clients
- * (src/sources/containerd/containerd-client.ts, src/sources/docker/engine-api-client.ts) against the
- * test rig's dockerd and containerd, with two containers (one publishing a port) so that Tasks/List
- * and /containers/json are not empty. Sequential calls after 20 unmeasured ones (a process's first
- * gRPC calls are slower), `--probe-calls` per probe, at most 10 s each once 20 ran.
+ * Probe latencies through the exporter's own containerd and Engine API clients against the test rig,
+ * with two containers (one publishing a port) so that Tasks/List and /containers/json are not empty.
+ * `--probe-calls` sequential calls per probe (at most 10 s once 20 ran) after 20 unmeasured ones:
+ * a process's first gRPC calls are slower.
  */
 import { createContainerdClient, loadContainerdServices } from '../../src/sources/containerd/containerd-client.js';
 import { createEngineApiClient } from '../../src/sources/docker/engine-api-client.js';
