@@ -3,7 +3,7 @@
 // fast suites first, then the real-engine suites (test/engine/), which start daemons of their own.
 // (Node 20's `node --test <dir>` would also run every helper module under a directory named test.)
 // --fast (`npm run test:unit`) runs the suites outside test/engine except those that start the built
-// exporter for seconds to minutes or judge timing (Slowloris timeouts, connection floods, TLS starts,
+// exporter for seconds to minutes or judge timing (Slowloris timeouts, connection floods, TLS starts, config reloads,
 // bcrypt floods and timing, the blocked scan's 5 s deadlines, 41 web-config starts, the golden runs),
 // as many files at once as there are cores, so it stays under a minute. `npm test` runs every file,
 // one at a time. Other arguments go to node --test.
@@ -29,6 +29,7 @@ const engine = all.filter((f) => f.startsWith(join('build/test/engine')));
 const slow = [
   'http/abuse.test.js',
   'http/web-config-server.test.js',
+  'http/web-config.test.js',
   'http/web-config-upstream.test.js',
   'http/basic-auth.test.js',
   'http/auth-flood.test.js',
