@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// Runs every compiled *.test.js under build/test with Node's test runner, one file at a time: the
-// fast suites first, then the real-engine suites (test/engine/), which start daemons of their own.
+// Runs every compiled *.test.js under build/test with Node's test runner, in three phases:
+// - the fast suites, as many files at once as there are cores;
+// - the heavy suites outside test/engine (they start the built exporter for seconds to minutes or judge
+//   timing: Slowloris timeouts, connection floods, TLS starts, config reloads, bcrypt floods and timing,
+//   the blocked scan's 5 s deadlines, 41 web-config starts, the golden runs), one file at a time;
+// - the real-engine suites (test/engine/), ENGINE_SUITES_AT_ONCE files at a time (default 2). Each rig
+//   has its own temporary directory, bridge and subnet, so two engines do not meet; they spend most of
+//   their time waiting on daemons and containers, so two at once nearly halve the wall time on two cores.
 // (Node 20's `node --test <dir>` would also run every helper module under a directory named test.)
-// --fast (`npm run test:unit`) runs the suites outside test/engine except those that start the built
-// exporter for seconds to minutes or judge timing (Slowloris timeouts, connection floods, TLS starts, config reloads,
-// bcrypt floods and timing, the blocked scan's 5 s deadlines, 41 web-config starts, the golden runs),
-// as many files at once as there are cores, so it stays under a minute. `npm test` runs every file,
-// one at a time. Other arguments go to node --test.
+// --fast (`npm run test:unit`) runs only the first phase, so it stays under a minute. Other arguments
+// go to node --test.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -37,13 +40,25 @@ const slow = [
   'sources/blocked-scan.test.js',
 ].map((f) => join('build/test', f));
 const fast = all.filter((f) => !engine.includes(f) && !slow.includes(f));
-const files = fastOnly ? fast : [...fast, ...slow.filter((f) => all.includes(f)), ...engine];
-if (files.length === 0) {
+const heavy = slow.filter((f) => all.includes(f));
+if (all.length === 0) {
   console.error('run-tests: no compiled tests under build/test (run npm run build:test first)');
   process.exit(1);
 }
-const concurrency = fastOnly ? availableParallelism() : 1;
-const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', ...nodeArgs, ...files], {
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+const engineAtOnce = Number(process.env.ENGINE_SUITES_AT_ONCE ?? 2);
+const phases = fastOnly
+  ? [{ files: fast, concurrency: availableParallelism() }]
+  : [
+      { files: fast, concurrency: availableParallelism() },
+      { files: heavy, concurrency: 1 },
+      { files: engine, concurrency: Number.isInteger(engineAtOnce) && engineAtOnce > 0 ? engineAtOnce : 2 },
+    ];
+let failed = false;
+for (const { files, concurrency } of phases) {
+  if (files.length === 0) continue;
+  const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', ...nodeArgs, ...files], {
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);
