@@ -4,7 +4,8 @@
 // - the heavy suites outside test/engine (they start the built exporter for seconds to minutes or judge
 //   timing: Slowloris timeouts, connection floods, TLS starts, config reloads, bcrypt floods and timing,
 //   the blocked scan's 5 s deadlines, 41 web-config starts, the golden runs), one file at a time;
-// - the real-engine suites (test/engine/), ENGINE_SUITES_AT_ONCE files at a time (default 2). Each rig
+// - the real-engine suites (test/engine/), ENGINE_SUITES_AT_ONCE files at a time (default 2), then those
+//   that must be the only engine on the host, one at a time. Each rig
 //   has its own temporary directory, bridge and subnet, so two engines do not meet; they spend most of
 //   their time waiting on daemons and containers, so two at once nearly halve the wall time on two cores.
 // (Node 20's `node --test <dir>` would also run every helper module under a directory named test.)
@@ -41,6 +42,11 @@ const slow = [
 ].map((f) => join('build/test', f));
 const fast = all.filter((f) => !engine.includes(f) && !slow.includes(f));
 const heavy = slow.filter((f) => all.includes(f));
+// Real-engine suites that watch an engine without its pidfile (so they find dockerd as the only root
+// dockerd on the host), or plant decoys beside it, must be the only engine on the host: they run last,
+// one at a time.
+const alone = ['engine/hostile-decoys.test.js', 'engine/fault-sequence.test.js'].map((f) => join('build/test', f));
+const shared = engine.filter((f) => !alone.includes(f));
 if (all.length === 0) {
   console.error('run-tests: no compiled tests under build/test (run npm run build:test first)');
   process.exit(1);
@@ -51,7 +57,8 @@ const phases = fastOnly
   : [
       { files: fast, concurrency: availableParallelism() },
       { files: heavy, concurrency: 1 },
-      { files: engine, concurrency: Number.isInteger(engineAtOnce) && engineAtOnce > 0 ? engineAtOnce : 2 },
+      { files: shared, concurrency: Number.isInteger(engineAtOnce) && engineAtOnce > 0 ? engineAtOnce : 2 },
+      { files: engine.filter((f) => alone.includes(f)), concurrency: 1 },
     ];
 let failed = false;
 for (const { files, concurrency } of phases) {
