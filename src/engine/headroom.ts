@@ -97,6 +97,8 @@ export interface Headroom {
   maxFds: Partial<Record<Component, number>>;
   /** Highest open/limit of any process of the component whose both figures are known. */
   worstFdRatio: Partial<Record<Component, number>>;
+  /** That process's open fds and soft limit. */
+  worstFd: Partial<Record<Component, { open: number; limit: number }>>;
   uninterruptibleThreads: Partial<Record<Component, number>>;
   limits: { limit: TaskLimit; max: number; used: number; ratio: number }[];
   storage: StorageReading[];
@@ -148,21 +150,27 @@ export function computeHeadroom(view: EngineView, readings: HeadroomReadings): H
   const byPid = new Map(readings.processes.map((p) => [p.pid, p]));
   const maxFds: Partial<Record<Component, number>> = {};
   const worstFdRatio: Partial<Record<Component, number>> = {};
+  const worstFd: Headroom['worstFd'] = {};
   const uninterruptibleThreads: Partial<Record<Component, number>> = {};
   let engineThreads = 0;
   let engineThreadsKnown = true;
   for (const c of COMPONENTS) {
-    let worst: number | null = null;
+    let worst: { open: number; limit: number } | null = null;
     let stuck: number | null = null;
     for (const p of view.members[c]) {
       if (p.threads === null) engineThreadsKnown = false;
       else engineThreads += p.threads;
       const h = byPid.get(p.pid);
       if (!h) continue;
-      if (h.maxFds !== null && h.maxFds > 0 && p.openFds !== null) worst = Math.max(worst ?? 0, p.openFds / h.maxFds);
+      if (h.maxFds !== null && h.maxFds > 0 && p.openFds !== null && (worst === null || p.openFds / h.maxFds > worst.open / worst.limit)) {
+        worst = { open: p.openFds, limit: h.maxFds };
+      }
       if (h.uninterruptibleThreads !== null) stuck = (stuck ?? 0) + h.uninterruptibleThreads;
     }
-    if (worst !== null) worstFdRatio[c] = round(worst);
+    if (worst !== null) {
+      worstFdRatio[c] = round(worst.open / worst.limit);
+      worstFd[c] = worst;
+    }
     // A component without processes has no thread stuck: 0, so an alert's series does not vanish.
     if (stuck !== null || view.members[c].length === 0) uninterruptibleThreads[c] = stuck ?? 0;
   }
@@ -184,7 +192,7 @@ export function computeHeadroom(view: EngineView, readings: HeadroomReadings): H
   add('kernel_pid_max', readings.pidMax, used);
   add('kernel_threads_max', readings.threadsMax, used);
   limits.sort((a, b) => TASK_LIMITS.indexOf(a.limit) - TASK_LIMITS.indexOf(b.limit));
-  return { maxFds, worstFdRatio, uninterruptibleThreads, limits, storage: readings.storage };
+  return { maxFds, worstFdRatio, worstFd, uninterruptibleThreads, limits, storage: readings.storage };
 }
 
 /** Ratios to four decimals: enough for an alert at 80 %, stable in the exposition. */
