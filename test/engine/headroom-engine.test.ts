@@ -240,6 +240,10 @@ describe('headroom of a real engine', { skip, timeout: 240_000 }, () => {
         () => alertFiring('DockerEngineStorageFull', { volume: 'exec_root' }),
         30_000,
       );
+
+      // The status page's JSON says the same, as a critical row (check's text: test/cli/check-output.test.ts).
+      const status = (await (await fetch(`${e().url}/status.json`)).json()) as { headroom: { rows: { what: string; level: string }[] } | null };
+      assert.equal(status.headroom?.rows.find((row) => row.what === 'exec_root space')?.level, 'critical');
     } finally {
       rmSync(filler, { force: true });
     }
