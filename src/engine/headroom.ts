@@ -10,8 +10,8 @@ import type { ReadError } from './process-model.js';
 import { COMPONENTS, DEFAULT_DOCKERD_EXEC_ROOT, type Component } from './components.js';
 import { flagValue } from './argv.js';
 
-export const STORAGE_VOLUMES = ['data_root', 'exec_root', 'containerd_root', 'containerd_state'] as const;
-export type StorageVolume = (typeof STORAGE_VOLUMES)[number];
+/** The engine's places whose filesystems are watched (storagePaths says where each is). */
+export type StorageVolume = 'data_root' | 'exec_root' | 'containerd_root' | 'containerd_state';
 
 /**
  * One ratio per limit, each named after where the limit comes from (docs/runbook.md, "Engine near a
@@ -26,7 +26,7 @@ export type StorageVolume = (typeof STORAGE_VOLUMES)[number];
  *   cgroup (v1 or v2; systemd's TasksMax): its pids.current against the tightest pids.max on the way
  *   to the root. Shims live in it too: leaked shims exhaust it.
  */
-export const TASK_LIMITS = [
+const TASK_LIMITS = [
   'dockerd_go_max_threads',
   'containerd_go_max_threads',
   'kernel_pid_max',
@@ -34,10 +34,10 @@ export const TASK_LIMITS = [
   'dockerd_cgroup_pids_max',
   'containerd_cgroup_pids_max',
 ] as const;
-export type TaskLimit = (typeof TASK_LIMITS)[number];
+type TaskLimit = (typeof TASK_LIMITS)[number];
 
 /** The Go runtime's default thread cap, which containerd does not change. */
-export const GO_DEFAULT_MAX_THREADS = 10_000;
+const GO_DEFAULT_MAX_THREADS = 10_000;
 
 /** dockerd's defaults, where neither its flags nor /info say otherwise. */
 const DEFAULT_DATA_ROOT = '/var/lib/docker';

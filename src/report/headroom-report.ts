@@ -6,9 +6,9 @@
  */
 import type { Headroom } from '../engine/headroom.js';
 
-export type HeadroomLevel = 'ok' | 'warning' | 'critical';
+type HeadroomLevel = 'ok' | 'warning' | 'critical';
 
-export interface HeadroomRow {
+interface HeadroomRow {
   /** `fds containerd`, `kernel_pid_max`, `exec_root space`. */
   what: string;
   used: number;

@@ -62,7 +62,7 @@ test('headroom: every limit as used of limit, the ones past the rules thresholds
     /^headroom \(used of limit\): fds containerd 85% WARNING, kernel_pid_max 0\.3%, exec_root space 98% CRITICAL, exec_root inodes 50%$/m,
   );
   assert.match(text, /^threads in D: dockerd 2, containerd 0$/m);
-  assert.deepEqual(JSON.parse(renderTreeJson(tree)).headroom.rows[0], {
+  assert.deepEqual((JSON.parse(renderTreeJson(tree)) as EngineTree).headroom?.rows[0], {
     what: 'fds containerd',
     used: 850,
     limit: 1000,
