@@ -5,6 +5,7 @@
  * process can write escape sequences to the terminal.
  */
 import { oneLine } from '../one-line.js';
+import { formatPercent } from '../report/headroom-report.js';
 import { formatAge, formatLatency, proxyAddress, unusualProcessState } from '../report/format.js';
 import {
   countChildren,
@@ -52,6 +53,13 @@ export function renderTreeText(tree: EngineTree): string {
     lines.push(
       `checks: orphan shims ${c.orphanShims ?? 'unknown'}, stuck runc ${c.stuckRunc}, missing proxies ${c.missingProxies ?? 'unknown'}, zombies ${c.zombies}`,
     );
+  }
+  if (tree.headroom !== null) {
+    const h = tree.headroom;
+    const rows = h.rows.map((r) => `${r.what} ${formatPercent(r.ratio)}${r.level === 'ok' ? '' : ` ${r.level.toUpperCase()}`}`);
+    const stuck = Object.entries(h.uninterruptibleThreads).map(([c, n]) => `${c} ${n}`);
+    lines.push(`headroom (used of limit): ${rows.length > 0 ? rows.join(', ') : 'nothing read'}`);
+    lines.push(`threads in D: ${stuck.length > 0 ? stuck.join(', ') : 'unknown'}`);
   }
   for (const reason of tree.reasons) lines.push(`${tree.status === 'OK' ? 'note' : tree.status.toLowerCase()}: ${clean(reason)}`);
   return lines.join('\n') + '\n';

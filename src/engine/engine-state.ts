@@ -1,6 +1,7 @@
 import type { EngineView } from './attribute.js';
 import type { TrackerState } from './tracker.js';
 import type { ProbeReport } from './probe-report.js';
+import type { Headroom } from './headroom.js';
 
 // The source types this model is made of, for the view models (src/report) that read only src/engine.
 export type { ProcessInfo } from './process-model.js';
@@ -24,4 +25,6 @@ export interface EngineState {
   takenAtMs: number;
   /** How many pids the scan walked. */
   scannedPids: number;
+  /** Limits, stuck threads and storage of the engine; absent where the source cannot read them (ps-list). */
+  headroom?: Headroom;
 }

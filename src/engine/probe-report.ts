@@ -69,6 +69,8 @@ export interface EngineInfo {
   stopped: number;
   liveRestore: boolean;
   defaultRuntime: string;
+  /** `DockerRootDir`: the data root dockerd really uses; null when absent or not absolute. */
+  rootDir: string | null;
 }
 
 /** A host port a running container publishes (dockerd's /containers/json). */

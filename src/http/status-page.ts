@@ -6,6 +6,7 @@
  * same tree as JSON. No external assets: one document with inline CSS and JS, allowed by a
  * per-response CSP nonce.
  */
+import { formatPercent, type HeadroomReport } from '../report/headroom-report.js';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { formatAge, formatAgo, formatLatency, formatTime, proxyListenAddress, unusualProcessState } from '../report/format.js';
@@ -136,6 +137,7 @@ function renderEngine(tree: EngineTree | null): string {
   const checksHtml = checks
     ? `<section class="checks">${checkCell('orphan shims', checks.orphanShims, 'shims without a containerd task')}${checkCell('stuck runc', checks.stuckRunc, 'runc alive too long or in D state')}${checkCell('missing proxies', checks.missingProxies, 'published ports without docker-proxy')}${checkCell('zombies', checks.zombies, 'dead engine processes not reaped')}</section>`
     : '';
+  const headroomHtml = tree.headroom === null ? '' : renderHeadroom(tree.headroom);
   const taken = tree.takenAtMs === null ? 'never' : `${formatTime(tree.takenAtMs)} (${formatAgo(tree.takenAtMs, tree.nowMs)} ago)`;
   // One problem is the summary itself; several are listed under a count.
   const summary = tree.reasons.length > 1 ? `${tree.reasons.length} problems` : tree.summary;
@@ -145,8 +147,24 @@ function renderEngine(tree: EngineTree | null): string {
   }</section>
 <section class="treebox">${body.join('\n')}</section>
 ${checksHtml}
+${headroomHtml}
 <p class="meta">Snapshot ${escapeHtml(taken)}. Restarts count what this exporter has seen since it started. Last change: when the current process started, or, while down, when it was last seen alive.</p>
 </main>`;
+}
+
+/** Each limit with how much of it is used, worst first, and the threads in D by component. */
+function renderHeadroom(h: HeadroomReport): string {
+  const rows = [...h.rows]
+    .sort((a, b) => b.ratio - a.ratio)
+    .map(
+      (r) =>
+        `<tr class="h-${r.level}"><td>${escapeHtml(r.what)}</td><td class="num">${escapeHtml(formatPercent(r.ratio))}</td><td class="num">${r.used.toLocaleString('en-US')} of ${r.limit.toLocaleString('en-US')}</td></tr>`,
+    )
+    .join('');
+  const stuck = Object.entries(h.uninterruptibleThreads)
+    .map(([c, n]) => kv(c, String(n), n > 0 ? 'warn' : undefined))
+    .join('');
+  return `<section class="headroom"><h2>Headroom</h2><table><thead><tr><th>limit</th><th>used</th><th></th></tr></thead><tbody>${rows}</tbody></table><p>Threads in D (waiting in the kernel): ${stuck}</p></section>`;
 }
 
 function daemonRow(node: DaemonNode, name: string, mode: string | null, nowMs: number): string {
@@ -287,6 +305,7 @@ code{font:12.5px ui-monospace,SFMono-Regular,"DejaVu Sans Mono",Menlo,monospace;
 .detail{flex-basis:100%;color:var(--bad);font-size:13px;padding-left:96px}
 .flag{font-size:12px;font-weight:600;padding:1px 8px;border-radius:10px}
 .flag.warn{color:var(--warn);background:var(--warnbg);border:1px solid #d4a72c}.flag.bad{color:var(--bad);background:var(--badbg);border:1px solid #ff8182}
+.headroom table{border-collapse:collapse;margin-top:6px}.headroom td,.headroom th{padding:2px 10px;text-align:left}.headroom td.num{text-align:right}.headroom .h-warning td{color:#a15c00}.headroom .h-critical td{color:#b00020;font-weight:600}
 .checks{display:grid;grid-template-columns:repeat(4,1fr);gap:12px;margin-top:14px}
 .check{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 14px;border-top-width:4px}
 .check .num{font-size:24px;font-weight:700}.check .lbl{font-weight:600}.check .hint{font-size:12px;color:var(--muted)}

@@ -12,6 +12,7 @@ import type { EngineView } from '../engine/attribute.js';
 import { countMissingProxies, countOrphanShims, stuckRunc, taskIdsOf } from '../engine/chain-checks.js';
 import type { ProbeRunner } from './probe-runner.js';
 import type { ProbeReport } from '../engine/probe-report.js';
+import { computeHeadroom, headroomRequest, type Headroom } from '../engine/headroom.js';
 
 interface PollerStatus {
   latest: EngineState | null;
@@ -92,6 +93,15 @@ export function createPoller(opts: PollerOptions): Poller {
         first = false;
       }
       const probes = opts.probes?.report() ?? null;
+      // Headroom is read for the processes just attributed, through the source's own guarded thread,
+      // before the tracker moves on (a failed read fails the poll, and nothing is half-applied).
+      let headroom: Headroom | undefined;
+      let errors = snapshot.errors;
+      if (source.readHeadroom) {
+        const readings = await source.readHeadroom(headroomRequest(view, probes));
+        headroom = computeHeadroom(view, readings);
+        errors = [...errors, ...readings.errors];
+      }
       const answering: Answering = {};
       if (probes && probes.dockerdAnswers !== seenAnswers.dockerd) answering.dockerd = probes.dockerdAnswering;
       if (probes && probes.containerdAnswers !== seenAnswers.containerd) answering.containerd = probes.containerdAnswering;
@@ -99,11 +109,19 @@ export function createPoller(opts: PollerOptions): Poller {
       const advanced = advanceTracker(tracker, view, snapshot.takenAtMs, answering);
       tracker = advanced.state;
       const checks = chainChecks(view, probes, snapshot.takenAtMs / 1000, opts.runcStuckAfterSeconds ?? 30);
-      latest = { view, tracker, probes, checks, takenAtMs: snapshot.takenAtMs, scannedPids: snapshot.scannedPids };
+      latest = {
+        view,
+        tracker,
+        probes,
+        checks,
+        takenAtMs: snapshot.takenAtMs,
+        scannedPids: snapshot.scannedPids,
+        ...(headroom ? { headroom } : {}),
+      };
       opts.onPolled?.(latest);
       lastSuccessMs = snapshot.takenAtMs;
       for (const event of advanced.events) logEvent(logger, event);
-      readErrorKindsLastPoll = noteReadErrors(logger, snapshot.errors, readErrors, readErrorKindsLastPoll);
+      readErrorKindsLastPoll = noteReadErrors(logger, errors, readErrors, readErrorKindsLastPoll);
       notesLastPoll = noteChanges(logger, view.notes, notesLastPoll);
       if (lastError !== null) logger.info({ source: source.name }, 'poll recovered');
       lastError = null;

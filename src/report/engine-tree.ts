@@ -21,6 +21,7 @@ import type {
   TreeChecks,
 } from './tree-nodes.js';
 import { unknownVerdict, verdict } from './verdict.js';
+import { headroomReport } from './headroom-report.js';
 
 /** Docker's short container id. */
 const SHORT_ID_LENGTH = 12;
@@ -53,6 +54,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
       zombies: [],
       checks: null,
       notes: [],
+      headroom: null,
     };
   }
   const { view } = state;
@@ -72,6 +74,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
     : null;
   const zombies = view.zombies.map((z) => ({ component: zombieComponent(z), pid: z.pid, ppid: z.ppid }));
   const checks: TreeChecks = { ...state.checks, zombies: zombies.length };
+  const headroom = state.headroom ? headroomReport(state.headroom) : null;
   return {
     ...verdict({
       dockerd,
@@ -81,6 +84,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
       scannedNothing: state.scannedPids === 0,
       staleSeconds: opts.stale ? (nowMs - state.takenAtMs) / 1000 : null,
       runcStuckAfterSeconds: opts.runcStuckAfterSeconds,
+      headroom,
     }),
     takenAtMs: state.takenAtMs,
     nowMs,
@@ -89,6 +93,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
     zombies,
     checks,
     notes: [...view.notes],
+    headroom,
   };
 }
 

@@ -7,6 +7,7 @@
  * Strings taken from command lines (the shim's container id, a proxy's addresses) are raw data here;
  * each renderer makes them safe for its medium.
  */
+import type { HeadroomReport } from './headroom-report.js';
 import type { ContainerdMode, Singleton } from '../engine/components.js';
 import type { ProbeName } from '../engine/engine-state.js';
 import type { LinkState } from '../engine/link-state.js';
@@ -127,6 +128,8 @@ export interface EngineTree {
   zombies: ZombieNode[];
   checks: TreeChecks | null;
   notes: string[];
+  /** Fds, thread and pid caps, storage, threads in D; null where the source cannot read them (ps-list). */
+  headroom: HeadroomReport | null;
 }
 
 /** docker-init or runc processes under all shims. */

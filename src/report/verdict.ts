@@ -4,6 +4,7 @@
  * badge.
  */
 import { formatAge } from './format.js';
+import { headroomReasons, type HeadroomReport } from './headroom-report.js';
 import { countChildren, runningProxies, type ContainerdNode, type DockerdNode, type EngineStatus, type TreeChecks } from './tree-nodes.js';
 
 /** The monitoring-plugins exit statuses. */
@@ -35,6 +36,8 @@ export interface VerdictInput {
   /** Age of a stale state in seconds; null while fresh. */
   staleSeconds: number | null;
   runcStuckAfterSeconds: number;
+  /** Limits near exhaustion: critical or warning at the alert rules' thresholds. */
+  headroom?: HeadroomReport | null;
 }
 
 /** UNKNOWN when nothing can be said, CRITICAL for a daemon not working, WARNING for a broken link. */
@@ -64,6 +67,9 @@ export function verdict(input: VerdictInput): Verdict {
   }
   if (checks.zombies > 0) warnings.push(`${plural(checks.zombies, 'zombie engine process', 'zombie engine processes')}`);
   for (const note of input.notes) warnings.push(note);
+  const pressure = headroomReasons(input.headroom ?? null);
+  criticals.push(...pressure.criticals);
+  warnings.push(...pressure.warnings);
 
   const unknowns: string[] = [];
   if (input.scannedNothing) unknowns.push('the process scan saw no processes at all (no readable procfs, or busybox ps)');

@@ -4,6 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import type { ProcessSnapshot } from '../engine/process-model.js';
+import type { HeadroomReadings, HeadroomRequest } from '../engine/headroom.js';
 
 export interface ProcessSource {
   readonly name: 'procfs' | 'ps-list';
@@ -14,6 +15,8 @@ export interface ProcessSource {
    * process.exit() joins every worker thread first and would wait for it for good (main.ts).
    */
   threadBlocked?(): boolean;
+  /** Limits, thread states, cgroup pids and statfs of the attributed engine (procfs only: src/engine/headroom.ts). */
+  readHeadroom?(request: HeadroomRequest): Promise<HeadroomReadings>;
 }
 
 /**

@@ -42,3 +42,33 @@ test('text output strips control characters from command-line strings; JSON outp
   assert.equal(parsed.status, 'OK');
   assert.equal(parsed.containerd?.shims[0]?.containerId, '\u001b[2J\u001b]0;pwned\u0007'.slice(0, 12));
 });
+
+test('headroom: every limit as used of limit, the ones past the rules thresholds as warning or critical reasons', async () => {
+  const state = await stateAfter([snap(HEALTHY)], [UP]);
+  const headroom = {
+    maxFds: { containerd: 1000 },
+    worstFdRatio: { containerd: 0.85 },
+    worstFd: { containerd: { open: 850, limit: 1000 } },
+    uninterruptibleThreads: { dockerd: 2, containerd: 0 },
+    limits: [{ limit: 'kernel_pid_max' as const, max: 32768, used: 100, ratio: 0.0031 }],
+    storage: [{ volume: 'exec_root' as const, availBytes: 2, sizeBytes: 100, availInodes: 50, inodes: 100 }],
+  };
+  const tree = buildEngineTree({ ...state, headroom }, OPTS);
+  assert.equal(tree.status, 'CRITICAL');
+  assert.deepEqual(tree.reasons, ['exec_root space at 98% of its limit', 'fds containerd at 85% of its limit']);
+  const text = renderTreeText(tree);
+  assert.match(
+    text,
+    /^headroom \(used of limit\): fds containerd 85% WARNING, kernel_pid_max 0\.3%, exec_root space 98% CRITICAL, exec_root inodes 50%$/m,
+  );
+  assert.match(text, /^threads in D: dockerd 2, containerd 0$/m);
+  assert.deepEqual((JSON.parse(renderTreeJson(tree)) as EngineTree).headroom?.rows[0], {
+    what: 'fds containerd',
+    used: 850,
+    limit: 1000,
+    ratio: 0.85,
+    level: 'warning',
+  });
+  // Without headroom (ps-list) nothing is said about it.
+  assert.doesNotMatch(renderTreeText(buildEngineTree(state, OPTS)), /headroom|threads in D/);
+});

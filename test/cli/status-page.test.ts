@@ -143,3 +143,25 @@ test('several problems: a count in the summary and the list of them', async () =
   assert.match(html, /<span class="flag warn">orphan: no containerd task<\/span>/);
   assert.match(html, /<span class="kv warn"><span class="k">restarts<\/span> 1<\/span>/);
 });
+
+test('headroom: each limit worst first, critical and warning rows marked, threads in D by component', async () => {
+  const state = await stateAfter([snap(HEALTHY)], [UP]);
+  const headroom = {
+    maxFds: { containerd: 1000 },
+    worstFdRatio: { containerd: 0.85 },
+    worstFd: { containerd: { open: 850, limit: 1000 } },
+    uninterruptibleThreads: { dockerd: 2, containerd: 0 },
+    limits: [],
+    storage: [{ volume: 'exec_root' as const, availBytes: 2, sizeBytes: 100, availInodes: null, inodes: null }],
+  };
+  const app = appWith(() => buildEngineTree({ ...state, headroom }, OPTS));
+  const html = (await app.inject({ url: '/' })).body;
+  assert.match(
+    html,
+    /<tr class="h-critical"><td>exec_root space<\/td><td class="num">98%<\/td><td class="num">98 of 100<\/td><\/tr><tr class="h-warning"><td>fds containerd<\/td><td class="num">85%<\/td><td class="num">850 of 1,000<\/td><\/tr>/,
+  );
+  assert.match(html, /Threads in D \(waiting in the kernel\): <span class="kv warn"><span class="k">dockerd<\/span> 2<\/span>/);
+  const none = (await appWith(() => buildEngineTree(state, OPTS)).inject({ url: '/' })).body;
+  assert.doesNotMatch(none, /<h2>Headroom<\/h2>/, 'no headroom section where the source reads none (ps-list)');
+  await app.close();
+});

@@ -210,7 +210,15 @@ describe('Engine API answers', () => {
             DefaultRuntime: runtime,
             Runtimes: { runc: { path: 'runc' } },
           });
-          assert.deepEqual(parseInfo(body), { containers, running, paused, stopped, liveRestore: live, defaultRuntime: runtime });
+          assert.deepEqual(parseInfo(body), {
+            containers,
+            running,
+            paused,
+            stopped,
+            liveRestore: live,
+            defaultRuntime: runtime,
+            rootDir: null,
+          });
         },
       ),
       params(500),

@@ -27,6 +27,7 @@ const ROW_ORDER = [
   'runc and proxies',
   'Resources per component',
   'Exporter health',
+  'Headroom',
 ];
 
 function datasourceUid(ds: unknown): string | undefined {

@@ -29,6 +29,17 @@ const EXPORTER_METRICS: readonly string[] = [
   'docker_engine_exporter_poll_interval_seconds',
   'docker_engine_exporter_poll_errors_total',
   'docker_engine_exporter_build_info',
+  // headroom (src/metrics/headroom-metrics.ts)
+  'docker_engine_component_max_fds',
+  'docker_engine_component_worst_fd_ratio',
+  'docker_engine_component_uninterruptible_threads',
+  'docker_engine_task_limit',
+  'docker_engine_task_limit_used',
+  'docker_engine_task_limit_ratio',
+  'docker_engine_storage_avail_bytes',
+  'docker_engine_storage_size_bytes',
+  'docker_engine_storage_avail_inodes',
+  'docker_engine_storage_inodes',
 ];
 
 /** prom-client's default process metrics (lib/metrics/process*.js); nodejs_* are not allowed. */

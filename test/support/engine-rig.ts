@@ -353,6 +353,8 @@ export interface EngineRigOptions {
   extraDockerdArgs?: string[];
   /** Skip importing rig/busybox (faster when a test needs no container). */
   noImage?: boolean;
+  /** Put the exec root on a tmpfs of this many bytes (a small /run to fill); stop() unmounts it. */
+  execRootTmpfsBytes?: number;
 }
 
 class Rig implements EngineRig, SyncCleanup {
@@ -830,6 +832,10 @@ export async function startEngineRig(opts: EngineRigOptions = {}): Promise<Engin
   try {
     rig.writeDaemonConfig();
     rig.createBridge();
+    if (opts.execRootTmpfsBytes !== undefined) {
+      mkdirSync(rig.execRoot, { recursive: true });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${opts.execRootTmpfsBytes},mode=0700`, 'tmpfs', rig.execRoot], { timeout: 10_000 });
+    }
     await rig.startDockerd();
     if (!opts.noImage) await rig.importImage();
   } catch (e) {

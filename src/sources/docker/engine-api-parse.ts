@@ -52,6 +52,8 @@ export function parseInfo(body: string): EngineInfo {
     stopped: num('ContainersStopped'),
     liveRestore: v.LiveRestoreEnabled === true,
     defaultRuntime: typeof v.DefaultRuntime === 'string' ? v.DefaultRuntime : '',
+    // Only an absolute path: it is statfs'ed for the data root's headroom.
+    rootDir: typeof v.DockerRootDir === 'string' && v.DockerRootDir.startsWith('/') ? v.DockerRootDir : null,
   };
 }
 

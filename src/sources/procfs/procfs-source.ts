@@ -14,11 +14,14 @@ import { Worker } from 'node:worker_threads';
 import type { ProcessSource } from '../process-source.js';
 import type { ProcessSnapshot } from '../../engine/process-model.js';
 import type { ProcfsScanOptions } from './scan-procfs.js';
+import type { HeadroomReadings, HeadroomRequest } from '../../engine/headroom.js';
 
 export interface ProcfsSourceOptions extends ProcfsScanOptions {
   scanTimeoutMs?: number;
   /** The scan worker's old-generation heap limit to start with, MiB (default 12). */
   workerHeapMb?: number;
+  /** The host's root (--path.rootfs), for the headroom reads: cgroups and the engine's places. */
+  rootfsPath?: string;
 }
 
 /** Where the doubling of the worker's heap limit stops: far above what 100,000 processes need. */
@@ -39,16 +42,19 @@ class ScanBlockedError extends Error {
 interface WorkerReply {
   id: number;
   snapshot?: ProcessSnapshot;
+  headroom?: HeadroomReadings;
   error?: string;
 }
 
 interface InFlight {
   id: number;
+  /** A scan, or the headroom reads (headroom.ts): both run in the same thread, one at a time. */
+  kind: 'scan' | 'headroom';
   startedMs: number;
   /** Past scanTimeoutMs: the caller got ScanBlockedError; the answer, when it comes, is dropped. */
   blocked: boolean;
-  promise: Promise<ProcessSnapshot>;
-  resolve: (s: ProcessSnapshot) => void;
+  promise: Promise<unknown>;
+  resolve: (value: unknown) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -56,11 +62,17 @@ interface InFlight {
 export interface ProcfsSource extends ProcessSource {
   /** True while the worker thread exists but is blocked (past the scan timeout) or was asked to stop and has not. */
   threadBlocked(): boolean;
+  /** The headroom reads of the engine's processes and places, in the scan's thread and under its guard. */
+  readHeadroom(request: HeadroomRequest): Promise<HeadroomReadings>;
 }
 
 export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
   const scanTimeoutMs = opts.scanTimeoutMs ?? 10_000;
-  const workerOptions: ProcfsScanOptions = { procfsPath: opts.procfsPath, pidfilePath: opts.pidfilePath };
+  const workerOptions: ProcfsScanOptions & { rootfsPath: string } = {
+    procfsPath: opts.procfsPath,
+    pidfilePath: opts.pidfilePath,
+    rootfsPath: opts.rootfsPath ?? '/',
+  };
   let worker: Worker | null = null;
   let inFlight: InFlight | null = null;
   let nextId = 1;
@@ -68,13 +80,13 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
   let closed = false;
 
   /** Ends the current scan: its caller gets `outcome` unless it was already told the scan is blocked. */
-  const finish = (outcome: { snapshot: ProcessSnapshot } | { error: Error }): void => {
+  const finish = (outcome: { value: unknown } | { error: Error }): void => {
     const f = inFlight;
     if (!f) return;
     inFlight = null;
     clearTimeout(f.timer);
     if (f.blocked) return;
-    if ('snapshot' in outcome) f.resolve(outcome.snapshot);
+    if ('value' in outcome) f.resolve(outcome.value);
     else f.reject(outcome.error);
   };
 
@@ -92,7 +104,7 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
     w.unref(); // a scan in flight must not keep the process alive on shutdown
     w.on('message', (reply: WorkerReply) => {
       if (w !== worker || !inFlight || reply.id !== inFlight.id) return;
-      if (reply.snapshot) finish({ snapshot: reply.snapshot });
+      if (reply.snapshot ?? reply.headroom) finish({ value: reply.snapshot ?? reply.headroom });
       else finish({ error: new Error(`procfs scan failed: ${reply.error ?? 'unknown error'}`) });
     });
     w.on('error', (err: Error) => {
@@ -112,32 +124,44 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
     return w;
   };
 
+  /** Asks the worker for a scan or the headroom reads; the guard above applies to both alike. */
+  const ask = (kind: InFlight['kind'], message: (id: number) => unknown): Promise<unknown> => {
+    if (closed) return Promise.reject(new Error('procfs source is closed'));
+    if (inFlight) {
+      if (inFlight.blocked) return Promise.reject(new ScanBlockedError(Date.now() - inFlight.startedMs));
+      if (inFlight.kind === kind) return inFlight.promise; // one at a time: a second caller waits for the same answer
+      return inFlight.promise.then(
+        () => ask(kind, message),
+        () => ask(kind, message),
+      );
+    }
+    const w = worker ?? (worker = startWorker());
+    const id = nextId++;
+    let resolve!: (value: unknown) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const startedMs = Date.now();
+    const timer = setTimeout(() => {
+      const f = inFlight;
+      if (!f || f.id !== id) return;
+      f.blocked = true;
+      f.reject(new ScanBlockedError(Date.now() - f.startedMs));
+    }, scanTimeoutMs); // ref'd: a scan in flight keeps the process alive until it answers or times out
+    inFlight = { id, kind, startedMs, blocked: false, promise, resolve, reject, timer };
+    w.postMessage(message(id));
+    return promise;
+  };
+
   return {
     name: 'procfs',
     scan(): Promise<ProcessSnapshot> {
-      if (closed) return Promise.reject(new Error('procfs source is closed'));
-      if (inFlight) {
-        if (inFlight.blocked) return Promise.reject(new ScanBlockedError(Date.now() - inFlight.startedMs));
-        return inFlight.promise; // one scan at a time: a second caller waits for the same answer
-      }
-      const w = worker ?? (worker = startWorker());
-      const id = nextId++;
-      let resolve!: (s: ProcessSnapshot) => void;
-      let reject!: (e: Error) => void;
-      const promise = new Promise<ProcessSnapshot>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      const startedMs = Date.now();
-      const timer = setTimeout(() => {
-        const f = inFlight;
-        if (!f || f.id !== id) return;
-        f.blocked = true;
-        f.reject(new ScanBlockedError(Date.now() - f.startedMs));
-      }, scanTimeoutMs); // ref'd: a scan in flight keeps the process alive until it answers or times out
-      inFlight = { id, startedMs, blocked: false, promise, resolve, reject, timer };
-      w.postMessage(id);
-      return promise;
+      return ask('scan', (id) => id) as Promise<ProcessSnapshot>;
+    },
+    readHeadroom(request: HeadroomRequest): Promise<HeadroomReadings> {
+      return ask('headroom', (id: number) => ({ id, headroom: request })) as Promise<HeadroomReadings>;
     },
     async close(): Promise<void> {
       closed = true;

@@ -1,14 +1,25 @@
 /** Worker thread body: runs the synchronous procfs scan so the scrape's event loop never waits on it. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createProcfsScratch, scanProcfs, type ProcfsScanOptions } from './scan-procfs.js';
+import { readHeadroom, type HeadroomPaths } from './headroom.js';
+import type { HeadroomRequest } from '../../engine/headroom.js';
 
-const options = workerData as ProcfsScanOptions;
+const options = workerData as ProcfsScanOptions & { rootfsPath?: string };
 const scratch = createProcfsScratch();
 
-parentPort?.on('message', (id: number) => {
+/** A scan is asked for by its id alone; the headroom reads of the engine it found, by id and request. */
+type WorkerRequest = number | { id: number; headroom: HeadroomRequest };
+
+parentPort?.on('message', (message: WorkerRequest) => {
+  const id = typeof message === 'number' ? message : message.id;
   try {
-    parentPort?.postMessage({ id, snapshot: scanProcfs(options, scratch) });
+    if (typeof message === 'number') parentPort?.postMessage({ id, snapshot: scanProcfs(options, scratch) });
+    else parentPort?.postMessage({ id, headroom: readHeadroom(headroomPaths(), message.headroom) });
   } catch (err) {
     parentPort?.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
   }
 });
+
+function headroomPaths(): HeadroomPaths {
+  return { procfsPath: options.procfsPath, rootfsPath: options.rootfsPath ?? '/' };
+}
