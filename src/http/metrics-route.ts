@@ -100,7 +100,7 @@ function openMetricsRegistry(source: Registry): Registry<RegistryContentType> {
   return om;
 }
 
-export async function renderExposition(registry: Registry, format: ExpositionFormat): Promise<{ body: string; contentType: string }> {
+async function renderExposition(registry: Registry, format: ExpositionFormat): Promise<{ body: string; contentType: string }> {
   const reg: Registry<RegistryContentType> = format === 'openmetrics' ? openMetricsRegistry(registry) : registry;
   return { body: await reg.metrics(), contentType: reg.contentType };
 }

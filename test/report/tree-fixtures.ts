@@ -46,7 +46,7 @@ export interface Answers {
   containers?: ContainerSummary[] | null;
 }
 
-export const CONTAINERS: ContainerSummary[] = [
+const CONTAINERS: ContainerSummary[] = [
   { id: ID_A, name: 'web-1', program: 'nginx' },
   { id: ID_B, name: 'db', program: 'postgres' },
 ];
