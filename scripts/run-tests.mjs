@@ -38,6 +38,7 @@ const slow = [
   'http/basic-auth.test.js',
   'http/auth-flood.test.js',
   'http/golden-metrics.test.js',
+  'http/prometheus-openmetrics.test.js',
   'sources/blocked-scan.test.js',
 ].map((f) => join('build/test', f));
 const fast = all.filter((f) => !engine.includes(f) && !slow.includes(f));

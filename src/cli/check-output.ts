@@ -6,7 +6,7 @@
  */
 import { oneLine } from '../one-line.js';
 import { formatPercent } from '../report/headroom-report.js';
-import { formatAge, formatLatency, proxyAddress, unusualProcessState } from '../report/format.js';
+import { formatAge, formatLatency, mainProcessText, proxyAddress, unusualProcessState } from '../report/format.js';
 import {
   countChildren,
   runningProxies,
@@ -82,11 +82,13 @@ function daemonLine(node: DaemonNode, name: string): string {
 
 function shimLine(shim: ShimNode): string {
   const parts = [
-    `shim ${clean(shim.containerId ?? '?')}${shim.namespace ? ` [${clean(shim.namespace)}]` : ''}`,
+    `shim ${clean(shim.containerId ?? '?')}${shim.containerName ? ` ${clean(shim.containerName)}` : ''}${shim.namespace ? ` [${clean(shim.namespace)}]` : ''}`,
     shim.state.toUpperCase(),
     `pid ${shim.pid}`,
   ];
   if (shim.uptimeSeconds !== null) parts.push(`uptime ${formatAge(shim.uptimeSeconds)}`);
+  const main = mainProcessText(shim);
+  if (main !== null) parts.push(`main ${clean(main)}`);
   if (shim.orphan === true) parts.push('ORPHAN (no containerd task)');
   return parts.join('  ');
 }

@@ -33,6 +33,8 @@ export interface ProbeReport {
   /** Tasks per watched namespace from the last Tasks/List round; null when it failed. */
   tasks: ReadonlyMap<string, readonly TaskInfo[]> | null;
   publishedPorts: readonly PublishedPort[] | null;
+  /** Running containers by id (dockerd's /containers/json); null before it answered or when it failed. */
+  containers: readonly ContainerSummary[] | null;
   userlandProxy: boolean;
   events: TaskEventCounts | null;
 }
@@ -72,6 +74,22 @@ export interface EngineInfo {
   /** `DockerRootDir`: the data root dockerd really uses; null when absent or not absolute. */
   rootDir: string | null;
 }
+
+/**
+ * A running container as dockerd lists it, for people only (status page, `check`): never a metric
+ * label. Raw text from the Engine API; each renderer makes it safe for its medium.
+ */
+export interface ContainerSummary {
+  /** The full id, which is the shim's `-id` and the containerd task's id. */
+  id: string;
+  /** Its first name without the leading slash, at most CONTAINER_TEXT_MAX characters. */
+  name: string;
+  /** The program its main process runs: the first word of Command, without its directory. */
+  program: string;
+}
+
+/** Longest container name or program kept from an answer. */
+export const CONTAINER_TEXT_MAX = 128;
 
 /** A host port a running container publishes (dockerd's /containers/json). */
 export interface PublishedPort {

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EngineTree } from '../report/tree-nodes.js';
 import { registerStatusPage } from './status-page.js';
+import { registerMetricsRoute } from './metrics-route.js';
 import { rateLimitHook } from './rate-limit.js';
 import { guardConnections } from './connection-limit.js';
 import type { WebConfigRuntime } from './web-config-reload.js';
@@ -111,10 +112,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     return reply.code(code).send({ error: err.message });
   });
 
-  app.get(opts.telemetryPath, async (_req, reply) => {
-    const body = await opts.registry.metrics();
-    return reply.type(opts.registry.contentType).send(body);
-  });
+  registerMetricsRoute(app, opts.registry, opts.telemetryPath);
 
   app.get('/healthz', async (req, reply) => {
     const report = opts.health();

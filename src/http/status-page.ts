@@ -9,7 +9,7 @@
 import { formatPercent, type HeadroomReport } from '../report/headroom-report.js';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { formatAge, formatAgo, formatLatency, formatTime, proxyListenAddress, unusualProcessState } from '../report/format.js';
+import { formatAge, formatAgo, formatLatency, formatTime, mainProcessText, proxyListenAddress, unusualProcessState } from '../report/format.js';
 import type { ChildNode, DaemonNode, EngineTree, LinkState, ProxyNode, ShimNode } from '../report/tree-nodes.js';
 
 export interface StatusPageOptions {
@@ -190,9 +190,12 @@ function daemonRow(node: DaemonNode, name: string, mode: string | null, nowMs: n
 
 function shimItem(shim: ShimNode): string {
   const parts = [pill(shim.state), `<span class="name">shim</span>`, `<code class="cid">${escapeHtml(shim.containerId ?? '?')}</code>`];
+  if (shim.containerName !== null) parts.push(`<span class="ctr">${escapeHtml(shim.containerName)}</span>`);
   if (shim.namespace !== null) parts.push(`<span class="tag">${escapeHtml(shim.namespace)}</span>`);
   parts.push(kv('pid', String(shim.pid)));
   if (shim.uptimeSeconds !== null) parts.push(kv('uptime', formatAge(shim.uptimeSeconds)));
+  const main = mainProcessText(shim);
+  if (main !== null) parts.push(kv('main', main));
   if (shim.orphan === true) parts.push(`<span class="flag warn">orphan: no containerd task</span>`);
   const children = shim.children.length > 0 ? `<ul>${shim.children.map(childItem).join('')}</ul>` : '';
   return `<li><div class="row st-${shim.state}">${parts.join('')}</div>${children}</li>`;
@@ -294,6 +297,7 @@ ul.tree ul>li:last-child::after{display:none}
 .row{display:flex;flex-wrap:wrap;align-items:center;gap:4px 12px;padding:5px 8px;margin:0;border-radius:6px}
 .row.st-down{background:var(--badbg)}.row.st-hung,.row.st-unresponsive{background:var(--badbg);outline:1px solid #ff8182}
 .name{font-weight:600}
+.ctr{font-weight:600;color:var(--fg)}
 .tag{font-size:12px;color:var(--muted);border:1px solid var(--line);border-radius:10px;padding:0 7px}
 code{font:12.5px ui-monospace,SFMono-Regular,"DejaVu Sans Mono",Menlo,monospace;background:var(--bg);padding:1px 5px;border-radius:4px}
 .arrow{color:var(--muted)}

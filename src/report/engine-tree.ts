@@ -144,6 +144,9 @@ function shimNodes(state: EngineState, runcStuckAfterSeconds: number, uptime: (p
   const nowSeconds = state.takenAtMs / 1000;
   const stuck = new Set(stuckRunc(view, nowSeconds, runcStuckAfterSeconds).map((p) => p.pid));
   const tasks = taskIdsOf(state.probes?.tasks ?? null);
+  const containers = new Map((state.probes?.containers ?? []).map((c) => [c.id, c]));
+  const taskPid = (namespace: string | null, id: string | null): number | null =>
+    namespace === null || id === null ? null : (state.probes?.tasks?.get(namespace)?.find((t) => t.id === id)?.pid ?? null);
   const childNode = (p: ProcessInfo, component: ChildNode['component']): ChildNode => ({
     component,
     state: 'up',
@@ -160,6 +163,9 @@ function shimNodes(state: EngineState, runcStuckAfterSeconds: number, uptime: (p
     ]
       .sort(([a], [b]) => byStart(a, b))
       .map(([, node]) => node);
+    const container = id === null ? undefined : containers.get(id);
+    const mainPid = taskPid(namespace, id);
+    const program = container?.program || null;
     return {
       component: 'containerd-shim',
       state: 'up',
@@ -167,6 +173,8 @@ function shimNodes(state: EngineState, runcStuckAfterSeconds: number, uptime: (p
       uptimeSeconds: uptime(s),
       containerId: id === null ? null : id.slice(0, SHORT_ID_LENGTH),
       namespace,
+      containerName: container?.name || null,
+      mainProcess: mainPid === null && program === null ? null : { pid: mainPid !== null && mainPid > 0 ? mainPid : null, program },
       orphan: isOrphanShim(s, tasks, nowSeconds),
       children,
     };

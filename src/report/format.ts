@@ -2,7 +2,7 @@
  * How the tree's numbers and addresses are written, the same on the status page and in `check`'s
  * text. The renderers only place these strings and make them safe for their medium.
  */
-import type { ChildNode, ProxyNode } from './tree-nodes.js';
+import type { ChildNode, ProxyNode, ShimNode } from './tree-nodes.js';
 
 /** 0.4s, 42s, 3m07s, 2h03m, 4d05h. */
 export function formatAge(seconds: number): string {
@@ -52,4 +52,12 @@ export function proxyAddress(p: ProxyNode): string {
 /** The kernel state of a child worth showing: anything but the usual S (sleeping) and R (running). */
 export function unusualProcessState(c: ChildNode): string | null {
   return c.processState !== null && c.processState !== 'S' && c.processState !== 'R' ? c.processState : null;
+}
+
+/** `nginx pid 4242`, `pid 4242` or `nginx`: the container's main process as far as it is known. */
+export function mainProcessText(shim: ShimNode): string | null {
+  const m = shim.mainProcess;
+  if (m === null) return null;
+  const words = [m.program, m.pid === null ? null : `pid ${m.pid}`].filter((w) => w !== null && w !== '');
+  return words.length === 0 ? null : words.join(' ');
 }

@@ -64,6 +64,13 @@ export interface ShimNode {
   /** The shim's -id cut to 12 characters (display only, never a metric label). */
   containerId: string | null;
   namespace: string | null;
+  /** The container's name as dockerd lists it (display only, never a metric label); null when not listed. */
+  containerName: string | null;
+  /**
+   * The container's main process: the task's pid (containerd's Tasks/List; docker-init's with --init)
+   * and the program the container runs (dockerd's Command, first word); either null when not known.
+   */
+  mainProcess: { pid: number | null; program: string | null } | null;
   /** No task with its id in its namespace; null when it cannot be told (Tasks/List failed, namespace not watched, too young). */
   orphan: boolean | null;
   children: ChildNode[];

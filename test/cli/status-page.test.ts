@@ -6,7 +6,7 @@ import { buildEngineTree } from '../../src/report/engine-tree.js';
 import type { EngineTree } from '../../src/report/tree-nodes.js';
 import { registerStatusPage } from '../../src/http/status-page.js';
 import { containerd, dockerd, shim } from '../unit/engine-helpers.js';
-import { HEALTHY, NOW_MS, OPTS, snap, stateAfter, UP } from '../report/tree-fixtures.js';
+import { HEALTHY, ID_A, NOW_MS, OPTS, snap, stateAfter, UP } from '../report/tree-fixtures.js';
 
 function appWith(getTree: () => EngineTree | null, telemetryPath = '/metrics') {
   const app = Fastify({ logger: false });
@@ -31,7 +31,8 @@ test('/ draws the tree with states, pids, restarts, latencies; inline assets onl
   assert.match(html, /<span class="k">restarts<\/span> 0/);
   assert.match(html, /<span class="k">last change<\/span> 13:46:50 UTC \(3m10s ago\)/, 'last change = dockerd start time, with its age');
   assert.match(html, /<code class="cid">aaaaaaaaaaaa<\/code>/);
-  assert.match(html, /<code class="cid">bbbbbbbbbbbb<\/code>/);
+  assert.match(html, /<code class="cid">bbbbbbbbbbbb<\/code><span class="ctr">db<\/span><span class="tag">moby<\/span>/);
+  assert.match(html, /<code class="cid">aaaaaaaaaaaa<\/code><span class="ctr">web-1<\/span>.*<span class="k">main<\/span> nginx pid 100</);
   assert.match(html, /<span class="name">docker-init<\/span><span class="kv"><span class="k">pid<\/span> 71/);
   assert.match(html, /<code>127\.0\.0\.1:18080\/tcp<\/code><span class="arrow">→<\/span><code>10\.213\.0\.3:80<\/code>/);
   assert.match(html, /href="\/metrics">Metrics<\/a>/);
@@ -82,6 +83,15 @@ test('every string is escaped: a hostile container id cannot inject markup', asy
   assert.ok(html.includes('&#60;img src=x o'), html.match(/<code class="cid">[^]*?<\/code>/)?.[0]);
   const json = await appWith(() => tree).inject({ url: '/status.json' });
   assert.equal(json.json<EngineTree>().containerd?.shims[0]?.containerId, evil.slice(0, 12));
+});
+
+test("a hostile container name or program from dockerd's list is escaped too", async () => {
+  const evil = '<img src=x onerror=alert(1)>';
+  const state = await stateAfter([snap(HEALTHY)], [{ ...UP, containers: [{ id: ID_A, name: evil, program: `${evil}"` }] }]);
+  const html = (await appWith(() => buildEngineTree(state, OPTS)).inject({ url: '/' })).body;
+  assert.ok(!html.includes('<img'), 'raw markup from dockerd must not reach the page');
+  assert.match(html, /<span class="ctr">&#60;img src=x onerror=alert\(1\)&#62;<\/span>/);
+  assert.match(html, /<span class="k">main<\/span> &#60;img src=x onerror=alert\(1\)&#62;&#34; pid 100</);
 });
 
 test('/status.json serves the tree; HEAD works; other methods 405 with Allow; nothing known is UNKNOWN', async () => {

@@ -127,8 +127,17 @@ describe('docker-engine-exporter check against a real Docker engine', { skip, ti
       out,
       new RegExp(`^└── containerd \\(managed\\)  UP  pid ${real.containerd}  uptime \\S+  restarts 0  containerd_health \\S+ms`, 'm'),
     );
-    for (const id of ids) assert.match(out, new RegExp(`^    [├└]── shim ${id.slice(0, 12)} \\[moby\\]  UP  pid \\d+`, 'm'));
+    // Each shim with its container's name and main process: the task's pid (docker-init's with --init)
+    // and the program the container runs, as dockerd reports them.
+    const names = ['plain', 'init-web'];
+    const programs = ['sleep', 'httpd'];
+    for (const [i, id] of ids.entries()) {
+      const mainPid = (await r().docker(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim();
+      const shimLine = `^    [├└]── shim ${id.slice(0, 12)} ${names[i]} \\[moby\\]  UP  pid \\d+  uptime \\S+  main ${programs[i]} pid ${mainPid}$`;
+      assert.match(out, new RegExp(shimLine, 'm'));
+    }
     assert.match(out, new RegExp(`^        └── docker-init  UP  pid ${real.inits[0]}  uptime`, 'm'));
+    assert.equal((await r().docker(['inspect', '-f', '{{.State.Pid}}', ids[1] ?? ''])).stdout.trim(), String(real.inits[0]));
     // The second probe round ran: the published ports were listed, so missing proxies is 0, not unknown.
     assert.match(out, /^checks: orphan shims 0, stuck runc 0, missing proxies 0, zombies 0$/m);
   });
@@ -148,6 +157,7 @@ describe('docker-engine-exporter check against a real Docker engine', { skip, ti
     assert.equal(tree.containerd?.address, r().containerdSocket);
     assert.deepEqual(tree.containerd?.shims.map((s) => s.pid).sort(), [...real.shims].sort());
     assert.deepEqual(tree.containerd?.shims.map((s) => s.containerId).sort(), ids.map((id) => id.slice(0, 12)).sort());
+    assert.deepEqual(tree.containerd?.shims.map((s) => s.containerName).sort(), ['init-web', 'plain']);
     const inits = tree.containerd?.shims.flatMap((s) => s.children.filter((c) => c.component === 'docker-init').map((c) => c.pid));
     assert.deepEqual(inits, real.inits);
     assert.deepEqual(

@@ -110,7 +110,8 @@ describe('status page on a real Docker engine', { skip, timeout: 600_000 }, () =
       'the tree to be OK with the proxy check known',
       async () => {
         const tr = await tree();
-        return tr.status === 'OK' && tr.checks?.missingProxies === 0 && tr.checks.orphanShims === 0 ? tr : null;
+        const named = tr.containerd?.shims.every((s) => s.containerName !== null) === true;
+        return tr.status === 'OK' && tr.checks?.missingProxies === 0 && tr.checks.orphanShims === 0 && named ? tr : null;
       },
       30_000,
     )) as EngineTree;
@@ -126,7 +127,14 @@ describe('status page on a real Docker engine', { skip, timeout: 600_000 }, () =
         `<span class="name">containerd</span><span class="tag">managed</span><span class="kv"><span class="k">pid</span> ${real.containerd}</span>`,
       ),
     );
-    for (const id of ids) assert.match(html, new RegExp(`<code class="cid">${id.slice(0, 12)}</code>`));
+    // Beside each shim's id its container's name, and the container's program with its main pid.
+    const names = ['plain', 'init-web'];
+    const programs = ['sleep', 'httpd'];
+    for (const [i, id] of ids.entries()) {
+      const mainPid = (await r().docker(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim();
+      assert.match(html, new RegExp(`<code class="cid">${id.slice(0, 12)}</code><span class="ctr">${names[i]}</span>`));
+      assert.match(html, new RegExp(`<span class="k">main</span> ${programs[i]} pid ${mainPid}</span>`));
+    }
     assert.match(html, new RegExp(`<span class="name">docker-init</span><span class="kv"><span class="k">pid</span> ${real.inits[0]}</span>`));
     assert.match(html, new RegExp(`<code>127\\.0\\.0\\.1:${port}/tcp</code>`));
     assert.match(html, /<span class="k">dockerd_ping<\/span> [0-9.]+ms/);

@@ -13,7 +13,13 @@ import { describe, it } from 'node:test';
 import * as fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { MalformedEventError, decodeTaskEvent } from '../../src/sources/containerd/task-events.js';
-import { MalformedApiResponseError, parseInfo, parsePublishedPorts, parseVersion } from '../../src/sources/docker/engine-api-parse.js';
+import {
+  MalformedApiResponseError,
+  parseContainerList,
+  parseInfo,
+  parsePublishedPorts,
+  parseVersion,
+} from '../../src/sources/docker/engine-api-parse.js';
 import { parseUserlandProxySetting } from '../../src/sources/docker/daemon-config.js';
 import { anyString, assertOneLineError, onlyThrows, params, wellFormedString } from '../support/property.js';
 
@@ -146,6 +152,8 @@ describe('Engine API answers', () => {
         if (i) assert.equal(typeof i.liveRestore, 'boolean');
         const ports = onlyThrows(MalformedApiResponseError, () => parsePublishedPorts(body));
         if (ports) for (const p of ports) assert.ok(typeof p.hostPort === 'number' && p.hostPort > 0);
+        const list = onlyThrows(MalformedApiResponseError, () => parseContainerList(body));
+        if (list) for (const c of list.containers) assert.ok(typeof c.name === 'string' && c.name.length <= 128 && c.program.length <= 128);
       }),
       params(3000),
     );
@@ -156,7 +164,8 @@ describe('Engine API answers', () => {
     // error (an HTML error page from a proxy, a truncated answer) gives a multi-line message.
     fc.assert(
       fc.property(anyJsonText, (body) => {
-        for (const parse of [parseVersion, parseInfo, parsePublishedPorts]) assertOneLineError(MalformedApiResponseError, () => parse(body));
+        for (const parse of [parseVersion, parseInfo, parsePublishedPorts, parseContainerList])
+          assertOneLineError(MalformedApiResponseError, () => parse(body));
       }),
       params(3000),
     );

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildEngineTree } from '../../src/report/engine-tree.js';
-import { renderTreeText } from '../../src/cli/check-output.js';
+import { renderTreeJson, renderTreeText } from '../../src/cli/check-output.js';
 import { child, containerd, dockerd, p, shim, SOCK } from '../unit/engine-helpers.js';
 import { HEALTHY, ID_A, ID_B, NOW_MS, OPTS, proxy, snap, stateAfter, UP, type Answers } from './tree-fixtures.js';
 
@@ -195,4 +195,27 @@ test('containerd-only node: no dockerd in the tree; containerd is the root', asy
   const text = renderTreeText(tree);
   assert.match(text, /^containerd \(system\)  UP  pid 20/m);
   assert.match(text, /^└── shim aaaaaaaaaaaa \[moby\]  UP  pid 50/m);
+  // No dockerd, no container names: the task's pid is still the main process.
+  assert.equal(tree.containerd?.shims[0]?.containerName, null);
+  assert.deepEqual(tree.containerd?.shims[0]?.mainProcess, { pid: 100, program: null });
+  assert.match(text, /  main pid 100$/m);
+});
+
+test("container names and main processes beside each shim: from dockerd's list and containerd's tasks, matched by full id", async () => {
+  const hostile = { id: ID_B, name: 'db\u001b[31m\nFAKE  UP', program: '<script>' };
+  const other = { id: 'cccccccccccc3333333333333333333333333333333333333333333333333333', name: 'not-a-shim', program: 'sleep' };
+  // A container whose id only shares the 12-character prefix with a shim must not lend it its name.
+  const prefixTwin = { id: `${ID_A.slice(0, 12)}${'f'.repeat(52)}`, name: 'impostor', program: 'evil' };
+  const state = await stateAfter([snap(HEALTHY)], [{ ...UP, tasks: [ID_B], containers: [prefixTwin, hostile, other] }]);
+  const tree = buildEngineTree(state, OPTS);
+  const [a, b] = tree.containerd?.shims ?? [];
+  assert.equal(a?.containerName, null);
+  assert.equal(a?.mainProcess, null);
+  assert.equal(b?.containerName, hostile.name);
+  assert.deepEqual(b?.mainProcess, { pid: 100, program: '<script>' });
+  const text = renderTreeText(tree);
+  assert.doesNotMatch(text, /impostor|not-a-shim|\u001b/);
+  assert.match(text, /^    └── shim bbbbbbbbbbbb db\?\[31m\?FAKE  UP \[moby\]  UP  pid 70  uptime 2m10s  main <script> pid 100$/m);
+  // JSON carries the raw name (JSON.stringify escapes the control characters).
+  assert.match(renderTreeJson(tree), /"containerName": "db\\u001b\[31m\\nFAKE  UP"/);
 });

@@ -5,7 +5,7 @@ import type { EngineTreeOptions } from '../../src/report/engine-tree.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPoller } from '../../src/poller/poller.js';
 import type { ProbeRunner } from '../../src/poller/probe-runner.js';
-import type { ProbeName, ProbeOutcome, ProbeReport } from '../../src/engine/probe-report.js';
+import type { ContainerSummary, ProbeName, ProbeOutcome, ProbeReport } from '../../src/engine/probe-report.js';
 import type { ProcessSource } from '../../src/sources/process-source.js';
 import type { ProcessInfo, ProcessSnapshot } from '../../src/engine/process-model.js';
 import { child, containerd, dockerd, shim, snapshot } from '../unit/engine-helpers.js';
@@ -42,7 +42,14 @@ export interface Answers {
   tasks?: string[] | null;
   /** Published host ports: a number is 127.0.0.1:<port>/tcp. */
   published?: Array<number | { hostIp: string; hostPort: number; proto: string }> | null;
+  /** dockerd's container list; by default web-1 (nginx) for ID_A and db (postgres) for ID_B, none without dockerd. */
+  containers?: ContainerSummary[] | null;
 }
+
+const CONTAINERS: ContainerSummary[] = [
+  { id: ID_A, name: 'web-1', program: 'nginx' },
+  { id: ID_B, name: 'db', program: 'postgres' },
+];
 
 /** A probe runner that answers what the test says, one answer per poll. */
 function scriptedProbes(script: Answers[]): ProbeRunner {
@@ -92,6 +99,7 @@ function scriptedProbes(script: Answers[]): ProbeRunner {
           published === null
             ? null
             : published.map((port) => (typeof port === 'number' ? { hostIp: '127.0.0.1', hostPort: port, proto: 'tcp' } : port)),
+        containers: answers.containers === undefined ? (answers.dockerd === null ? null : CONTAINERS) : answers.containers,
         userlandProxy: true,
         events: null,
       };

@@ -15,7 +15,8 @@ import {
   loadDashboard,
   type Dashboard,
 } from '../support-static/dashboard.js';
-import { ALLOWED_METRICS, COMPONENTS_IN_CHAIN_ORDER } from '../support-static/metrics.js';
+import { ALLOWED_METRICS, COMPONENTS_IN_CHAIN_ORDER, RECORDED_METRICS } from '../support-static/metrics.js';
+import { loadRecordingRules } from '../support-static/rules.js';
 import { metricNames, selectorsOf } from '../support-static/promql.js';
 import { promtoolOrSkip, runPromtool } from '../support-static/promtool.js';
 
@@ -55,13 +56,41 @@ describe('Grafana dashboard', () => {
     assert.ok(typeof dashboard.uid === 'string' && dashboard.uid.length > 0, 'a stable uid');
   });
 
-  it('has an instance variable from label_values(docker_engine_component_up, instance)', () => {
-    const v = dashboard.templating.list.find((x) => x.name === 'instance');
-    assert.ok(v !== undefined, 'no instance variable');
-    assert.equal(v.type, 'query');
-    const query = typeof v.query === 'string' ? v.query : (v.query as { query?: string } | undefined)?.query;
-    assert.equal(query?.replace(/\s+/g, ''), 'label_values(docker_engine_component_up,instance)');
-    assert.equal(datasourceUid(v.datasource), '${datasource}');
+  // dashboard-linter's template-job-rule and template-instance-rule: a Prometheus query on
+  // $datasource, labelled Job / Instance, multi-select, allValue ".+".
+  for (const [name, label, expected] of [
+    ['job', 'Job', 'label_values(docker_engine_component_up{job="docker-engine"},job)'],
+    ['instance', 'Instance', 'label_values(docker_engine_component_up{job="docker-engine",job=~"$job"},instance)'],
+  ] as const) {
+    it(`has a ${name} variable as the dashboard linter asks: ${expected}`, () => {
+      const v = dashboard.templating.list.find((x) => x.name === name) as
+        | { type?: string; query?: unknown; datasource?: unknown; label?: string; multi?: boolean; allValue?: string; refresh?: number }
+        | undefined;
+      assert.ok(v !== undefined, `no ${name} variable`);
+      assert.equal(v.type, 'query');
+      const query = typeof v.query === 'string' ? v.query : (v.query as { query?: string } | undefined)?.query;
+      assert.equal(query?.replace(/\s+/g, ''), expected);
+      assert.equal(datasourceUid(v.datasource), '${datasource}');
+      assert.equal(v.label, label);
+      assert.equal(v.multi, true);
+      assert.equal(v.allValue, '.+');
+      assert.equal(v.refresh, 2, 'reloaded when the time range changes (template-on-time-change-reload-rule)');
+    });
+  }
+
+  it('gives every panel a title, a description and a unit (panel-title-description-rule, panel-units-rule)', () => {
+    for (const p of panels) {
+      if (p.type === 'row') continue;
+      const q = p as { title?: string; description?: string; fieldConfig?: { defaults?: { unit?: string } } };
+      assert.ok((q.title ?? '') !== '' && (q.description ?? '') !== '', `${q.title ?? '?'}: title and description`);
+      assert.ok((q.fieldConfig?.defaults?.unit ?? '') !== '', `${q.title ?? '?'} has no unit`);
+    }
+  });
+
+  it('uses $__rate_interval in every rate() and irate() (target-rate-interval-rule)', () => {
+    for (const q of queries) {
+      for (const m of q.expr.matchAll(/\b(i?rate)\([^[]*\[([^\]]+)\]/g)) assert.equal(m[2], '$__rate_interval', `${q.panel}: ${m[0]}`);
+    }
   });
 
   it('has its rows in the order of the issue', () => {
@@ -128,16 +157,23 @@ describe('Grafana dashboard', () => {
       const names = metricNames(q.expr);
       assert.ok(names.length > 0, `${q.panel}: no metric in ${q.expr}`);
       for (const name of names) {
-        assert.ok(ALLOWED_METRICS.has(name), `${q.panel} (${q.refId}) queries ${name}, which the exporter does not emit`);
+        assert.ok(
+          ALLOWED_METRICS.has(name) || RECORDED_METRICS.has(name),
+          `${q.panel} (${q.refId}) queries ${name}, which neither the exporter nor a recording rule makes`,
+        );
       }
+      // dashboard-linter's target-job-rule and target-instance-rule.
       for (const s of selectorsOf(q.expr, names)) {
-        assert.match(s.matchers, /(^|,)\s*instance\s*=\s*"\$instance"/, `${q.panel}: ${s.metric} is not restricted to $instance in ${q.expr}`);
+        assert.match(s.matchers, /(^|,)\s*instance\s*=~\s*"\$instance"/, `${q.panel}: ${s.metric} is not restricted to $instance in ${q.expr}`);
+        assert.match(s.matchers, /(^|,)\s*job\s*=~\s*"\$job"/, `${q.panel}: ${s.metric} is not restricted to $job in ${q.expr}`);
       }
     }
   });
 
   it('covers every metric of the contract somewhere', () => {
-    const used = new Set(queries.flatMap((q) => metricNames(q.expr)));
+    // A recorded series covers the metrics of its recording rule.
+    const records = new Map(loadRecordingRules().map((r) => [r.record, metricNames(r.expr)]));
+    const used = new Set(queries.flatMap((q) => metricNames(q.expr)).flatMap((n) => [n, ...(records.get(n) ?? [])]));
     const unused = [...ALLOWED_METRICS].filter((m) => m.startsWith('docker_engine_') && !used.has(m));
     assert.deepEqual(unused, [], `metrics the dashboard never shows: ${unused.join(', ')}`);
   });
@@ -147,7 +183,7 @@ describe('Grafana dashboard', () => {
     assert.equal(exprs.length, queries.length);
     for (const e of exprs) {
       assert.doesNotMatch(e, /\$/, e);
-      assert.match(e, /instance="host-a:9733"/);
+      assert.match(e, /instance=~"host-a:9733"/);
     }
     assert.deepEqual(dashboardExpressions('x', undefined, loadDashboard()), dashboardExpressions('x'));
   });

@@ -71,9 +71,14 @@ export function dashboardQueries(dashboard: Dashboard = loadDashboard()): Dashbo
   return out;
 }
 
-export function fillVariables(expr: string, instance: string, builtins: BuiltinVariables = DEFAULT_BUILTINS): string {
+/**
+ * The expression as Grafana sends it with `instance` selected (a regex matcher: a literal address
+ * matches itself) and `job` at its default, All, whose value is the variable's allValue `.+`.
+ */
+export function fillVariables(expr: string, instance: string, builtins: BuiltinVariables = DEFAULT_BUILTINS, job = '.+'): string {
   const values: Record<string, string> = {
     instance,
+    job,
     __rate_interval: builtins.rateInterval,
     __interval: builtins.interval,
     __range: builtins.range,

@@ -60,5 +60,12 @@ const SCRAPE_METRICS: readonly string[] = ['up'];
 
 export const ALLOWED_METRICS: ReadonlySet<string> = new Set([...EXPORTER_METRICS, ...PROCESS_METRICS, ...SCRAPE_METRICS]);
 
+/**
+ * Series the recording rules of prometheus/rules/docker-engine.rules.yml (mixin/rules.libsonnet)
+ * make, which alerts and panels may read besides the exporter's own; test/static/mixin.test.ts
+ * checks that this list is the rules file's records.
+ */
+export const RECORDED_METRICS: ReadonlySet<string> = new Set(['docker_engine_exporter:last_poll_age:seconds']);
+
 /** Components in the order of the architecture (dockerd starts containerd, which starts shims, …). */
 export const COMPONENTS_IN_CHAIN_ORDER: readonly string[] = ['dockerd', 'containerd', 'containerd-shim', 'runc', 'docker-proxy', 'docker-init'];

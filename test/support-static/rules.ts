@@ -47,6 +47,17 @@ export function loadAlertRules(text: string = readFileSync(RULES_PATH, 'utf8')):
   return out;
 }
 
+/** The recording rules: what each records and from which expression. */
+export function loadRecordingRules(text: string = readFileSync(RULES_PATH, 'utf8')): { record: string; expr: string }[] {
+  const doc = asMapping(parseYaml(text), 'rules file');
+  return asSequence(doc['groups'], 'groups').flatMap((group) =>
+    asSequence(asMapping(group, 'group')['rules'], 'rules').flatMap((rule) => {
+      const r = asMapping(rule, 'rule');
+      return r['record'] === undefined ? [] : [{ record: asString(r['record'], 'record'), expr: asString(r['expr'], 'record expr') }];
+    }),
+  );
+}
+
 /** Per alert name: whether some rule test expects it to fire, and whether one expects silence. */
 export function alertTestCoverage(text: string = readFileSync(RULES_TEST_PATH, 'utf8')): Map<string, { fires: number; silent: number }> {
   const doc = asMapping(parseYaml(text), 'rule test file');

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:f
 import { join } from 'node:path';
 import { freePort, waitFor, WaitAbort } from './engine-rig.js';
 import { readProcStat } from './proc.js';
-import { delay, run } from './run.js';
+import { run } from './run.js';
 
 const PROMETHEUS_BINARY = '/usr/bin/prometheus';
 const PROMTOOL_BINARY = '/usr/bin/promtool';
@@ -39,6 +39,10 @@ export interface StartPrometheusOptions {
   /** How the process is started; defaults to a plain spawn with its output in <dir>/prometheus.log. */
   spawner?: Spawner;
   readyTimeoutMs?: number;
+}
+
+function unrefDelay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 /** Whether Debian's prometheus and promtool are installed; the reason when not. */
@@ -115,10 +119,11 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
   };
   const stop = async (): Promise<void> => {
     signal('SIGTERM');
-    const done = await Promise.race([exitPromise.then(() => true), delay(10_000).then(() => false)]);
+    // The grace timers are unref'd: once Prometheus has exited they must not keep the test process alive.
+    const done = await Promise.race([exitPromise.then(() => true), unrefDelay(10_000).then(() => false)]);
     if (!done) {
       signal('SIGKILL');
-      await Promise.race([exitPromise, delay(5000)]);
+      await Promise.race([exitPromise, unrefDelay(5000)]);
     }
   };
   try {

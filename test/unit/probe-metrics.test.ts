@@ -41,6 +41,7 @@ function report(over: Partial<ProbeReport> = {}): ProbeReport {
       ['k8s.io', []],
     ]),
     publishedPorts: [],
+    containers: [],
     userlandProxy: true,
     events: {
       exits: new Map([

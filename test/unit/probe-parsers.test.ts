@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeTaskEvent, MalformedEventError } from '../../src/sources/containerd/task-events.js';
 import { subscriptionFilters } from '../../src/sources/containerd/task-event-watcher.js';
-import { parseInfo, parsePublishedPorts, parseVersion } from '../../src/sources/docker/engine-api-parse.js';
+import { parseContainerList, parseInfo, parsePublishedPorts, parseVersion } from '../../src/sources/docker/engine-api-parse.js';
 import { parseUserlandProxySetting } from '../../src/sources/docker/daemon-config.js';
 import { assertGrpcAllowed, isHttpAllowed, ForbiddenRequestError } from '../../src/sources/read-only.js';
 
@@ -108,6 +108,28 @@ test('Engine API answers: /version, /info, /containers/json', () => {
   ]);
   assert.throws(() => parseVersion('<html>'), /malformed \/version/);
   assert.throws(() => parsePublishedPorts('{}'), /malformed \/containers\/json: not an array/);
+});
+
+test("/containers/json: each container's id, first name without its slash, and program (first word of Command, no directory)", () => {
+  const id = 'f'.repeat(64);
+  const body = JSON.stringify([
+    { Id: id, Names: ['/web-1', '/alias'], Command: '/docker-entrypoint.sh nginx -g "daemon off;"', State: 'running' },
+    { Id: 'abc', Names: [7, '/second'], Command: 'sleep 1d' },
+    { Id: 'abd', Command: 42 },
+    { Id: 'ABC/../x', Names: ['/bad-id'], Command: 'x' },
+    { Names: ['/no-id'] },
+    'not an object',
+    { Id: 'abe', Names: [`/${'n'.repeat(500)}`], Command: `/${'p'.repeat(500)} x` },
+  ]);
+  const { containers } = parseContainerList(body);
+  assert.deepEqual(containers.slice(0, 3), [
+    { id, name: 'web-1', program: 'docker-entrypoint.sh' },
+    { id: 'abc', name: 'second', program: 'sleep' },
+    { id: 'abd', name: '', program: '' },
+  ]);
+  assert.equal(containers.length, 4, 'entries without a hex id are left out');
+  assert.equal(containers[3]?.name.length, 128);
+  assert.equal(containers[3]?.program.length, 128);
 });
 
 test('daemon.json userland-proxy', () => {

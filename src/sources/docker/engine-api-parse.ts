@@ -1,5 +1,11 @@
 import { oneLine } from '../../one-line.js';
-import type { EngineInfo, EngineVersions, PublishedPort } from '../../engine/probe-report.js';
+import {
+  CONTAINER_TEXT_MAX,
+  type ContainerSummary,
+  type EngineInfo,
+  type EngineVersions,
+  type PublishedPort,
+} from '../../engine/probe-report.js';
 
 /** Pure parsers for the Engine API answers the exporter reads. Each throws a one-line error on bad input. */
 
@@ -59,8 +65,26 @@ export function parseInfo(body: string): EngineInfo {
 
 /** GET /containers/json: host ports published by running containers (one entry per address family). */
 export function parsePublishedPorts(body: string): PublishedPort[] {
+  return parseContainerList(body).publishedPorts;
+}
+
+/** GET /containers/json: the published ports and, for the status page and `check`, each container's name and program. */
+export function parseContainerList(body: string): { publishedPorts: PublishedPort[]; containers: ContainerSummary[] } {
   const v = parseJson('/containers/json', body);
   if (!Array.isArray(v)) throw new MalformedApiResponseError('/containers/json', 'not an array');
+  return { publishedPorts: portsOf(v), containers: v.flatMap((c) => summaryOf(c) ?? []) };
+}
+
+function summaryOf(c: unknown): ContainerSummary | null {
+  if (!isRecord(c) || typeof c.Id !== 'string' || !/^[0-9a-f]{1,64}$/.test(c.Id)) return null;
+  const first = Array.isArray(c.Names) ? (c.Names as unknown[]).find((n) => typeof n === 'string') : undefined;
+  const name = typeof first === 'string' ? first.replace(/^\//, '') : '';
+  const word = typeof c.Command === 'string' ? (c.Command.trim().split(' ')[0] ?? '') : '';
+  const program = word.slice(word.lastIndexOf('/') + 1);
+  return { id: c.Id, name: name.slice(0, CONTAINER_TEXT_MAX), program: program.slice(0, CONTAINER_TEXT_MAX) };
+}
+
+function portsOf(v: unknown[]): PublishedPort[] {
   const out: PublishedPort[] = [];
   for (const c of v) {
     if (!isRecord(c) || !Array.isArray(c.Ports)) continue;

@@ -6,11 +6,11 @@
  */
 import type { EngineView } from '../../engine/attribute.js';
 import { userlandProxyFromArgv } from '../../engine/chain-checks.js';
-import type { EngineInfo, EngineVersions, PublishedPort } from '../../engine/probe-report.js';
+import type { ContainerSummary, EngineInfo, EngineVersions, PublishedPort } from '../../engine/probe-report.js';
 import { identityKey } from '../../engine/tracker.js';
 import { readUserlandProxySetting } from '../docker/daemon-config.js';
 import { createEngineApiClient } from '../docker/engine-api-client.js';
-import { parseInfo, parsePublishedPorts, parseVersion } from '../docker/engine-api-parse.js';
+import { parseContainerList, parseInfo, parseVersion } from '../docker/engine-api-parse.js';
 import { Answering, expectOk, type DaemonProbes, type Probe } from './probe.js';
 
 export interface DockerdProbeOptions {
@@ -29,6 +29,7 @@ export interface DockerdFindings {
   versions: EngineVersions | null;
   info: EngineInfo | null;
   publishedPorts: PublishedPort[] | null;
+  containers: ContainerSummary[] | null;
   userlandProxy: boolean;
 }
 
@@ -38,6 +39,7 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
   let versions: EngineVersions | null = null;
   let info: EngineInfo | null = null;
   let publishedPorts: PublishedPort[] | null = null;
+  let containerList: ContainerSummary[] | null = null;
   let userlandProxy = true;
   let slowOf: string | null = null; // the dockerd the slow calls last went to
   let slowAtMs = 0;
@@ -87,9 +89,12 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
     due: () => containersDue,
     async run() {
       try {
-        publishedPorts = parsePublishedPorts(await get('/containers/json', this.deadlineMs));
+        const list = parseContainerList(await get('/containers/json', this.deadlineMs));
+        publishedPorts = list.publishedPorts;
+        containerList = list.containers;
       } catch (err) {
         publishedPorts = null;
+        containerList = null;
         throw err;
       }
     },
@@ -119,7 +124,15 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
         containersDue = true;
       }
     },
-    findings: () => ({ answering: answering.value, answers: answering.count, versions, info, publishedPorts, userlandProxy }),
+    findings: () => ({
+      answering: answering.value,
+      answers: answering.count,
+      versions,
+      info,
+      publishedPorts,
+      containers: containerList,
+      userlandProxy,
+    }),
     close() {},
   };
 }

@@ -69,6 +69,7 @@ export function createEngineProbes(opts: EngineProbeOptions): ProbeSet {
         info: d?.info ?? null,
         tasks: c.tasks,
         publishedPorts: d?.publishedPorts ?? null,
+        containers: d?.containers ?? null,
         userlandProxy: d?.userlandProxy ?? true,
         events: c.events,
       };

@@ -1,0 +1,33 @@
+// What an operator sets when importing the mixin: override any field with
+//   (import 'mixin.libsonnet') + { _config+:: { dockerEngineSelector: 'job="docker-hosts"' } }
+{
+  _config+:: {
+    // Label matchers, without braces, that select the exporter's series (and its targets' `up`)
+    // in every rule, and the jobs the dashboard offers.
+    dockerEngineSelector: 'job="docker-engine"',
+
+    // How long each condition lasts before its alert fires (docs/runbook.md says why each is what it is).
+    daemonDownFor: '30s',  // longer than dockerd's ~10 s restart of a managed containerd
+    daemonUnresponsiveFor: '30s',
+    orphanShimsFor: '5m',
+    runcStuckFor: '1m',
+    proxyMissingFor: '2m',
+    zombiesFor: '15m',
+    exporterDownFor: '1m',
+    exporterStaleFor: '1m',
+
+    // Restarts: the window the restart alerts look back over, and how many restarts in it are a crash loop.
+    restartWindow: '15m',
+    crashLoopRestarts: 3,
+    // The exporter is stale when its last poll is older than this many poll intervals.
+    stalePollIntervals: 3,
+
+    // runbook_url of every alert: %s is the alert's name in lower case (the runbook's anchor).
+    runbookUrlFormat: 'docs/runbook.md#%s',
+
+    dashboardUid: 'docker-engine',
+    dashboardTitle: 'Docker engine',
+    dashboardTags: ['docker', 'containerd', 'docker-engine-exporter'],
+    dashboardRefresh: '30s',
+  },
+}
