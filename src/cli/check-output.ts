@@ -53,6 +53,13 @@ export function renderTreeText(tree: EngineTree): string {
       `checks: orphan shims ${c.orphanShims ?? 'unknown'}, stuck runc ${c.stuckRunc}, missing proxies ${c.missingProxies ?? 'unknown'}, zombies ${c.zombies}`,
     );
   }
+  const sweep = tree.sweep;
+  if (sweep && sweep.atMs !== null) {
+    const n = (list: readonly string[] | null): string => (list === null ? 'unknown' : String(list.length));
+    lines.push(
+      `sweep: ${sweep.containers} containers, unresponsive containers ${n(sweep.unresponsiveContainers)}, unresponsive shims ${n(sweep.unresponsiveShims)}, childless shims ${n(sweep.childlessShims)}`,
+    );
+  }
   for (const reason of tree.reasons) lines.push(`${tree.status === 'OK' ? 'note' : tree.status.toLowerCase()}: ${clean(reason)}`);
   return lines.join('\n') + '\n';
 }

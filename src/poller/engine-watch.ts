@@ -66,6 +66,13 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
       containerdAddressFlag: config.containerdAddress,
       namespaces: config.containerdNamespaces,
       timeoutMs: config.probeTimeoutMs,
+      sweepIntervalMs: config.sweepIntervalMs,
+      // A one-shot look waits for every round, so no call may take longer than a hung daemon costs (one
+      // probe timeout): Tasks/List keeps the plain timeout, and half of it per sweep call keeps a
+      // wedged container (its inspect, then its shim) within one.
+      ...(opts.awaitEveryProbeRound
+        ? { tasksTimeoutMs: config.probeTimeoutMs, sweepDeadlineMs: Math.max(10, Math.floor(config.probeTimeoutMs / 2)) }
+        : {}),
       procfsPath: config.procfsPath,
       rootfsPath: config.rootfsPath,
       logger,

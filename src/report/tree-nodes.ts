@@ -100,6 +100,9 @@ interface ZombieNode {
   ppid: number;
 }
 
+export type { SweepNode } from './sweep-report.js';
+import type { SweepNode } from './sweep-report.js';
+
 export interface TreeChecks {
   /** null: unknown (Tasks/List failed). */
   orphanShims: number | null;
@@ -126,6 +129,8 @@ export interface EngineTree {
   containerd: ContainerdNode | null;
   zombies: ZombieNode[];
   checks: TreeChecks | null;
+  /** The per-container sweep's last findings (container ids); null before the first or without one. */
+  sweep?: SweepNode | null;
   notes: string[];
 }
 

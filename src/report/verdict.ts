@@ -4,6 +4,7 @@
  * badge.
  */
 import { formatAge } from './format.js';
+import { sweepWarnings, type SweepNode } from './sweep-report.js';
 import { countChildren, runningProxies, type ContainerdNode, type DockerdNode, type EngineStatus, type TreeChecks } from './tree-nodes.js';
 
 /** The monitoring-plugins exit statuses. */
@@ -35,6 +36,7 @@ export interface VerdictInput {
   /** Age of a stale state in seconds; null while fresh. */
   staleSeconds: number | null;
   runcStuckAfterSeconds: number;
+  sweep?: SweepNode | null;
 }
 
 /** UNKNOWN when nothing can be said, CRITICAL for a daemon not working, WARNING for a broken link. */
@@ -63,6 +65,7 @@ export function verdict(input: VerdictInput): Verdict {
     warnings.push(`${plural(checks.missingProxies, 'published port', 'published ports')} without docker-proxy`);
   }
   if (checks.zombies > 0) warnings.push(`${plural(checks.zombies, 'zombie engine process', 'zombie engine processes')}`);
+  warnings.push(...sweepWarnings(input.sweep ?? null));
   for (const note of input.notes) warnings.push(note);
 
   const unknowns: string[] = [];
