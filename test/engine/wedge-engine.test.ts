@@ -6,7 +6,7 @@
  * containerd 1.6 does with a shim whose container's process was killed while the shim was stopped.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -22,6 +22,7 @@ import {
   type EngineRig,
   type ExporterProcess,
 } from '../support/engine-rig.js';
+import { shimPidOf } from '../support/shim-pid.js';
 
 const POLL_MS = 500;
 const PROBE_TIMEOUT_MS = 1000;
@@ -39,20 +40,6 @@ interface StatusSweep {
   unresponsiveContainers: string[] | null;
   unresponsiveShims: string[] | null;
   childlessShims: string[] | null;
-}
-
-/** The pid of the long-lived shim serving container `id` (`-id <id>` on its command line). */
-function shimPidOf(id: string): number | null {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      if (argv[0]?.endsWith('containerd-shim-runc-v2') && argv.includes(id) && !argv.includes('start')) return Number(name);
-    } catch {
-      /* gone */
-    }
-  }
-  return null;
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
