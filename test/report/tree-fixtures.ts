@@ -5,7 +5,7 @@ import type { EngineTreeOptions } from '../../src/report/engine-tree.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPoller } from '../../src/poller/poller.js';
 import type { ProbeRunner } from '../../src/poller/probe-runner.js';
-import type { ProbeName, ProbeOutcome, ProbeReport } from '../../src/engine/probe-report.js';
+import type { ProbeName, ProbeOutcome, ProbeReport, SweepFindings } from '../../src/engine/probe-report.js';
 import type { ProcessSource } from '../../src/sources/process-source.js';
 import type { ProcessInfo, ProcessSnapshot } from '../../src/engine/process-model.js';
 import { child, containerd, dockerd, shim, snapshot } from '../unit/engine-helpers.js';
@@ -42,6 +42,8 @@ export interface Answers {
   tasks?: string[] | null;
   /** Published host ports: a number is 127.0.0.1:<port>/tcp. */
   published?: Array<number | { hostIp: string; hostPort: number; proto: string }> | null;
+  /** The per-container sweep's findings; none by default. */
+  sweep?: SweepFindings;
 }
 
 /** A probe runner that answers what the test says, one answer per poll. */
@@ -94,6 +96,7 @@ function scriptedProbes(script: Answers[]): ProbeRunner {
             : published.map((port) => (typeof port === 'number' ? { hostIp: '127.0.0.1', hostPort: port, proto: 'tcp' } : port)),
         userlandProxy: true,
         events: null,
+        ...(answers.sweep ? { sweep: answers.sweep } : {}),
       };
     },
     close() {},
