@@ -67,11 +67,14 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
       namespaces: config.containerdNamespaces,
       timeoutMs: config.probeTimeoutMs,
       sweepIntervalMs: config.sweepIntervalMs,
-      // A one-shot look waits for every round, so no call may take longer than a hung daemon costs (one
-      // probe timeout): Tasks/List keeps the plain timeout, and half of it per sweep call keeps a
-      // wedged container (its inspect, then its shim) within one.
+      // A one-shot look waits for every round, and a hung shim makes Tasks/List and the sweep wait on
+      // it: half the timeout for Tasks/List and a quarter per sweep call (a wedged container's inspect,
+      // then its shim) keep that round within half a probe timeout, so check still ends in time.
       ...(opts.awaitEveryProbeRound
-        ? { tasksTimeoutMs: config.probeTimeoutMs, sweepDeadlineMs: Math.max(10, Math.floor(config.probeTimeoutMs / 2)) }
+        ? {
+            tasksTimeoutMs: Math.max(10, Math.floor(config.probeTimeoutMs / 2)),
+            sweepDeadlineMs: Math.max(10, Math.floor(config.probeTimeoutMs / 4)),
+          }
         : {}),
       procfsPath: config.procfsPath,
       rootfsPath: config.rootfsPath,
