@@ -18,9 +18,19 @@ import { memorySoak } from './sections/memory-soak.js';
 import { metricsLatency } from './sections/metrics-latency.js';
 import { pollCost } from './sections/poll-cost.js';
 import { probes } from './sections/probes.js';
+import { sweep } from './sections/sweep.js';
 
 /** Every section, in the order a full run takes them (and the document shows them). */
-export const SECTIONS: ReadonlyArray<Section<unknown>> = [pollCost, metricsLatency, memorySoak, exporterRss, detection, probes, authFlood];
+export const SECTIONS: ReadonlyArray<Section<unknown>> = [
+  pollCost,
+  metricsLatency,
+  memorySoak,
+  exporterRss,
+  detection,
+  probes,
+  sweep,
+  authFlood,
+];
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const docsPath = path.join(repoRoot, 'docs', 'benchmarks.md');

@@ -15,14 +15,17 @@ import type { EngineTree } from './report/tree-nodes.js';
  * /containers/json (the published ports behind the missing-proxy check) and its versions are only
  * asked once dockerd has answered a ping, so when both daemons answered, a second poll runs with a
  * second round. When either did not answer, the verdict is already critical and the second round,
- * which would wait for the timeout again, is skipped.
+ * which would wait for the timeout again, is skipped; so it is when Tasks/List failed (a hung shim).
  */
 async function lookOnce(exporter: Exporter, config: Config): Promise<EngineTree> {
   const { poller } = exporter;
   await poller.pollOnce();
   let status = poller.status();
   const first = status.latest;
-  if (first?.probes && first.probes.dockerdAnswering === true && first.probes.containerdAnswering !== false) {
+  // A Tasks/List that ran out of time waits on a hung shim (containerd asks every shim in turn): a
+  // second round would wait as long again, and the sweep has already named the shim.
+  const tasksTimedOut = first?.probes?.outcomes.get('containerd_tasks')?.success === false;
+  if (first?.probes && first.probes.dockerdAnswering === true && first.probes.containerdAnswering !== false && !tasksTimedOut) {
     await poller.pollOnce();
     status = poller.status();
   }

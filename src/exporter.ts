@@ -15,6 +15,7 @@ import { registerEngineMetrics } from './metrics/engine-metrics.js';
 import { registerExporterMetrics } from './metrics/exporter-metrics.js';
 import { registerHeadroomMetrics } from './metrics/headroom-metrics.js';
 import { registerProbeMetrics } from './metrics/probe-metrics.js';
+import { registerSweepMetrics } from './metrics/sweep-metrics.js';
 import { createEngineWatch } from './poller/engine-watch.js';
 import type { Poller } from './poller/poller.js';
 import { createStateSaver, type StateSaver } from './poller/state-saver.js';
@@ -112,6 +113,7 @@ export function createExporter(config: Config, opts: ExporterOptions): Exporter 
   registerProbeMetrics({ registry, freshState, dockerdExpected, namespaces: config.containerdNamespaces });
   // ps-list sees no limits, thread states or statfs: those series are absent there, not 0.
   if (config.processSource === 'procfs') registerHeadroomMetrics({ registry, freshState, dockerdExpected });
+  registerSweepMetrics(registry, freshState);
 
   const health = (): HealthReport => healthReport(status(), isFresh(), config);
   const web = opts.webConfig && config.webConfigFile !== null ? createWebConfigRuntime(config.webConfigFile, opts.webConfig, logger) : null;

@@ -61,6 +61,13 @@ export function renderTreeText(tree: EngineTree): string {
     lines.push(`headroom (used of limit): ${rows.length > 0 ? rows.join(', ') : 'nothing read'}`);
     lines.push(`threads in D: ${stuck.length > 0 ? stuck.join(', ') : 'unknown'}`);
   }
+  const sweep = tree.sweep;
+  if (sweep && sweep.atMs !== null) {
+    const n = (list: readonly string[] | null): string => (list === null ? 'unknown' : String(list.length));
+    lines.push(
+      `sweep: ${sweep.containers} containers, unresponsive containers ${n(sweep.unresponsiveContainers)}, unresponsive shims ${n(sweep.unresponsiveShims)}, childless shims ${n(sweep.childlessShims)}`,
+    );
+  }
   for (const reason of tree.reasons) lines.push(`${tree.status === 'OK' ? 'note' : tree.status.toLowerCase()}: ${clean(reason)}`);
   return lines.join('\n') + '\n';
 }

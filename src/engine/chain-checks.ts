@@ -7,6 +7,7 @@
 import type { ProcessInfo } from './process-model.js';
 import { flagValue } from './argv.js';
 import type { EngineView } from './attribute.js';
+import type { ProbeReport } from './probe-report.js';
 
 /** A shim younger than this may not have its task created yet. */
 const ORPHAN_GRACE_SECONDS = 10;
@@ -16,7 +17,7 @@ export function shimTask(shim: ProcessInfo): { namespace: string | null; id: str
   return { namespace: flagValue(shim.argv, ['-namespace', '--namespace']), id: flagValue(shim.argv, ['-id', '--id']) };
 }
 
-/** Task ids per watched namespace (Tasks/List); null when any Tasks/List failed. */
+/** Container (or task) ids per watched namespace; null when a list failed. */
 export type TaskIds = ReadonlyMap<string, ReadonlySet<string>>;
 
 export function taskIdsOf(tasks: ReadonlyMap<string, readonly { id: string }[]> | null): TaskIds | null {
@@ -24,8 +25,22 @@ export function taskIdsOf(tasks: ReadonlyMap<string, readonly { id: string }[]> 
 }
 
 /**
- * A shim whose `-id` is no task in its namespace. Null when it cannot be told: tasks unknown, its
- * namespace not watched, no `-id`, or younger than ORPHAN_GRACE_SECONDS.
+ * The containers containerd knows, per namespace: its metadata (Containers/List), which never asks a
+ * shim, so a hung shim's container is still known and the shim is no orphan. Where there is no such
+ * list (tests that script only tasks), the tasks stand in.
+ */
+export function containerIdsOf(
+  probes: Pick<ProbeReport, 'containerdContainers' | 'tasks'> | null,
+): ReadonlyMap<string, readonly { id: string }[]> | null {
+  if (!probes) return null;
+  if (probes.containerdContainers === undefined) return probes.tasks;
+  return probes.containerdContainers === null ? null : new Map([...probes.containerdContainers].map(([ns, ids]) => [ns, ids.map((id) => ({ id }))]));
+}
+
+/**
+ * A shim whose `-id` is no container containerd knows in its namespace (containerIdsOf). Null when it
+ * cannot be told: the list unknown, its namespace not watched, no `-id`, or younger than
+ * ORPHAN_GRACE_SECONDS.
  */
 export function isOrphanShim(shim: ProcessInfo, tasks: TaskIds | null, nowSeconds: number): boolean | null {
   if (tasks === null) return null;
@@ -39,7 +54,7 @@ export function isOrphanShim(shim: ProcessInfo, tasks: TaskIds | null, nowSecond
 
 /**
  * Shims of the watched containerd that are orphans. Shims in namespaces that are not watched cannot be
- * judged and are not counted. Null when any Tasks/List failed.
+ * judged and are not counted. Null when any list failed.
  */
 export function countOrphanShims(view: EngineView, tasks: TaskIds | null, nowSeconds: number): number | null {
   if (tasks === null) return null;

@@ -4,6 +4,8 @@ export type ProbeName =
   | 'containerd_health'
   | 'containerd_version'
   | 'containerd_tasks'
+  | 'containerd_containers'
+  | 'engine_sweep'
   | 'containerd_events'
   | 'dockerd_ping'
   | 'dockerd_version'
@@ -30,6 +32,10 @@ export interface ProbeReport {
   containerdVersion: string | null;
   engineVersions: EngineVersions | null;
   info: EngineInfo | null;
+  /** Container ids per watched namespace from containerd's metadata (Containers/List); null when it failed. */
+  containerdContainers?: ReadonlyMap<string, readonly string[]> | null;
+  /** What the last per-container sweep found; absent where there is no sweep (tests of other parts). */
+  sweep?: SweepFindings | null;
   /** Tasks per watched namespace from the last Tasks/List round; null when it failed. */
   tasks: ReadonlyMap<string, readonly TaskInfo[]> | null;
   publishedPorts: readonly PublishedPort[] | null;
@@ -37,6 +43,23 @@ export interface ProbeReport {
   containers: readonly ContainerSummary[] | null;
   userlandProxy: boolean;
   events: TaskEventCounts | null;
+}
+
+/**
+ * The last per-container sweep (src/sources/probes/sweep.ts): container ids, never in metric labels.
+ * A list is null before the first sweep and while the daemon behind it does not answer its health probe.
+ */
+export interface SweepFindings {
+  /** Running containers whose inspect (GET /containers/<id>/json) outlived the deadline. */
+  unresponsiveContainers: readonly string[] | null;
+  /** Containers whose shim did not answer its task state (Tasks/Get) within the deadline. */
+  unresponsiveShims: readonly string[] | null;
+  /** Containers whose task is RUNNING while its process is no live child of the shim. */
+  childlessShims: readonly string[] | null;
+  /** How many containers the last sweep went through. */
+  containers: number;
+  /** When the last sweep ended (ms since epoch); null before the first. */
+  atMs: number | null;
 }
 
 /** A task as containerd's Tasks/List names it. */

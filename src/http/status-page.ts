@@ -10,7 +10,7 @@ import { formatPercent, type HeadroomReport } from '../report/headroom-report.js
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { formatAge, formatAgo, formatLatency, formatTime, mainProcessText, proxyListenAddress, unusualProcessState } from '../report/format.js';
-import type { ChildNode, DaemonNode, EngineTree, LinkState, ProxyNode, ShimNode } from '../report/tree-nodes.js';
+import type { ChildNode, DaemonNode, EngineTree, LinkState, ProxyNode, ShimNode, SweepNode } from '../report/tree-nodes.js';
 
 export interface StatusPageOptions {
   /** The tree as of now; null before anything is known. Called once per request. */
@@ -146,7 +146,7 @@ function renderEngine(tree: EngineTree | null): string {
     tree.reasons.length > 1 ? `<ul class="reasons">${reasons}</ul>` : ''
   }</section>
 <section class="treebox">${body.join('\n')}</section>
-${checksHtml}
+${checksHtml}${sweepHtml(tree.sweep ?? null)}
 ${headroomHtml}
 <p class="meta">Snapshot ${escapeHtml(taken)}. Restarts count what this exporter has seen since it started. Last change: when the current process started, or, while down, when it was last seen alive.</p>
 </main>`;
@@ -320,3 +320,18 @@ ul.flat{list-style:none;padding:0;margin:0}
 .foot{padding:0 24px 20px;color:var(--muted);font-size:12px}
 .foot a{color:#0969da}
 `;
+
+/** The containers and shims the last sweep found not answering, by id (ids never go into metric labels). */
+function sweepHtml(sweep: SweepNode | null): string {
+  if (!sweep || sweep.atMs === null) return '';
+  const rows: string[] = [];
+  const list = (label: string, ids: readonly string[] | null): void => {
+    for (const id of ids ?? []) rows.push(`<li><span class="flag warn">${escapeHtml(label)}</span> <code>${escapeHtml(id)}</code></li>`);
+  };
+  list('unresponsive container', sweep.unresponsiveContainers);
+  list('unresponsive shim', sweep.unresponsiveShims);
+  list('childless shim', sweep.childlessShims);
+  return rows.length === 0
+    ? ''
+    : `<section class="sweep"><h2>Containers that do not answer</h2><ul class="flat">${rows.join('')}</ul></section>`;
+}

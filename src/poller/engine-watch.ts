@@ -67,6 +67,16 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
       containerdAddressFlag: config.containerdAddress,
       namespaces: config.containerdNamespaces,
       timeoutMs: config.probeTimeoutMs,
+      sweepIntervalMs: config.sweepIntervalMs,
+      // A one-shot look waits for every round, and a hung shim makes Tasks/List and the sweep wait on
+      // it: half the timeout for Tasks/List and a quarter per sweep call (a wedged container's inspect,
+      // then its shim) keep that round within half a probe timeout, so check still ends in time.
+      ...(opts.awaitEveryProbeRound
+        ? {
+            tasksTimeoutMs: Math.max(10, Math.floor(config.probeTimeoutMs / 2)),
+            sweepDeadlineMs: Math.max(10, Math.floor(config.probeTimeoutMs / 4)),
+          }
+        : {}),
       procfsPath: config.procfsPath,
       rootfsPath: config.rootfsPath,
       logger,

@@ -9,7 +9,7 @@ import { attributeEngine, type AttributionSettings } from '../engine/attribute.j
 import { advanceTracker, initialTrackerState, type Answering, type EngineEvent, type TrackerState } from '../engine/tracker.js';
 import type { ChainChecks, EngineState } from '../engine/engine-state.js';
 import type { EngineView } from '../engine/attribute.js';
-import { countMissingProxies, countOrphanShims, stuckRunc, taskIdsOf } from '../engine/chain-checks.js';
+import { containerIdsOf, countMissingProxies, countOrphanShims, stuckRunc, taskIdsOf } from '../engine/chain-checks.js';
 import type { ProbeRunner } from './probe-runner.js';
 import type { ProbeReport } from '../engine/probe-report.js';
 import { computeHeadroom, headroomRequest, type Headroom } from '../engine/headroom.js';
@@ -207,7 +207,7 @@ function errorKind(err: unknown, message: string): string {
 
 function chainChecks(view: EngineView, probes: ProbeReport | null, nowSeconds: number, stuckAfter: number): ChainChecks {
   return {
-    orphanShims: countOrphanShims(view, taskIdsOf(probes?.tasks ?? null), nowSeconds),
+    orphanShims: countOrphanShims(view, taskIdsOf(containerIdsOf(probes)), nowSeconds),
     stuckRunc: stuckRunc(view, nowSeconds, stuckAfter).length,
     missingProxies: countMissingProxies(view, probes?.publishedPorts ?? null, probes?.userlandProxy ?? true),
   };

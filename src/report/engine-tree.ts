@@ -3,7 +3,7 @@
  * (link states, orphan shims, stuck runc, which published port lacks its proxy) are the engine's own
  * (src/engine), the same the metrics count with; this file only arranges their answers for a person.
  */
-import { isOrphanShim, proxyEndpoint, shimTask, stuckRunc, taskIdsOf, unproxiedPorts } from '../engine/chain-checks.js';
+import { containerIdsOf, isOrphanShim, proxyEndpoint, shimTask, stuckRunc, taskIdsOf, unproxiedPorts } from '../engine/chain-checks.js';
 import { classifyProcess } from '../engine/classify.js';
 import type { Singleton } from '../engine/components.js';
 import type { EngineState, ProcessInfo } from '../engine/engine-state.js';
@@ -75,6 +75,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
   const zombies = view.zombies.map((z) => ({ component: zombieComponent(z), pid: z.pid, ppid: z.ppid }));
   const checks: TreeChecks = { ...state.checks, zombies: zombies.length };
   const headroom = state.headroom ? headroomReport(state.headroom) : null;
+  const sweep = state.probes?.sweep ?? null;
   return {
     ...verdict({
       dockerd,
@@ -85,6 +86,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
       staleSeconds: opts.stale ? (nowMs - state.takenAtMs) / 1000 : null,
       runcStuckAfterSeconds: opts.runcStuckAfterSeconds,
       headroom,
+      sweep,
     }),
     takenAtMs: state.takenAtMs,
     nowMs,
@@ -92,6 +94,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
     containerd,
     zombies,
     checks,
+    sweep,
     notes: [...view.notes],
     headroom,
   };
@@ -143,7 +146,7 @@ function shimNodes(state: EngineState, runcStuckAfterSeconds: number, uptime: (p
   const { view } = state;
   const nowSeconds = state.takenAtMs / 1000;
   const stuck = new Set(stuckRunc(view, nowSeconds, runcStuckAfterSeconds).map((p) => p.pid));
-  const tasks = taskIdsOf(state.probes?.tasks ?? null);
+  const tasks = taskIdsOf(containerIdsOf(state.probes));
   const containers = new Map((state.probes?.containers ?? []).map((c) => [c.id, c]));
   const taskPid = (namespace: string | null, id: string | null): number | null =>
     namespace === null || id === null ? null : (state.probes?.tasks?.get(namespace)?.find((t) => t.id === id)?.pid ?? null);

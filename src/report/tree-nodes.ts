@@ -108,6 +108,9 @@ interface ZombieNode {
   ppid: number;
 }
 
+export type { SweepNode } from './sweep-report.js';
+import type { SweepNode } from './sweep-report.js';
+
 export interface TreeChecks {
   /** null: unknown (Tasks/List failed). */
   orphanShims: number | null;
@@ -134,6 +137,8 @@ export interface EngineTree {
   containerd: ContainerdNode | null;
   zombies: ZombieNode[];
   checks: TreeChecks | null;
+  /** The per-container sweep's last findings (container ids); null before the first or without one. */
+  sweep?: SweepNode | null;
   notes: string[];
   /** Fds, thread and pid caps, storage, threads in D; null where the source cannot read them (ps-list). */
   headroom: HeadroomReport | null;

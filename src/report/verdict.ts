@@ -5,6 +5,7 @@
  */
 import { formatAge } from './format.js';
 import { headroomReasons, type HeadroomReport } from './headroom-report.js';
+import { sweepWarnings, type SweepNode } from './sweep-report.js';
 import { countChildren, runningProxies, type ContainerdNode, type DockerdNode, type EngineStatus, type TreeChecks } from './tree-nodes.js';
 
 /** The monitoring-plugins exit statuses. */
@@ -38,6 +39,7 @@ export interface VerdictInput {
   runcStuckAfterSeconds: number;
   /** Limits near exhaustion: critical or warning at the alert rules' thresholds. */
   headroom?: HeadroomReport | null;
+  sweep?: SweepNode | null;
 }
 
 /** UNKNOWN when nothing can be said, CRITICAL for a daemon not working, WARNING for a broken link. */
@@ -66,6 +68,7 @@ export function verdict(input: VerdictInput): Verdict {
     warnings.push(`${plural(checks.missingProxies, 'published port', 'published ports')} without docker-proxy`);
   }
   if (checks.zombies > 0) warnings.push(`${plural(checks.zombies, 'zombie engine process', 'zombie engine processes')}`);
+  warnings.push(...sweepWarnings(input.sweep ?? null));
   for (const note of input.notes) warnings.push(note);
   const pressure = headroomReasons(input.headroom ?? null);
   criticals.push(...pressure.criticals);

@@ -8,11 +8,20 @@ export const ALLOWED_GRPC_METHODS: ReadonlySet<string> = new Set([
   '/grpc.health.v1.Health/Check',
   '/containerd.services.version.v1.Version/Version',
   '/containerd.services.tasks.v1.Tasks/List',
+  '/containerd.services.tasks.v1.Tasks/Get',
+  '/containerd.services.containers.v1.Containers/List',
   '/containerd.services.events.v1.Events/Subscribe',
 ]);
 
 /** Engine API paths, optionally behind a version prefix (/v1.41/_ping). GET and HEAD only. */
-const ALLOWED_HTTP_PATHS: readonly RegExp[] = [/^\/_ping$/, /^\/version$/, /^\/info$/, /^\/containers\/json$/];
+const ALLOWED_HTTP_PATHS: readonly RegExp[] = [
+  /^\/_ping$/,
+  /^\/version$/,
+  /^\/info$/,
+  /^\/containers\/json$/,
+  // One container's inspect, by its full id only (never a name, which could spell another path).
+  /^\/containers\/[0-9a-f]{64}\/json$/,
+];
 const ALLOWED_HTTP_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
 export class ForbiddenRequestError extends Error {

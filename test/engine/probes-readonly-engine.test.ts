@@ -254,7 +254,8 @@ describe('probes without a containerd socket, as an unprivileged user, and stric
     try {
       dproxy = await startHttpRecordingProxy(dockerProxySocket, r().dockerSocket);
       cproxy = await startGrpcRecordingProxy(r().containerdSocket, realContainerd);
-      ex = await startExporter({ args: exporterArgs(`unix://${dockerProxySocket}`) });
+      // A short sweep interval, so that the per-container sweep's calls go through the proxies too.
+      ex = await startExporter({ args: [...exporterArgs(`unix://${dockerProxySocket}`), '--sweep.interval=1s'] });
       const url = ex.url;
       await waitFor(
         'every probe to succeed through the proxies',
@@ -269,6 +270,8 @@ describe('probes without a containerd socket, as an unprivileged user, and stric
             'dockerd_version',
             'dockerd_info',
             'dockerd_containers',
+            'containerd_containers',
+            'engine_sweep',
           ].every((probe) => metric(m, PROBE_SUCCESS, { probe }) === 1);
         },
         15_000,
@@ -317,6 +320,8 @@ describe('probes without a containerd socket, as an unprivileged user, and stric
       '/containerd.services.tasks.v1.Tasks/List',
       '/containerd.services.events.v1.Events/Subscribe',
       '/containerd.services.version.v1.Version/Version',
+      '/containerd.services.tasks.v1.Tasks/Get',
+      '/containerd.services.containers.v1.Containers/List',
     ]) {
       assert.ok(
         grpc.some((q) => q.path === path),
@@ -331,6 +336,10 @@ describe('probes without a containerd socket, as an unprivileged user, and stric
       );
     }
     assert.ok(grpc.filter((q) => q.path === '/grpc.health.v1.Health/Check').length >= 10, 'health checked on many polls');
+    assert.ok(
+      http.some((q) => /^\/containers\/[0-9a-f]{64}\/json$/.test(bare(q.path))),
+      `dockerd proxy recorded a container's inspect: ${count(http)}`,
+    );
 
     // ...and nothing else.
     for (const q of grpc) {

@@ -34,6 +34,7 @@ import {
   type ExporterProcess,
 } from '../support/engine-rig.js';
 import { readProcStat } from '../support/proc.js';
+import { shimPidOf } from '../support/shim-pid.js';
 import {
   activeAlerts,
   activeTargets,
@@ -130,7 +131,7 @@ describe('alert rules and dashboard against a real Prometheus', { skip, timeout:
 
   before(async () => {
     rig = await startEngineRig();
-    await rig.docker(['run', '-d', 'rig/busybox', 'sleep', '1d']);
+    await rig.docker(['run', '-d', '--name', 'wedge', 'rig/busybox', 'sleep', '1d']);
     const hostPort = await freePort();
     await rig.docker(['run', '-d', '--init', '-p', `127.0.0.1:${hostPort}:80`, 'rig/busybox', 'httpd', '-f', '-p', '80']);
     exporter = await startExporter({
@@ -139,6 +140,7 @@ describe('alert rules and dashboard against a real Prometheus', { skip, timeout:
         `--docker.host=${rig.dockerHost}`,
         `--poll.interval=${POLL_MS}ms`,
         '--probe.timeout=1s',
+        '--sweep.interval=1s', // the production 15 s, scaled like the rules
         '--log.format=json',
       ],
     });
@@ -347,6 +349,49 @@ describe('alert rules and dashboard against a real Prometheus', { skip, timeout:
     // ContainerdRestarted is still firing from the kill -9 before (its scaled window is 60 s).
     assert.deepEqual(unexpectedAlerts(['ContainerdUnresponsive', 'ContainerdRestarted']), []);
     assert.equal(r().containerdPid(), pid, 'dockerd replaced the stopped containerd; this test expects a hang, not a restart');
+  });
+
+  it('a wedged container (its shim stopped, then docker stop): the container and shim alerts fire; kill -CONT: they resolve', async (t) => {
+    const id = (await r().docker(['inspect', '-f', '{{.Id}}', 'wedge'])).stdout.trim();
+    const shim = shimPidOf(id);
+    assert.ok(shim !== null, 'the shim of the container is found');
+    const startTicks = readProcStat(shim)?.startTicks;
+    const alerts = ['DockerEngineContainerUnresponsive', 'DockerEngineShimUnresponsive'];
+    seen.clear();
+    process.kill(shim, 'SIGSTOP');
+    const stopping = r()
+      .docker(['stop', '-t', '1', 'wedge'], { timeoutMs: 120_000 })
+      .then(
+        () => null,
+        (err: unknown) => err,
+      );
+    try {
+      await waitFor(
+        'both alerts to fire while the container is wedged',
+        async () => (await Promise.all(alerts.map(alertState))).every((s) => s === 'firing'),
+        30_000,
+        250,
+      ).catch(async (e: unknown) => {
+        throw new Error(`${e instanceof Error ? e.message : String(e)}; alerts: ${await describeAlerts()}`);
+      });
+      assert.equal((await alertsNamed('DockerEngineContainerUnresponsive'))[0]?.labels['severity'], 'critical');
+      assert.equal(await queryValue(`docker_engine_component_healthy{instance="${instance}",component="dockerd"}`), 1);
+      assert.equal(await queryValue(`docker_engine_component_healthy{instance="${instance}",component="containerd"}`), 1);
+    } finally {
+      if (readProcStat(shim)?.startTicks === startTicks) process.kill(shim, 'SIGCONT');
+    }
+    await waitFor(
+      'both alerts to resolve after kill -CONT',
+      async () => (await Promise.all(alerts.map(alertState))).every((s) => s === null),
+      30_000,
+      250,
+    ).catch(async (e: unknown) => {
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; alerts: ${await describeAlerts()}`);
+    });
+    assert.equal(await stopping, null, 'docker stop ends once the shim runs again');
+    t.diagnostic(`alerts seen: ${[...seen].join(', ')}`);
+    // ContainerdRestarted may still fire from the kill -9 before (its scaled window is 60 s).
+    assert.deepEqual(unexpectedAlerts([...alerts, 'ContainerdRestarted']), []);
   });
 
   it('every dashboard panel expression, variables filled in, returns at least one series', async () => {

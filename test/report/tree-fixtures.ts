@@ -5,7 +5,7 @@ import type { EngineTreeOptions } from '../../src/report/engine-tree.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPoller } from '../../src/poller/poller.js';
 import type { ProbeRunner } from '../../src/poller/probe-runner.js';
-import type { ContainerSummary, ProbeName, ProbeOutcome, ProbeReport } from '../../src/engine/probe-report.js';
+import type { ContainerSummary, ProbeName, ProbeOutcome, ProbeReport, SweepFindings } from '../../src/engine/probe-report.js';
 import type { ProcessSource } from '../../src/sources/process-source.js';
 import type { ProcessInfo, ProcessSnapshot } from '../../src/engine/process-model.js';
 import { child, containerd, dockerd, shim, snapshot } from '../unit/engine-helpers.js';
@@ -44,6 +44,8 @@ export interface Answers {
   published?: Array<number | { hostIp: string; hostPort: number; proto: string }> | null;
   /** dockerd's container list; by default web-1 (nginx) for ID_A and db (postgres) for ID_B, none without dockerd. */
   containers?: ContainerSummary[] | null;
+  /** The per-container sweep's findings; none by default. */
+  sweep?: SweepFindings;
 }
 
 const CONTAINERS: ContainerSummary[] = [
@@ -102,6 +104,7 @@ function scriptedProbes(script: Answers[]): ProbeRunner {
         containers: answers.containers === undefined ? (answers.dockerd === null ? null : CONTAINERS) : answers.containers,
         userlandProxy: true,
         events: null,
+        ...(answers.sweep ? { sweep: answers.sweep } : {}),
       };
     },
     close() {},

@@ -29,6 +29,7 @@ const ROW_ORDER = [
   'Resources per component',
   'Exporter health',
   'Headroom',
+  'Wedged containers and hung shims',
 ];
 
 function datasourceUid(ds: unknown): string | undefined {

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../src/log/logger.js';
 import { ALLOWED_GRPC_METHODS, isHttpAllowed } from '../../src/sources/read-only.js';
-import { createEngineProbes } from '../../src/sources/probes/engine-probes.js';
+import { createEngineProbes, tasksTimeoutFor } from '../../src/sources/probes/engine-probes.js';
 import type { ProbeRequest } from '../../src/sources/probes/probe.js';
 
-function allProbes(): Array<{ name: string; request: ProbeRequest; deadlineMs?: number }> {
+function allProbes(): Array<{ name: string; request: ProbeRequest; alsoSends?: readonly ProbeRequest[]; deadlineMs?: number }> {
   const set = createEngineProbes({
     dockerSocket: '/nonexistent/docker.sock', // nothing is dialled: no probe runs here
     containerdAddressFlag: '/nonexistent/containerd.sock',
@@ -33,6 +33,7 @@ describe('probe allowlist', () => {
     const names = probes.map((p) => p.name);
     assert.deepEqual([...new Set(names)].sort(), [...names].sort());
     assert.deepEqual(names.sort(), [
+      'containerd_containers',
       'containerd_events',
       'containerd_health',
       'containerd_tasks',
@@ -41,11 +42,12 @@ describe('probe allowlist', () => {
       'dockerd_info',
       'dockerd_ping',
       'dockerd_version',
+      'engine_sweep',
     ]);
   });
 
   it("puts every probe's request on the read-only allowlist", () => {
-    for (const { name, request } of probes) {
+    for (const { name, request } of probes.flatMap((p) => [p.request, ...(p.alsoSends ?? [])].map((request) => ({ name: p.name, request })))) {
       if ('grpc' in request) assert.ok(ALLOWED_GRPC_METHODS.has(request.grpc), `${name}: gRPC ${request.grpc} is not allowed`);
       else
         assert.ok(isHttpAllowed(request.http.method, request.http.path), `${name}: ${request.http.method} ${request.http.path} is not allowed`);
@@ -53,11 +55,31 @@ describe('probe allowlist', () => {
   });
 
   it('has every allowed gRPC method in use by some probe', () => {
-    const used = new Set(probes.flatMap((p) => ('grpc' in p.request ? [p.request.grpc] : [])));
+    const used = new Set(probes.flatMap((p) => [p.request, ...(p.alsoSends ?? [])]).flatMap((r) => ('grpc' in r ? [r.grpc] : [])));
     assert.deepEqual([...ALLOWED_GRPC_METHODS].sort(), [...used].sort());
   });
 
-  it('gives every called probe the configured probe timeout as its deadline', () => {
-    for (const p of probes) if (p.deadlineMs !== undefined) assert.equal(p.deadlineMs, 1234, p.name);
+  it('gives every called probe the configured probe timeout as its deadline, Tasks/List its own longer one', () => {
+    for (const p of probes) {
+      if (p.deadlineMs === undefined) continue;
+      assert.equal(p.deadlineMs, p.name === 'containerd_tasks' ? tasksTimeoutFor(1234) : 1234, p.name);
+    }
+    assert.ok(tasksTimeoutFor(1234) > 1234);
+  });
+
+  it('admits one container inspect by its full id only', () => {
+    const id = 'a'.repeat(64);
+    assert.ok(isHttpAllowed('GET', `/containers/${id}/json`));
+    assert.ok(isHttpAllowed('GET', `/v1.41/containers/${id}/json?size=false`));
+    for (const path of [
+      '/containers/web/json',
+      `/containers/${id}/logs`,
+      `/containers/${id}/json/../kill`,
+      `/containers/${id.slice(1)}/json`,
+      `/containers/${id}/archive`,
+      `/containers/${id}/top`,
+    ])
+      assert.equal(isHttpAllowed('GET', path), false, path);
+    assert.equal(isHttpAllowed('POST', `/containers/${id}/json`), false);
   });
 });

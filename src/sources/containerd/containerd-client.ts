@@ -1,6 +1,6 @@
 /**
- * A read-only containerd client over its unix socket: Health/Check, Version, Tasks/List and a
- * standing Events/Subscribe. Every call passes through an interceptor that refuses anything not on
+ * A read-only containerd client over its unix socket: Health/Check, Version, Tasks/List, Tasks/Get,
+ * Containers/List and a standing Events/Subscribe. Every call passes through an interceptor that refuses anything not on
  * the allowlist (read-only.ts). A short reconnect back-off lets a restarted containerd be seen within
  * about a second (grpc-js's default hid it for up to 7 s).
  */
@@ -34,6 +34,10 @@ export interface ContainerdClient {
   health(timeoutMs: number): Promise<string>;
   version(timeoutMs: number): Promise<{ version: string; revision: string }>;
   listTasks(namespace: string, timeoutMs: number): Promise<TaskInfo[]>;
+  /** One task's state: containerd asks its shim, so a hung shim leaves this unanswered (or UNKNOWN). */
+  getTask(namespace: string, id: string, timeoutMs: number): Promise<TaskInfo>;
+  /** Container ids from containerd's metadata store (no shim is asked). */
+  listContainers(namespace: string, timeoutMs: number): Promise<string[]>;
   /** Streams events until cancelled or the connection ends; `onEnd` is called once, with the reason. */
   subscribe(filters: string[], onEvent: (e: EventEnvelope) => void, onEnd: (err: Error | null) => void): Subscription;
   close(): void;
@@ -45,6 +49,18 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.enable_retries': 0,
   'grpc.max_receive_message_length': 16 * 1024 * 1024,
 };
+
+interface WireProcess {
+  id: string;
+  container_id: string;
+  pid: number;
+  status: string;
+}
+
+/** containerd 1.6 leaves container_id empty and puts the container id in `id`. */
+function taskInfo(t: WireProcess): TaskInfo {
+  return { id: t.id || t.container_id, pid: t.pid, status: t.status };
+}
 
 type Callback<T> = (err: grpc.ServiceError | null, value?: T) => void;
 interface UnaryClient extends grpc.Client {
@@ -65,12 +81,13 @@ interface Loaded {
   Version: grpc.ServiceClientConstructor;
   Tasks: grpc.ServiceClientConstructor;
   Events: grpc.ServiceClientConstructor;
+  Containers: grpc.ServiceClientConstructor;
 }
 
 export function loadContainerdServices(): Loaded {
   const dir = protoDir();
   const definition = protoLoader.loadSync(
-    ['grpc-health.proto', 'containerd-version.proto', 'containerd-tasks.proto', 'containerd-events.proto'],
+    ['grpc-health.proto', 'containerd-version.proto', 'containerd-tasks.proto', 'containerd-events.proto', 'containerd-containers.proto'],
     { includeDirs: [dir], keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true },
   );
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
@@ -80,6 +97,7 @@ export function loadContainerdServices(): Loaded {
         version: { v1: { Version: grpc.ServiceClientConstructor } };
         tasks: { v1: { Tasks: grpc.ServiceClientConstructor } };
         events: { v1: { Events: grpc.ServiceClientConstructor } };
+        containers: { v1: { Containers: grpc.ServiceClientConstructor } };
       };
     };
   };
@@ -88,6 +106,7 @@ export function loadContainerdServices(): Loaded {
     Version: pkg.containerd.services.version.v1.Version,
     Tasks: pkg.containerd.services.tasks.v1.Tasks,
     Events: pkg.containerd.services.events.v1.Events,
+    Containers: pkg.containerd.services.containers.v1.Containers,
   };
 }
 
@@ -107,6 +126,12 @@ export function createContainerdClient(socketPath: string, services: Loaded = lo
   const version = new services.Version(target, creds, share) as UnaryClient;
   const tasks = new services.Tasks(target, creds, share) as UnaryClient;
   const events = new services.Events(target, creds, share) as UnaryClient;
+  const containers = new services.Containers(target, creds, share) as UnaryClient;
+  const inNamespace = (namespace: string): grpc.Metadata => {
+    const md = new grpc.Metadata();
+    md.set('containerd-namespace', namespace);
+    return md;
+  };
 
   const unary = <T>(client: UnaryClient, method: string, request: object, timeoutMs: number, metadata = new grpc.Metadata()): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -127,11 +152,17 @@ export function createContainerdClient(socketPath: string, services: Loaded = lo
       return unary<{ version: string; revision: string }>(version, 'Version', {}, timeoutMs);
     },
     async listTasks(namespace, timeoutMs) {
-      const md = new grpc.Metadata();
-      md.set('containerd-namespace', namespace);
-      const res = await unary<{ tasks: { id: string; container_id: string; pid: number; status: string }[] }>(tasks, 'List', {}, timeoutMs, md);
-      // containerd 1.6 leaves container_id empty and puts the container id in `id`.
-      return res.tasks.map((t) => ({ id: t.id || t.container_id, pid: t.pid, status: t.status }));
+      const res = await unary<{ tasks: WireProcess[] }>(tasks, 'List', {}, timeoutMs, inNamespace(namespace));
+      return res.tasks.map(taskInfo);
+    },
+    async getTask(namespace, id, timeoutMs) {
+      const res = await unary<{ process: WireProcess | null }>(tasks, 'Get', { container_id: id }, timeoutMs, inNamespace(namespace));
+      if (!res.process) throw new Error(`Tasks/Get ${id}: no process in the answer`);
+      return taskInfo(res.process);
+    },
+    async listContainers(namespace, timeoutMs) {
+      const res = await unary<{ containers: { id: string }[] }>(containers, 'List', {}, timeoutMs, inNamespace(namespace));
+      return res.containers.map((c) => c.id);
     },
     subscribe(filters, onEvent, onEnd) {
       const fn = events.Subscribe as (req: object, opts: grpc.CallOptions) => grpc.ClientReadableStream<SubscribeEnvelope>;
@@ -161,7 +192,7 @@ export function createContainerdClient(socketPath: string, services: Loaded = lo
       };
     },
     close() {
-      for (const c of [version, tasks, events]) c.close();
+      for (const c of [version, tasks, events, containers]) c.close();
       health.close();
     },
   };

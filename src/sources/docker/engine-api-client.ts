@@ -16,6 +16,11 @@ export interface EngineApiClient {
   get(path: string, timeoutMs: number): Promise<EngineApiResponse>;
 }
 
+/** The call outlived its deadline: dockerd accepted it and did not answer (unlike a refused or failed call). */
+export class DeadlineError extends Error {
+  readonly code = 'EDEADLINE';
+}
+
 /** /info of a busy host is tens of kB; /containers/json of thousands of containers a few MB. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -38,7 +43,7 @@ export function createEngineApiClient(socketPath: string): EngineApiClient {
         res.on('error', reject);
       });
       // One deadline for the whole exchange: a hung (SIGSTOPped) dockerd accepts and never answers.
-      const timer = setTimeout(() => req.destroy(new Error(`no answer to GET ${path} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => req.destroy(new DeadlineError(`no answer to GET ${path} within ${timeoutMs} ms`)), timeoutMs);
       req.on('close', () => clearTimeout(timer));
       req.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);

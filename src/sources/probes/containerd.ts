@@ -1,6 +1,7 @@
 /**
- * containerd's probes: gRPC Health/Check, Tasks/List per watched namespace, Version (once per
- * containerd identity) and the task event stream. They share one client, made anew for a new
+ * containerd's probes: gRPC Health/Check, Tasks/List per watched namespace, Containers/List per
+ * watched namespace (metadata only, every `containersEveryMs`), Version (once per containerd identity)
+ * and the task event stream. They share one client, made anew for a new
  * containerd: the old channel sits in gRPC's reconnect back-off after an outage (up to seconds), and
  * the event stream must be back before the next crash, not after it.
  */
@@ -16,6 +17,13 @@ export interface ContainerdProbeOptions {
   rootfsPath: string;
   namespaces: readonly string[];
   timeoutMs: number;
+  /**
+   * Tasks/List's own deadline, longer than the others: containerd asks every shim in turn and waits up
+   * to 2 s on each that does not answer (containerd 1.6's task state timeout), so one hung shim would
+   * otherwise fail the whole list.
+   */
+  tasksTimeoutMs: number;
+  containersEveryMs: number;
   logger: import('pino').Logger;
   onEventStreamDrop: () => void;
   onAnswerChanged: () => void;
@@ -27,10 +35,13 @@ export interface ContainerdFindings {
   answers: number;
   version: string | null;
   tasks: Map<string, TaskInfo[]> | null;
+  containers: Map<string, string[]> | null;
   events: TaskEventCounts;
 }
 
-export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProbes & { findings(): ContainerdFindings } {
+export function createContainerdProbes(
+  opts: ContainerdProbeOptions,
+): DaemonProbes & { findings(): ContainerdFindings; client(): ContainerdClient | null } {
   const services = loadContainerdServices();
   const watcher = createTaskEventWatcher({
     namespaces: opts.namespaces,
@@ -46,6 +57,9 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
   const answering = new Answering(opts.onAnswerChanged);
   let version: string | null = null;
   let tasks: Map<string, TaskInfo[]> | null = null;
+  let containers: Map<string, string[]> | null = null;
+  let containersAtMs: number | null = null;
+  let containersDue = false;
 
   const dialled = (): { client: ContainerdClient; address: string } => {
     if (client === null || address === null) throw new Error('containerd probe ran without a client'); // due() rules this out
@@ -68,7 +82,7 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
 
   const taskList: Probe = {
     name: 'containerd_tasks',
-    deadlineMs: opts.timeoutMs,
+    deadlineMs: opts.tasksTimeoutMs,
     request: { grpc: '/containerd.services.tasks.v1.Tasks/List' },
     due: () => address !== null,
     async run() {
@@ -78,6 +92,23 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
         tasks = new Map(entries);
       } catch (err) {
         tasks = null;
+        throw err;
+      }
+    },
+  };
+
+  const containerList: Probe = {
+    name: 'containerd_containers',
+    deadlineMs: opts.timeoutMs,
+    request: { grpc: '/containerd.services.containers.v1.Containers/List' },
+    due: () => address !== null && containersDue,
+    async run() {
+      const { client: c } = dialled();
+      try {
+        const entries = await Promise.all(opts.namespaces.map(async (ns) => [ns, await c.listContainers(ns, this.deadlineMs)] as const));
+        containers = new Map(entries);
+      } catch (err) {
+        containers = null;
         throw err;
       }
     },
@@ -108,9 +139,9 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
   };
 
   return {
-    probes: [health, taskList, versionProbe],
+    probes: [health, taskList, containerList, versionProbe],
     watches: [events],
-    prepare(view: EngineView) {
+    prepare(view: EngineView, nowMs: number) {
       // The configured socket as given; otherwise the host path the live engine vouches for, reached
       // under --path.rootfs. A remembered (or restored) address the live engine does not confirm is
       // never dialled.
@@ -120,8 +151,11 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
       if (address === null) {
         answering.value = null;
         tasks = null;
+        containers = null;
         return;
       }
+      containersDue = containersAtMs === null || nowMs - containersAtMs >= opts.containersEveryMs;
+      if (containersDue) containersAtMs = nowMs;
       identity = view.containerd ? identityKey(view.containerd) : null;
       const restarted = identity !== null && clientOf !== null && identity !== clientOf;
       if (client?.address !== address || restarted) {
@@ -129,10 +163,13 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
         client = createContainerdClient(address, services);
         watcher.setClient(client);
         versionOf = null;
+        containersAtMs = nowMs; // the new client lists containers now
+        containersDue = true;
       }
       if (identity !== null) clientOf = identity;
     },
-    findings: () => ({ answering: answering.value, answers: answering.count, version, tasks, events: watcher.counts() }),
+    findings: () => ({ answering: answering.value, answers: answering.count, version, tasks, containers, events: watcher.counts() }),
+    client: () => (address === null ? null : client),
     close() {
       watcher.stop();
       client?.close();

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ProbeName, ProbeOutcome, ProbeReport } from '../../engine/probe-report.js';
 import { createContainerdProbes } from './containerd.js';
 import { createDockerdProbes } from './dockerd.js';
+import { createSweepProbes } from './sweep.js';
 import type { ProbeSet } from './probe.js';
 
 export interface EngineProbeOptions {
@@ -24,6 +25,12 @@ export interface EngineProbeOptions {
   onAnswerChanged?: () => void;
   slowEveryMs?: number;
   containersEveryMs?: number;
+  /** How often the per-container sweep runs (--sweep.interval); default 15 s. */
+  sweepIntervalMs?: number;
+  /** Tasks/List's deadline; tasksTimeoutFor(timeoutMs) unless a one-shot look asks for less. */
+  tasksTimeoutMs?: number;
+  /** Each sweep call's deadline; the probe timeout unless a one-shot look asks for less. */
+  sweepDeadlineMs?: number;
   /** Task event counts to continue from (restored from the state file). */
   initialEventCounts?: { exits: Readonly<Record<string, number>>; ooms: Readonly<Record<string, number>> };
 }
@@ -36,6 +43,8 @@ export function createEngineProbes(opts: EngineProbeOptions): ProbeSet {
     rootfsPath,
     namespaces: opts.namespaces,
     timeoutMs: opts.timeoutMs,
+    tasksTimeoutMs: opts.tasksTimeoutMs ?? tasksTimeoutFor(opts.timeoutMs),
+    containersEveryMs: opts.containersEveryMs ?? 5_000,
     logger: opts.logger,
     onEventStreamDrop: opts.onEventStreamDrop,
     onAnswerChanged,
@@ -52,8 +61,18 @@ export function createEngineProbes(opts: EngineProbeOptions): ProbeSet {
         containersEveryMs: opts.containersEveryMs ?? 5_000,
       })
     : null;
+  const sweep = createSweepProbes({
+    dockerSocket: opts.dockerSocket,
+    namespaces: opts.namespaces,
+    deadlineMs: opts.sweepDeadlineMs ?? opts.timeoutMs,
+    intervalMs: opts.sweepIntervalMs ?? 15_000,
+    procfsPath: opts.procfsPath,
+    containerd: () => containerd.client(),
+    containerdAnswering: () => containerd.findings().answering,
+    dockerdAnswering: () => dockerd?.findings().answering ?? null,
+  });
   return {
-    daemons: dockerd ? [containerd, dockerd] : [containerd],
+    daemons: dockerd ? [containerd, dockerd, sweep] : [containerd, sweep],
     report(outcomes: ReadonlyMap<ProbeName, ProbeOutcome>): ProbeReport {
       const c = containerd.findings(); // event counts persist even while containerd's socket is unknown
       const d = dockerd?.findings() ?? null;
@@ -68,6 +87,8 @@ export function createEngineProbes(opts: EngineProbeOptions): ProbeSet {
         engineVersions: versions,
         info: d?.info ?? null,
         tasks: c.tasks,
+        containerdContainers: c.containers,
+        sweep: sweep.findings(),
         publishedPorts: d?.publishedPorts ?? null,
         containers: d?.containers ?? null,
         userlandProxy: d?.userlandProxy ?? true,
@@ -75,4 +96,12 @@ export function createEngineProbes(opts: EngineProbeOptions): ProbeSet {
       };
     },
   };
+}
+
+/**
+ * Tasks/List waits on every shim in turn (up to 2 s on each that does not answer, in containerd 1.6
+ * and 2.x), so it gets five probe deadlines, at least 10 s: a few hung shims do not fail the list.
+ */
+export function tasksTimeoutFor(probeTimeoutMs: number): number {
+  return Math.max(10_000, 5 * probeTimeoutMs);
 }

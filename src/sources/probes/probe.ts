@@ -19,6 +19,8 @@ export interface Probe {
   /** Passed to the client as the call's timeout. */
   readonly deadlineMs: number;
   readonly request: ProbeRequest;
+  /** The other requests it sends, if it sends more than one kind (the sweep): on the allowlist too. */
+  readonly alsoSends?: readonly ProbeRequest[];
   /** Asked once per poll, after its daemon's prepare(). */
   due(): boolean;
   /** Throws on failure; the runner records the outcome. */
