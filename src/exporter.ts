@@ -13,6 +13,7 @@ import type { LoadedWebConfig } from './http/web-config.js';
 import { createWebConfigRuntime } from './http/web-config-reload.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
 import { registerExporterMetrics } from './metrics/exporter-metrics.js';
+import { registerKernelMetrics } from './metrics/kernel-metrics.js';
 import { registerProbeMetrics } from './metrics/probe-metrics.js';
 import { createEngineWatch } from './poller/engine-watch.js';
 import type { Poller } from './poller/poller.js';
@@ -95,6 +96,7 @@ export function createExporter(config: Config, opts: ExporterOptions): Exporter 
   });
   const watch = createEngineWatch(config, logger, {
     followStreamDrops: serve,
+    kernelLogFrom: serve ? 'now' : 'retained',
     awaitEveryProbeRound: !serve,
     ...(opts.scanTimeoutMs ? { scanTimeoutMs: opts.scanTimeoutMs } : {}),
     ...(opts.source ? { source: opts.source } : {}),
@@ -109,6 +111,7 @@ export function createExporter(config: Config, opts: ExporterOptions): Exporter 
   const dockerdExpected = config.dockerSocket !== null;
   registerEngineMetrics({ registry, freshState, dockerdExpected, resourcesAvailable: config.processSource === 'procfs' });
   registerProbeMetrics({ registry, freshState, dockerdExpected, namespaces: config.containerdNamespaces });
+  registerKernelMetrics({ registry, freshState, dockerdExpected });
 
   const health = (): HealthReport => healthReport(status(), isFresh(), config);
   const web = opts.webConfig && config.webConfigFile !== null ? createWebConfigRuntime(config.webConfigFile, opts.webConfig, logger) : null;

@@ -1,6 +1,7 @@
 import type { EngineView } from './attribute.js';
 import type { TrackerState } from './tracker.js';
 import type { ProbeReport } from './probe-report.js';
+import type { KernelCausesState } from './kernel-causes.js';
 
 // The source types this model is made of, for the view models (src/report) that read only src/engine.
 export type { ProcessInfo } from './process-model.js';
@@ -24,4 +25,6 @@ export interface EngineState {
   takenAtMs: number;
   /** How many pids the scan walked. */
   scannedPids: number;
+  /** OOM kills and hung-task reports from the kernel log; null (or absent) when it is not read. */
+  kernel?: KernelCausesState | null;
 }
