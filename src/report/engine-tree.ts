@@ -15,6 +15,8 @@ import type {
   DaemonNode,
   DockerdNode,
   EngineTree,
+  KernelCauseSummary,
+  KernelCounts,
   ProbeSummary,
   ProxyNode,
   ShimNode,
@@ -72,6 +74,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
     : null;
   const zombies = view.zombies.map((z) => ({ component: zombieComponent(z), pid: z.pid, ppid: z.ppid }));
   const checks: TreeChecks = { ...state.checks, zombies: zombies.length };
+  const kernel: KernelCounts | null = state.kernel ? { oomKills: { ...state.kernel.oomKills }, hungTaskReports: { ...state.kernel.hungTaskReports } } : null;
   return {
     ...verdict({
       dockerd,
@@ -81,6 +84,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
       scannedNothing: state.scannedPids === 0,
       staleSeconds: opts.stale ? (nowMs - state.takenAtMs) / 1000 : null,
       runcStuckAfterSeconds: opts.runcStuckAfterSeconds,
+      kernel,
     }),
     takenAtMs: state.takenAtMs,
     nowMs,
@@ -89,7 +93,17 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
     zombies,
     checks,
     notes: [...view.notes],
+    kernel,
   };
+}
+
+/** The latest kernel report about this daemon's current process or the one it replaced. */
+function kernelCauseOf(state: EngineState, component: Singleton): KernelCauseSummary | null {
+  const last = state.kernel?.lastCause[component] ?? null;
+  if (last === null) return null;
+  const track = state.tracker.singletons[component];
+  const current = track.current !== null && track.current.pid === last.pid && track.current.start === last.startTicks;
+  return { cause: last.cause, pid: last.pid, current };
 }
 
 function daemonNode(component: Singleton, state: EngineState, opts: EngineTreeOptions, uptime: (p: ProcessInfo) => number | null): DaemonNode {
@@ -130,6 +144,7 @@ function daemonNode(component: Singleton, state: EngineState, opts: EngineTreeOp
     probe,
     version,
     detail,
+    ...(state.kernel ? { kernelCause: kernelCauseOf(state, component) } : {}),
   };
 }
 

@@ -4,7 +4,15 @@
  * badge.
  */
 import { formatAge } from './format.js';
-import { countChildren, runningProxies, type ContainerdNode, type DockerdNode, type EngineStatus, type TreeChecks } from './tree-nodes.js';
+import {
+  countChildren,
+  runningProxies,
+  type ContainerdNode,
+  type DockerdNode,
+  type EngineStatus,
+  type KernelCounts,
+  type TreeChecks,
+} from './tree-nodes.js';
 
 /** The monitoring-plugins exit statuses. */
 export const EXIT_CODES: Readonly<Record<EngineStatus, 0 | 1 | 2 | 3>> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };
@@ -35,6 +43,8 @@ export interface VerdictInput {
   /** Age of a stale state in seconds; null while fresh. */
   staleSeconds: number | null;
   runcStuckAfterSeconds: number;
+  /** Kernel reports about the engine's processes; null or absent when the kernel log is not read. */
+  kernel?: KernelCounts | null;
 }
 
 /** UNKNOWN when nothing can be said, CRITICAL for a daemon not working, WARNING for a broken link. */
@@ -63,6 +73,12 @@ export function verdict(input: VerdictInput): Verdict {
     warnings.push(`${plural(checks.missingProxies, 'published port', 'published ports')} without docker-proxy`);
   }
   if (checks.zombies > 0) warnings.push(`${plural(checks.zombies, 'zombie engine process', 'zombie engine processes')}`);
+  for (const [component, n] of Object.entries(input.kernel?.oomKills ?? {})) {
+    if (n > 0) warnings.push(`${component} OOM-killed ${n} ${n === 1 ? 'time' : 'times'} (kernel log)`);
+  }
+  for (const [component, n] of Object.entries(input.kernel?.hungTaskReports ?? {})) {
+    if (n > 0) warnings.push(`${component}: ${plural(n, 'hung-task report', 'hung-task reports')} (kernel log)`);
+  }
   for (const note of input.notes) warnings.push(note);
 
   const unknowns: string[] = [];
