@@ -114,10 +114,12 @@ export function createPoller(opts: PollerOptions): Poller {
         const adv = advanceKernelCauses(kernel, drained.reports, candidates, snapshot.ticksPerSecond);
         kernel = adv.state;
         for (const a of adv.attributed) logger.warn({ component: a.component, pid: a.pid, cause: a.cause }, 'kernel report');
-        if (drained.lost > 0 && lostKernelRecords === 0) logger.warn({ lost: drained.lost }, 'kernel log records overwritten before they were read');
+        if (drained.lost > 0 && lostKernelRecords === 0)
+          logger.warn({ lost: drained.lost }, 'kernel log records overwritten before they were read');
         lostKernelRecords += drained.lost;
         const failure = opts.kernelLog.failure();
-        if (failure !== null && failure !== kernelLogFailure) logger.error({ err: failure }, 'kernel log read failed: no more OOM kill or hung-task causes');
+        if (failure !== null && failure !== kernelLogFailure)
+          logger.error({ err: failure }, 'kernel log read failed: no more OOM kill or hung-task causes');
         kernelLogFailure = failure;
       }
       const checks = chainChecks(view, probes, snapshot.takenAtMs / 1000, opts.runcStuckAfterSeconds ?? 30);

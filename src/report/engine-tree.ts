@@ -74,7 +74,9 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
     : null;
   const zombies = view.zombies.map((z) => ({ component: zombieComponent(z), pid: z.pid, ppid: z.ppid }));
   const checks: TreeChecks = { ...state.checks, zombies: zombies.length };
-  const kernel: KernelCounts | null = state.kernel ? { oomKills: { ...state.kernel.oomKills }, hungTaskReports: { ...state.kernel.hungTaskReports } } : null;
+  const kernel: KernelCounts | null = state.kernel
+    ? { oomKills: { ...state.kernel.oomKills }, hungTaskReports: { ...state.kernel.hungTaskReports } }
+    : null;
   return {
     ...verdict({
       dockerd,

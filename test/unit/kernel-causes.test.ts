@@ -21,7 +21,10 @@ import { perComponent } from '../../src/engine/components.js';
 import { containerd, dockerd, p, shim } from './engine-helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/kmsg/', import.meta.url));
-const records = (name: string): string[] => readFileSync(FIXTURES + name, 'utf8').split('\n').filter((l) => l !== '');
+const records = (name: string): string[] =>
+  readFileSync(FIXTURES + name, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 
 test('recorded OOM kill: one report per killed process, not one per line about it', () => {
   const reports = records('oom-memcg-6.18.txt').flatMap((r) => kernelReportOf(r) ?? []);
@@ -64,7 +67,14 @@ test('records written from user space (facility forced to LOG_USER by the kernel
 });
 
 test('malformed records are ignored, not guessed at', () => {
-  for (const bad of ['', 'no header', '3,1;short', 'x,1,2,-;Killed process 1 (a) total-vm:1', '3,1,99999999999999999999999,-;m', '-3,1,2,-;m']) {
+  for (const bad of [
+    '',
+    'no header',
+    '3,1;short',
+    'x,1,2,-;Killed process 1 (a) total-vm:1',
+    '3,1,99999999999999999999999,-;m',
+    '-3,1,2,-;m',
+  ]) {
     assert.equal(kernelReportOf(bad), null, bad);
   }
   const withDict = '3,5,6,-;INFO: task containerd:20 blocked for more than 120 seconds.\n SUBSYSTEM=x\n DEVICE=y\n';
