@@ -15,7 +15,7 @@ import {
 } from './tree-nodes.js';
 
 /** The monitoring-plugins exit statuses. */
-export const EXIT_CODES: Readonly<Record<EngineStatus, 0 | 1 | 2 | 3>> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };
+const EXIT_CODES: Readonly<Record<EngineStatus, 0 | 1 | 2 | 3>> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };
 
 export interface Verdict {
   status: EngineStatus;

@@ -123,11 +123,11 @@ describe('node-problem-detector custom-plugin monitor config', () => {
     const globalTimeout = goDurationSeconds((global['timeout'] as string | undefined) ?? '5s');
     for (const rule of rules) {
       if (rule['timeout'] !== undefined) assert.ok(goDurationSeconds(rule['timeout'] as string) <= globalTimeout, JSON.stringify(rule));
-      assert.ok(['temporary', 'permanent'].includes(rule['type'] as string), `rule type ${String(rule['type'])}`);
+      assert.ok(['temporary', 'permanent'].includes(rule['type'] as string), `rule type ${JSON.stringify(rule['type'])}`);
       if (rule['type'] === 'permanent') {
         assert.ok(
           conditions.some((c) => c['type'] === rule['condition']),
-          `permanent ${String(rule['condition'])} has no default condition`,
+          `permanent ${JSON.stringify(rule['condition'])} has no default condition`,
         );
       }
       // Validate() stats the path inside NPD's container: the exporter image's node (Dockerfile).

@@ -71,10 +71,10 @@ export function openKmsg(opts: KmsgOptions): KmsgOpen {
   let failed: string | null = null;
 
   /** One record, or a reason to stop reading for now. */
-  const readOne = (): string | 'empty' | 'lost' | 'error' => {
+  const readOne = (): { text: string } | 'empty' | 'lost' | 'error' => {
     try {
       const n = readSync(fd, buffer, 0, buffer.length, null);
-      return n === 0 ? 'empty' : buffer.toString('latin1', 0, n);
+      return n === 0 ? 'empty' : { text: buffer.toString('latin1', 0, n) };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return 'empty';
@@ -105,7 +105,7 @@ export function openKmsg(opts: KmsgOptions): KmsgOpen {
           continue;
         }
         out.records++;
-        const hit = kernelReportOf(r);
+        const hit = kernelReportOf(r.text);
         if (hit === null) continue;
         offsetSeconds ??= suspendedSeconds(opts.procfsPath);
         const { report, record } = hit;
