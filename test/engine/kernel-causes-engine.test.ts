@@ -122,6 +122,30 @@ describe('kernel causes on a real engine', { skip, timeout: 180_000 }, () => {
     }
   });
 
+  it('an unreadable kernel log: one log line says why, and the two series are absent', async () => {
+    const blind = await startExporter({
+      args: [...engineFlags(), '--poll.interval=500ms', '--log.format=json', '--path.kmsg=/nonexistent/kmsg'],
+    });
+    try {
+      const m: Map<string, number> | undefined = await waitFor(
+        'the first poll',
+        async () => {
+          const s = await scrape(blind.url);
+          return metric(s, 'docker_engine_component_up', { component: 'containerd' }) === 1 ? s : undefined;
+        },
+        15_000,
+      );
+      assert.ok(m);
+      assert.equal(metric(m, OOM_KILLS, { component: 'containerd' }), undefined);
+      assert.equal(metric(m, HUNG, { component: 'containerd' }), undefined);
+      const why = logLinesSince(blind, 0, 'kernel log not readable: no OOM kill or hung-task causes (series absent)');
+      assert.equal(why.length, 1, logSince(blind, 0));
+      assert.match(String(why[0]?.err), /^\/nonexistent\/kmsg: no such device/);
+    } finally {
+      await blind.stop();
+    }
+  });
+
   it('an OOM kill of containerd is counted with cause oom; a decoy named containerd in the same cgroup is not', async (t) => {
     const ex = exporter;
     assert.ok(ex);
