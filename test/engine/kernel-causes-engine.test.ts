@@ -94,10 +94,16 @@ describe('kernel causes on a real engine', { skip, timeout: 180_000 }, () => {
   });
 
   it('check --output=npd on a healthy engine: exit 0 and one line of at most 80 bytes', () => {
-    const run = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'main.js'), 'check', '--output=npd', ...engineFlags()], {
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    // --probe.timeout=5s gives the look 10 s (src/cli/check.ts, checkDeadlineMs), the NPD rule's own
+    // timeout in deploy/kubernetes: two node processes start on a host that may be busy with other suites.
+    const run = spawnSync(
+      process.execPath,
+      [join(repoRoot(), 'dist', 'main.js'), 'check', '--output=npd', '--probe.timeout=5s', ...engineFlags()],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
     assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
     const message = run.stdout.trim();
     assert.ok(!message.includes('\n') && Buffer.byteLength(message) <= 80, JSON.stringify(run.stdout));
