@@ -136,7 +136,7 @@ function whyUnreadable(err: unknown, path: string): string {
   if (code === 'EPERM' || code === 'EACCES') {
     return `${path}: ${code}: reading the kernel log needs CAP_SYSLOG while kernel.dmesg_restrict=1 (and read permission on the device)`;
   }
-  if (code === 'ENOENT') return `${path}: no such device (in a container: --device=${path})`;
+  if (code === 'ENOENT') return `${path}: no such device (a container needs --device=${path}; PrivateDevices=yes in a systemd unit hides it)`;
   return `${path}: ${oneLine((err as Error).message)}`;
 }
 
