@@ -4,7 +4,7 @@
  * itself (cli/check.ts) only waits for the answer and prints it.
  */
 import type { Config } from './config/flags.js';
-import { renderTree, treeSettings, unknownTree, type CheckIo } from './cli/check.js';
+import { checkExitCode, renderTree, treeSettings, unknownTree, type CheckIo } from './cli/check.js';
 import { createExporter, type Exporter } from './exporter.js';
 import { createLogger, type LogLevel } from './log/logger.js';
 import { buildEngineTree } from './report/engine-tree.js';
@@ -67,5 +67,5 @@ export async function runCheck(config: Config, io: CheckIo, opts: CheckOptions =
     opts.onClosed?.(exporter?.threadBlocked() ?? false);
   }
   io.stdout(renderTree(config, tree));
-  return tree.exitCode;
+  return checkExitCode(config, tree);
 }

@@ -14,6 +14,7 @@ import { createWebConfigRuntime } from './http/web-config-reload.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
 import { registerExporterMetrics } from './metrics/exporter-metrics.js';
 import { registerHeadroomMetrics } from './metrics/headroom-metrics.js';
+import { registerKernelMetrics } from './metrics/kernel-metrics.js';
 import { registerProbeMetrics } from './metrics/probe-metrics.js';
 import { registerSweepMetrics } from './metrics/sweep-metrics.js';
 import { createEngineWatch } from './poller/engine-watch.js';
@@ -97,6 +98,7 @@ export function createExporter(config: Config, opts: ExporterOptions): Exporter 
   });
   const watch = createEngineWatch(config, logger, {
     followStreamDrops: serve,
+    kernelLogFrom: serve ? 'now' : 'retained',
     awaitEveryProbeRound: !serve,
     ...(opts.scanTimeoutMs ? { scanTimeoutMs: opts.scanTimeoutMs } : {}),
     ...(opts.source ? { source: opts.source } : {}),
@@ -114,6 +116,7 @@ export function createExporter(config: Config, opts: ExporterOptions): Exporter 
   // ps-list sees no limits, thread states or statfs: those series are absent there, not 0.
   if (config.processSource === 'procfs') registerHeadroomMetrics({ registry, freshState, dockerdExpected });
   registerSweepMetrics(registry, freshState);
+  registerKernelMetrics({ registry, freshState, dockerdExpected });
 
   const health = (): HealthReport => healthReport(status(), isFresh(), config);
   const web = opts.webConfig && config.webConfigFile !== null ? createWebConfigRuntime(config.webConfigFile, opts.webConfig, logger) : null;

@@ -13,9 +13,33 @@ import {
   type ChildNode,
   type DaemonNode,
   type EngineTree,
+  type KernelCauseSummary,
   type ProxyNode,
   type ShimNode,
 } from '../report/tree-nodes.js';
+
+/**
+ * node-problem-detector's custom-plugin protocol (pkg/custompluginmonitor/types/types.go: OK 0,
+ * NonOK 1, Unknown 2; plugin/plugin.go keeps trimmed stdout, cut at max_output_length bytes, 80 by
+ * default): a problem is CRITICAL, or with `npd-warning` WARNING too.
+ */
+export const NPD_MAX_OUTPUT_BYTES = 80;
+
+export function npdExitCode(tree: EngineTree, level: 'npd' | 'npd-warning'): 0 | 1 | 2 {
+  if (tree.status === 'UNKNOWN') return 2;
+  if (tree.status === 'CRITICAL' || (tree.status === 'WARNING' && level === 'npd-warning')) return 1;
+  return 0;
+}
+
+/**
+ * One line of printable ASCII within NPD's 80 bytes (NPD cuts bytes, which could split a UTF-8
+ * character): the status and the summary, shortened with "..." rather than cut blind.
+ */
+export function renderNpd(tree: EngineTree): string {
+  const text = `${tree.status}: ${tree.summary}`.replace(/[^\x20-\x7e]/g, '?');
+  const line = text.length <= NPD_MAX_OUTPUT_BYTES ? text : `${text.slice(0, NPD_MAX_OUTPUT_BYTES - 3)}...`;
+  return line + '\n';
+}
 
 export function renderTreeJson(tree: EngineTree): string {
   return JSON.stringify(tree, null, 2) + '\n';
@@ -83,8 +107,13 @@ function daemonLine(node: DaemonNode, name: string): string {
     );
   }
   if (node.version !== null) parts.push(`v${clean(node.version)}`);
+  if (node.kernelCause) parts.push(`kernel: ${causeText(node.kernelCause)}`);
   if (node.detail !== null) parts.push(`(${clean(node.detail)})`);
   return parts.join('  ');
+}
+
+function causeText(c: KernelCauseSummary): string {
+  return `${c.cause === 'oom' ? 'OOM kill' : 'hung task'} of ${c.current ? '' : 'previous '}pid ${c.pid}`;
 }
 
 function shimLine(shim: ShimNode): string {

@@ -7,8 +7,7 @@ import { fork } from 'node:child_process';
 import type { Config } from '../config/flags.js';
 import { buildEngineTree, type EngineTreeOptions } from '../report/engine-tree.js';
 import type { EngineTree } from '../report/tree-nodes.js';
-import { EXIT_CODES } from '../report/verdict.js';
-import { renderTreeJson, renderTreeText } from './check-output.js';
+import { npdExitCode, renderNpd, renderTreeJson, renderTreeText } from './check-output.js';
 
 export interface CheckIo {
   stdout: (text: string) => void;
@@ -25,7 +24,20 @@ export function unknownTree(config: Config, reason: string): EngineTree {
 }
 
 export function renderTree(config: Config, tree: EngineTree): string {
-  return config.checkOutput === 'json' ? renderTreeJson(tree) : renderTreeText(tree);
+  switch (config.checkOutput) {
+    case 'json':
+      return renderTreeJson(tree);
+    case 'npd':
+    case 'npd-warning':
+      return renderNpd(tree);
+    case 'text':
+      return renderTreeText(tree);
+  }
+}
+
+/** The command's exit status: the monitoring-plugins one, or node-problem-detector's with --output=npd. */
+export function checkExitCode(config: Config, tree: EngineTree): number {
+  return config.checkOutput === 'npd' || config.checkOutput === 'npd-warning' ? npdExitCode(tree, config.checkOutput) : tree.exitCode;
 }
 
 /**
@@ -94,8 +106,9 @@ export async function runCheckIsolated(argv: readonly string[], config: Config, 
     clearTimeout(grace);
   }
   if (typeof answer === 'string') {
-    io.stdout(renderTree(config, unknownTree(config, answer)));
-    return EXIT_CODES.UNKNOWN;
+    const tree = unknownTree(config, answer);
+    io.stdout(renderTree(config, tree));
+    return checkExitCode(config, tree);
   }
   io.stdout(answer.output);
   return answer.exitCode;

@@ -41,8 +41,10 @@ export interface Config {
   webConfigFile: string | null;
   /** Where restart memory is kept across exporter restarts; null to keep none. */
   stateFile: string | null;
+  /** --path.kmsg: the kernel log; null when it is not to be read. */
+  kmsgPath: string | null;
   /** Output of the one-shot `check` command. */
-  checkOutput: 'text' | 'json';
+  checkOutput: 'text' | 'json' | 'npd' | 'npd-warning';
 }
 
 export class FlagError extends Error {
@@ -107,7 +109,16 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'File that keeps identities and counters across exporter restarts (restarts while the exporter was down are counted); "" for none.',
     default: '',
   },
-  { name: 'output', help: 'For `check`: text or json.', default: 'text' },
+  {
+    name: 'path.kmsg',
+    help: 'The kernel log, read for OOM kills and hung-task reports of the engine (needs CAP_SYSLOG with kernel.dmesg_restrict=1); "" to not read it.',
+    default: '/dev/kmsg',
+  },
+  {
+    name: 'output',
+    help: 'For `check`: text, json, npd (node-problem-detector plugin: 1 when critical) or npd-warning (1 when critical or warning).',
+    default: 'text',
+  },
 ];
 
 export function envName(flag: string): string {
@@ -172,7 +183,8 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Par
       logFormat: oneOf('log.format', raw('log.format'), ['logfmt', 'json'] as const),
       webConfigFile: parseOptionalAbsolutePathOrRelative('web.config.file', raw('web.config.file')),
       stateFile: parseOptionalAbsolutePathOrRelative('state.file', raw('state.file')),
-      checkOutput: oneOf('output', raw('output'), ['text', 'json'] as const),
+      kmsgPath: parseOptionalAbsolutePath('path.kmsg', raw('path.kmsg')),
+      checkOutput: oneOf('output', raw('output'), ['text', 'json', 'npd', 'npd-warning'] as const),
     },
   };
 }

@@ -2,6 +2,7 @@ import type { EngineView } from './attribute.js';
 import type { TrackerState } from './tracker.js';
 import type { ProbeReport } from './probe-report.js';
 import type { Headroom } from './headroom.js';
+import type { KernelCausesState } from './kernel-causes.js';
 
 // The source types this model is made of, for the view models (src/report) that read only src/engine.
 export type { ProcessInfo } from './process-model.js';
@@ -27,4 +28,6 @@ export interface EngineState {
   scannedPids: number;
   /** Limits, stuck threads and storage of the engine; absent where the source cannot read them (ps-list). */
   headroom?: Headroom;
+  /** OOM kills and hung-task reports from the kernel log; null (or absent) when it is not read. */
+  kernel?: KernelCausesState | null;
 }

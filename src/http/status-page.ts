@@ -184,6 +184,10 @@ function daemonRow(node: DaemonNode, name: string, mode: string | null, nowMs: n
   }
   if (node.sinceMs !== null) parts.push(kv('last change', `${formatTime(node.sinceMs, nowMs)} (${formatAgo(node.sinceMs, nowMs)} ago)`));
   if (node.version !== null) parts.push(kv('version', node.version));
+  if (node.kernelCause) {
+    const c = node.kernelCause;
+    parts.push(kv('kernel', `${c.cause === 'oom' ? 'OOM kill' : 'hung task'} of ${c.current ? '' : 'previous '}pid ${c.pid}`, 'warn'));
+  }
   const detail = node.detail !== null ? `<div class="detail">${escapeHtml(node.detail)}</div>` : '';
   return `<div class="row st-${node.state}">${parts.join('')}${detail}</div>`;
 }

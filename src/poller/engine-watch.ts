@@ -11,6 +11,7 @@ import { createProbeRunner, type ProbeRunner } from './probe-runner.js';
 import { withConfiguredSockets, type ProcessSource } from '../sources/process-source.js';
 import { createProcfsSource } from '../sources/procfs/procfs-source.js';
 import { createPsListSource } from '../sources/ps-list/ps-list-source.js';
+import { openKmsg, type KmsgReader } from '../sources/kmsg/kmsg-reader.js';
 
 /** The exporter's pipeline, built from the same flags as main.ts builds it, without metrics or HTTP. */
 export interface EngineWatch {
@@ -34,6 +35,8 @@ export interface EngineWatchOptions {
   scanTimeoutMs?: number;
   /** A process source to use instead of the one the flags name: the HTTP tests feed a scripted one. */
   source?: ProcessSource;
+  /** Kernel log records from the start on ('now', the exporter) or what the kernel still holds too ('retained', a look). */
+  kernelLogFrom?: 'now' | 'retained';
 }
 
 /**
@@ -102,6 +105,7 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
     throw err;
   }
   const real = probes;
+  const kernelLog = openKernelLog(config, logger, opts.kernelLogFrom ?? 'now');
   poller = createPoller({
     source,
     intervalMs: config.pollIntervalMs,
@@ -113,6 +117,7 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
     ...(opts.initialState ? { initialState: opts.initialState } : {}),
     ...(opts.onPolled ? { onPolled: opts.onPolled } : {}),
     ...(opts.onPollDone ? { onPollDone: opts.onPollDone } : {}),
+    kernelLog,
   });
   const thePoller = poller;
   let closed: Promise<void> | null = null;
@@ -127,8 +132,27 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
         await source.close();
         real.close();
         await thePoller.stop();
+        kernelLog?.close();
       })();
       return closed;
     },
   };
+}
+
+/**
+ * The kernel log reader, or null with one log line saying why there is none: the OOM-kill and
+ * hung-task series are then absent. Attribution needs start ticks, which only the procfs source has.
+ */
+function openKernelLog(config: Config, logger: Logger, from: 'now' | 'retained'): KmsgReader | null {
+  if (config.kmsgPath === null) return null;
+  if (config.processSource !== 'procfs') {
+    logger.info({ source: config.processSource }, 'kernel log not read: attributing its reports needs --process.source=procfs');
+    return null;
+  }
+  const opened = openKmsg({ path: config.kmsgPath, procfsPath: config.procfsPath, from });
+  if (!opened.ok) {
+    logger.warn({ err: opened.reason }, 'kernel log not readable: no OOM kill or hung-task causes (series absent)');
+    return null;
+  }
+  return opened.reader;
 }

@@ -13,6 +13,8 @@ import { containerIdsOf, countMissingProxies, countOrphanShims, stuckRunc, taskI
 import type { ProbeRunner } from './probe-runner.js';
 import type { ProbeReport } from '../engine/probe-report.js';
 import { computeHeadroom, headroomRequest, type Headroom } from '../engine/headroom.js';
+import type { KmsgReader } from '../sources/kmsg/kmsg-reader.js';
+import { advanceKernelCauses, causeOfEnd, engineProcesses, initialKernelCauses, type KernelCausesState } from '../engine/kernel-causes.js';
 
 interface PollerStatus {
   latest: EngineState | null;
@@ -44,6 +46,8 @@ export interface PollerOptions {
   onPolled?: (state: EngineState) => void;
   /** Monotonic milliseconds for poll durations and the pause after an overrun; tests pass a fake. */
   monotonicMs?: () => number;
+  /** The kernel log, read after every scan for OOM kills and hung-task reports; null when it cannot be read. */
+  kernelLog?: KmsgReader | null;
 }
 
 export interface Poller {
@@ -78,6 +82,9 @@ export function createPoller(opts: PollerOptions): Poller {
   let stopped = false;
   let first = true;
   let seenAnswers = { dockerd: 0, containerd: 0 };
+  let kernel: KernelCausesState | null = opts.kernelLog ? initialKernelCauses() : null;
+  let kernelLogFailure: string | null = null;
+  let lostKernelRecords = 0;
 
   const pollOnce = async (): Promise<void> => {
     const started = monotonicMs();
@@ -107,7 +114,24 @@ export function createPoller(opts: PollerOptions): Poller {
       if (probes && probes.containerdAnswers !== seenAnswers.containerd) answering.containerd = probes.containerdAnswering;
       seenAnswers = { dockerd: probes?.dockerdAnswers ?? 0, containerd: probes?.containerdAnswers ?? 0 };
       const advanced = advanceTracker(tracker, view, snapshot.takenAtMs, answering);
+      const before = tracker;
       tracker = advanced.state;
+      // After the scan: a daemon the scan no longer saw was killed before it, so the kernel's line
+      // about it is already there. Its identity comes from the previous poll's view.
+      if (opts.kernelLog && kernel) {
+        const drained = opts.kernelLog.drain();
+        const candidates = [...engineProcesses(latest?.view.members ?? view.members), ...engineProcesses(view.members)];
+        const adv = advanceKernelCauses(kernel, drained.reports, candidates, snapshot.ticksPerSecond);
+        kernel = adv.state;
+        for (const a of adv.attributed) logger.warn({ component: a.component, pid: a.pid, cause: a.cause }, 'kernel report');
+        if (drained.lost > 0 && lostKernelRecords === 0)
+          logger.warn({ lost: drained.lost }, 'kernel log records overwritten before they were read');
+        lostKernelRecords += drained.lost;
+        const failure = opts.kernelLog.failure();
+        if (failure !== null && failure !== kernelLogFailure)
+          logger.error({ err: failure }, 'kernel log read failed: no more OOM kill or hung-task causes');
+        kernelLogFailure = failure;
+      }
       const checks = chainChecks(view, probes, snapshot.takenAtMs / 1000, opts.runcStuckAfterSeconds ?? 30);
       latest = {
         view,
@@ -116,11 +140,12 @@ export function createPoller(opts: PollerOptions): Poller {
         checks,
         takenAtMs: snapshot.takenAtMs,
         scannedPids: snapshot.scannedPids,
+        kernel,
         ...(headroom ? { headroom } : {}),
       };
       opts.onPolled?.(latest);
       lastSuccessMs = snapshot.takenAtMs;
-      for (const event of advanced.events) logEvent(logger, event);
+      for (const event of advanced.events) logEvent(logger, event, endCause(kernel, before, event));
       readErrorKindsLastPoll = noteReadErrors(logger, errors, readErrors, readErrorKindsLastPoll);
       notesLastPoll = noteChanges(logger, view.notes, notesLastPoll);
       if (lastError !== null) logger.info({ source: source.name }, 'poll recovered');
@@ -213,10 +238,19 @@ function chainChecks(view: EngineView, probes: ProbeReport | null, nowSeconds: n
   };
 }
 
-function logEvent(logger: Logger, event: EngineEvent): void {
+/** The kernel's reason for the end of the process a down or restarted event is about, when it gave one. */
+function endCause(kernel: KernelCausesState | null, before: TrackerState, event: EngineEvent): { cause: string } | Record<string, never> {
+  if (kernel === null || (event.type !== 'down' && event.type !== 'restarted')) return {};
+  const old = before.singletons[event.component].current ?? before.singletons[event.component].last;
+  if (old === null || old.pid !== event.oldPid) return {};
+  const cause = causeOfEnd(kernel, event.component, old.pid, old.start);
+  return cause === null ? {} : { cause };
+}
+
+function logEvent(logger: Logger, event: EngineEvent, cause: { cause: string } | Record<string, never>): void {
   switch (event.type) {
     case 'down':
-      logger.warn({ component: event.component, oldPid: event.oldPid }, 'component down');
+      logger.warn({ component: event.component, oldPid: event.oldPid, ...cause }, 'component down');
       break;
     case 'up':
       logger.info(
@@ -228,7 +262,7 @@ function logEvent(logger: Logger, event: EngineEvent): void {
       break;
     case 'restarted':
       logger.warn(
-        { component: event.component, oldPid: event.oldPid, newPid: event.newPid, downSeconds: event.downSeconds },
+        { component: event.component, oldPid: event.oldPid, newPid: event.newPid, downSeconds: event.downSeconds, ...cause },
         'component restarted',
       );
       break;

@@ -15,6 +15,8 @@ import type {
   DaemonNode,
   DockerdNode,
   EngineTree,
+  KernelCauseSummary,
+  KernelCounts,
   ProbeSummary,
   ProxyNode,
   ShimNode,
@@ -76,6 +78,9 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
   const checks: TreeChecks = { ...state.checks, zombies: zombies.length };
   const headroom = state.headroom ? headroomReport(state.headroom) : null;
   const sweep = state.probes?.sweep ?? null;
+  const kernel: KernelCounts | null = state.kernel
+    ? { oomKills: { ...state.kernel.oomKills }, hungTaskReports: { ...state.kernel.hungTaskReports } }
+    : null;
   return {
     ...verdict({
       dockerd,
@@ -87,6 +92,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
       runcStuckAfterSeconds: opts.runcStuckAfterSeconds,
       headroom,
       sweep,
+      kernel,
     }),
     takenAtMs: state.takenAtMs,
     nowMs,
@@ -97,7 +103,17 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
     sweep,
     notes: [...view.notes],
     headroom,
+    kernel,
   };
+}
+
+/** The latest kernel report about this daemon's current process or the one it replaced. */
+function kernelCauseOf(state: EngineState, component: Singleton): KernelCauseSummary | null {
+  const last = state.kernel?.lastCause[component] ?? null;
+  if (last === null) return null;
+  const track = state.tracker.singletons[component];
+  const current = track.current !== null && track.current.pid === last.pid && track.current.start === last.startTicks;
+  return { cause: last.cause, pid: last.pid, current };
 }
 
 function daemonNode(component: Singleton, state: EngineState, opts: EngineTreeOptions, uptime: (p: ProcessInfo) => number | null): DaemonNode {
@@ -138,6 +154,7 @@ function daemonNode(component: Singleton, state: EngineState, opts: EngineTreeOp
     probe,
     version,
     detail,
+    ...(state.kernel ? { kernelCause: kernelCauseOf(state, component) } : {}),
   };
 }
 

@@ -43,6 +43,24 @@ export interface DaemonNode {
   version: string | null;
   /** Why it is not up, in a few words; null while up. */
   detail: string | null;
+  /**
+   * The latest kernel report attributed to this daemon (an OOM kill, a hung task), about its current
+   * process or the one before; null when none, absent when the kernel log is not read.
+   */
+  kernelCause?: KernelCauseSummary | null;
+}
+
+export interface KernelCauseSummary {
+  cause: 'oom' | 'hung_task';
+  pid: number;
+  /** The report is about the process running now (false: the one it replaced). */
+  current: boolean;
+}
+
+/** Kernel reports per component since the exporter started (a `check` counts what the kernel still holds). */
+export interface KernelCounts {
+  oomKills: Readonly<Record<string, number>>;
+  hungTaskReports: Readonly<Record<string, number>>;
 }
 
 export interface ChildNode {
@@ -142,6 +160,8 @@ export interface EngineTree {
   notes: string[];
   /** Fds, thread and pid caps, storage, threads in D; null where the source cannot read them (ps-list). */
   headroom: HeadroomReport | null;
+  /** OOM kills and hung-task reports from the kernel log; null when it is not read. */
+  kernel?: KernelCounts | null;
 }
 
 /** docker-init or runc processes under all shims. */

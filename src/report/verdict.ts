@@ -6,10 +6,18 @@
 import { formatAge } from './format.js';
 import { headroomReasons, type HeadroomReport } from './headroom-report.js';
 import { sweepWarnings, type SweepNode } from './sweep-report.js';
-import { countChildren, runningProxies, type ContainerdNode, type DockerdNode, type EngineStatus, type TreeChecks } from './tree-nodes.js';
+import {
+  countChildren,
+  runningProxies,
+  type ContainerdNode,
+  type DockerdNode,
+  type EngineStatus,
+  type KernelCounts,
+  type TreeChecks,
+} from './tree-nodes.js';
 
 /** The monitoring-plugins exit statuses. */
-export const EXIT_CODES: Readonly<Record<EngineStatus, 0 | 1 | 2 | 3>> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };
+const EXIT_CODES: Readonly<Record<EngineStatus, 0 | 1 | 2 | 3>> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };
 
 export interface Verdict {
   status: EngineStatus;
@@ -40,6 +48,8 @@ export interface VerdictInput {
   /** Limits near exhaustion: critical or warning at the alert rules' thresholds. */
   headroom?: HeadroomReport | null;
   sweep?: SweepNode | null;
+  /** Kernel reports about the engine's processes; null or absent when the kernel log is not read. */
+  kernel?: KernelCounts | null;
 }
 
 /** UNKNOWN when nothing can be said, CRITICAL for a daemon not working, WARNING for a broken link. */
@@ -69,6 +79,12 @@ export function verdict(input: VerdictInput): Verdict {
   }
   if (checks.zombies > 0) warnings.push(`${plural(checks.zombies, 'zombie engine process', 'zombie engine processes')}`);
   warnings.push(...sweepWarnings(input.sweep ?? null));
+  for (const [component, n] of Object.entries(input.kernel?.oomKills ?? {})) {
+    if (n > 0) warnings.push(`${component} OOM-killed ${n} ${n === 1 ? 'time' : 'times'} (kernel log)`);
+  }
+  for (const [component, n] of Object.entries(input.kernel?.hungTaskReports ?? {})) {
+    if (n > 0) warnings.push(`${component}: ${plural(n, 'hung-task report', 'hung-task reports')} (kernel log)`);
+  }
   for (const note of input.notes) warnings.push(note);
   const pressure = headroomReasons(input.headroom ?? null);
   criticals.push(...pressure.criticals);

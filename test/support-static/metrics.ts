@@ -25,6 +25,8 @@ const EXPORTER_METRICS: readonly string[] = [
   'docker_engine_task_oom_total',
   'docker_engine_tasks',
   'docker_engine_info',
+  'docker_engine_component_oom_kills_total',
+  'docker_engine_component_hung_task_reports_total',
   'docker_engine_exporter_poll_duration_seconds_bucket',
   'docker_engine_exporter_poll_duration_seconds_sum',
   'docker_engine_exporter_poll_duration_seconds_count',
