@@ -14,6 +14,7 @@ import { createWebConfigRuntime } from './http/web-config-reload.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
 import { registerExporterMetrics } from './metrics/exporter-metrics.js';
 import { registerProbeMetrics } from './metrics/probe-metrics.js';
+import { registerDeepMetrics } from './metrics/deep-metrics.js';
 import { createEngineWatch } from './poller/engine-watch.js';
 import type { Poller } from './poller/poller.js';
 import { createStateSaver, type StateSaver } from './poller/state-saver.js';
@@ -109,6 +110,7 @@ export function createExporter(config: Config, opts: ExporterOptions): Exporter 
   const dockerdExpected = config.dockerSocket !== null;
   registerEngineMetrics({ registry, freshState, dockerdExpected, resourcesAvailable: config.processSource === 'procfs' });
   registerProbeMetrics({ registry, freshState, dockerdExpected, namespaces: config.containerdNamespaces });
+  registerDeepMetrics(registry, freshState, dockerdExpected);
 
   const health = (): HealthReport => healthReport(status(), isFresh(), config);
   const web = opts.webConfig && config.webConfigFile !== null ? createWebConfigRuntime(config.webConfigFile, opts.webConfig, logger) : null;

@@ -9,10 +9,12 @@ export const ALLOWED_GRPC_METHODS: ReadonlySet<string> = new Set([
   '/containerd.services.version.v1.Version/Version',
   '/containerd.services.tasks.v1.Tasks/List',
   '/containerd.services.events.v1.Events/Subscribe',
+  '/containerd.services.namespaces.v1.Namespaces/List',
+  '/containerd.services.introspection.v1.Introspection/Plugins',
 ]);
 
 /** Engine API paths, optionally behind a version prefix (/v1.41/_ping). GET and HEAD only. */
-const ALLOWED_HTTP_PATHS: readonly RegExp[] = [/^\/_ping$/, /^\/version$/, /^\/info$/, /^\/containers\/json$/];
+const ALLOWED_HTTP_PATHS: readonly RegExp[] = [/^\/_ping$/, /^\/version$/, /^\/info$/, /^\/containers\/json$/, /^\/events$/];
 const ALLOWED_HTTP_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
 export class ForbiddenRequestError extends Error {

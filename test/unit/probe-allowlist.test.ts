@@ -35,9 +35,12 @@ describe('probe allowlist', () => {
     assert.deepEqual(names.sort(), [
       'containerd_events',
       'containerd_health',
+      'containerd_plugins',
+      'containerd_state',
       'containerd_tasks',
       'containerd_version',
       'dockerd_containers',
+      'dockerd_events',
       'dockerd_info',
       'dockerd_ping',
       'dockerd_version',

@@ -52,7 +52,26 @@ export function parseInfo(body: string): EngineInfo {
     stopped: num('ContainersStopped'),
     liveRestore: v.LiveRestoreEnabled === true,
     defaultRuntime: typeof v.DefaultRuntime === 'string' ? v.DefaultRuntime : '',
+    goroutines: count(v.NGoroutines),
+    eventListeners: count(v.NEventsListener),
   };
+}
+
+function count(v: unknown): number | null {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
+}
+
+/** GET /containers/json?all=1: every container's id and whether dockerd calls it running. */
+export function parseContainerStates(body: string): { id: string; running: boolean }[] {
+  const v = parseJson('/containers/json', body);
+  if (!Array.isArray(v)) throw new MalformedApiResponseError('/containers/json', 'not an array');
+  const out: { id: string; running: boolean }[] = [];
+  for (const c of v) {
+    if (!isRecord(c) || typeof c.Id !== 'string' || c.Id === '') continue;
+    // "paused" and "restarting" containers still have their task; only "running" is asserted running.
+    out.push({ id: c.Id, running: c.State === 'running' });
+  }
+  return out;
 }
 
 /** GET /containers/json: host ports published by running containers (one entry per address family). */

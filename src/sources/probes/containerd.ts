@@ -1,6 +1,6 @@
 /**
- * containerd's probes: gRPC Health/Check, Tasks/List per watched namespace, Version (once per
- * containerd identity) and the task event stream. They share one client, made anew for a new
+ * containerd's probes: gRPC Health/Check with Namespaces/List (deep health), Tasks/List per watched
+ * namespace, Version and Introspection/Plugins (once per containerd identity) and the task event stream. They share one client, made anew for a new
  * containerd: the old channel sits in gRPC's reconnect back-off after an outage (up to seconds), and
  * the event stream must be back before the next crash, not after it.
  */
@@ -8,7 +8,8 @@ import type { EngineView } from '../../engine/attribute.js';
 import type { TaskEventCounts, TaskInfo } from '../../engine/probe-report.js';
 import { identityKey } from '../../engine/tracker.js';
 import { createContainerdClient, loadContainerdServices, type ContainerdClient } from '../containerd/containerd-client.js';
-import { createTaskEventWatcher } from '../containerd/task-event-watcher.js';
+import { createTaskEventWatcher, type TaskEventWatcher } from '../containerd/task-event-watcher.js';
+import type { PluginInfo } from '../containerd/containerd-client.js';
 import { Answering, type DaemonProbes, type Probe, type Watch } from './probe.js';
 
 export interface ContainerdProbeOptions {
@@ -28,9 +29,13 @@ export interface ContainerdFindings {
   version: string | null;
   tasks: Map<string, TaskInfo[]> | null;
   events: TaskEventCounts;
+  /** Plugins that failed to load; null until Introspection/Plugins answered. */
+  pluginErrors: number | null;
 }
 
-export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProbes & { findings(): ContainerdFindings } {
+export function createContainerdProbes(
+  opts: ContainerdProbeOptions,
+): DaemonProbes & { findings(): ContainerdFindings; taskEvents: TaskEventWatcher } {
   const services = loadContainerdServices();
   const watcher = createTaskEventWatcher({
     namespaces: opts.namespaces,
@@ -46,6 +51,9 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
   const answering = new Answering(opts.onAnswerChanged);
   let version: string | null = null;
   let tasks: Map<string, TaskInfo[]> | null = null;
+  let pluginErrors: number | null = null;
+  let stateAnswered: boolean | null = null;
+  let pluginsOf: string | null = null;
 
   const dialled = (): { client: ContainerdClient; address: string } => {
     if (client === null || address === null) throw new Error('containerd probe ran without a client'); // due() rules this out
@@ -63,6 +71,25 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
         const status = await target.client.health(this.deadlineMs);
         if (status !== 'SERVING') throw new Error(`health status ${status}`);
       });
+    },
+  };
+
+  // Health/Check is a static SERVING while the server runs (containerd never changes it): healthy
+  // also needs a call that reads the metadata store (its bolt database) to answer within the deadline.
+  // Namespaces/List reads only that store, not the shims (Tasks/List waits on each shim in turn).
+  const state: Probe = {
+    name: 'containerd_state',
+    deadlineMs: opts.timeoutMs,
+    request: { grpc: '/containerd.services.namespaces.v1.Namespaces/List' },
+    due: () => address !== null,
+    async run() {
+      try {
+        await dialled().client.listNamespaces(this.deadlineMs);
+        stateAnswered = true;
+      } catch (err) {
+        stateAnswered = false;
+        throw err;
+      }
     },
   };
 
@@ -97,6 +124,19 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
     },
   };
 
+  const plugins: Probe = {
+    name: 'containerd_plugins',
+    deadlineMs: opts.timeoutMs,
+    request: { grpc: '/containerd.services.introspection.v1.Introspection/Plugins' },
+    // Plugins load once, at containerd's start: read once per containerd.
+    due: () => address !== null && identity !== pluginsOf,
+    async run() {
+      const of = identity;
+      pluginErrors = countPluginErrors(await dialled().client.plugins(this.deadlineMs));
+      pluginsOf = of;
+    },
+  };
+
   const events: Watch = {
     name: 'containerd_events',
     request: { grpc: '/containerd.services.events.v1.Events/Subscribe' },
@@ -108,7 +148,7 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
   };
 
   return {
-    probes: [health, taskList, versionProbe],
+    probes: [health, state, taskList, versionProbe, plugins],
     watches: [events],
     prepare(view: EngineView) {
       // The configured socket as given; otherwise the host path the live engine vouches for, reached
@@ -120,6 +160,7 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
       if (address === null) {
         answering.value = null;
         tasks = null;
+        stateAnswered = null;
         return;
       }
       identity = view.containerd ? identityKey(view.containerd) : null;
@@ -129,10 +170,20 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
         client = createContainerdClient(address, services);
         watcher.setClient(client);
         versionOf = null;
+        pluginsOf = null;
+        stateAnswered = null;
       }
       if (identity !== null) clientOf = identity;
     },
-    findings: () => ({ answering: answering.value, answers: answering.count, version, tasks, events: watcher.counts() }),
+    findings: () => ({
+      answering: answering.value === true && stateAnswered === false ? false : answering.value,
+      answers: answering.count,
+      version,
+      tasks,
+      events: watcher.counts(),
+      pluginErrors,
+    }),
+    taskEvents: watcher,
     close() {
       watcher.stop();
       client?.close();
@@ -144,4 +195,12 @@ export function createContainerdProbes(opts: ContainerdProbeOptions): DaemonProb
 /** A host path as the exporter reaches it when the host's root is mounted at `rootfs`. */
 function underRootfs(rootfs: string, hostPath: string): string {
   return rootfs === '/' ? hostPath : `${rootfs.replace(/\/+$/, '')}${hostPath.startsWith('/') ? '' : '/'}${hostPath}`;
+}
+
+/**
+ * Plugins with an init error, except those that skipped themselves (a snapshotter whose filesystem
+ * is absent returns containerd's ErrSkipPlugin, "skip plugin", on every ordinary host).
+ */
+export function countPluginErrors(plugins: readonly PluginInfo[]): number {
+  return plugins.filter((p) => p.initError !== null && !/skip plugin/i.test(p.initError)).length;
 }

@@ -10,7 +10,7 @@ import type { EngineInfo, EngineVersions, PublishedPort } from '../../engine/pro
 import { identityKey } from '../../engine/tracker.js';
 import { readUserlandProxySetting } from '../docker/daemon-config.js';
 import { createEngineApiClient } from '../docker/engine-api-client.js';
-import { parseInfo, parsePublishedPorts, parseVersion } from '../docker/engine-api-parse.js';
+import { parseContainerStates, parseInfo, parsePublishedPorts, parseVersion } from '../docker/engine-api-parse.js';
 import { Answering, expectOk, type DaemonProbes, type Probe } from './probe.js';
 
 export interface DockerdProbeOptions {
@@ -29,6 +29,8 @@ export interface DockerdFindings {
   versions: EngineVersions | null;
   info: EngineInfo | null;
   publishedPorts: PublishedPort[] | null;
+  /** Every container dockerd lists (all=1), for the drift check; null when the list failed. */
+  containers: { id: string; running: boolean }[] | null;
   userlandProxy: boolean;
 }
 
@@ -38,6 +40,21 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
   let versions: EngineVersions | null = null;
   let info: EngineInfo | null = null;
   let publishedPorts: PublishedPort[] | null = null;
+  let containerStates: { id: string; running: boolean }[] | null = null;
+  // Deep health: /_ping writes OK without touching daemon state, so a daemon also has to answer the
+  // last call that reads its state (/containers/json, /info: neither takes a container's lock, moby
+  // daemon/list.go reads the in-memory replica) within the deadline. Null until one was made.
+  let stateAnswered: boolean | null = null;
+  const stateCall = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      const v = await call();
+      stateAnswered = true;
+      return v;
+    } catch (err) {
+      stateAnswered = false;
+      throw err;
+    }
+  };
   let userlandProxy = true;
   let slowOf: string | null = null; // the dockerd the slow calls last went to
   let slowAtMs = 0;
@@ -76,20 +93,23 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
     request: { http: { method: 'GET', path: '/info' } },
     due: () => slowDue,
     async run() {
-      info = parseInfo(await get('/info', this.deadlineMs));
+      info = parseInfo(await stateCall(() => get('/info', this.deadlineMs)));
     },
   };
 
   const containers: Probe = {
     name: 'dockerd_containers',
     deadlineMs: opts.timeoutMs,
-    request: { http: { method: 'GET', path: '/containers/json' } },
+    request: { http: { method: 'GET', path: '/containers/json?all=1' } },
     due: () => containersDue,
     async run() {
       try {
-        publishedPorts = parsePublishedPorts(await get('/containers/json', this.deadlineMs));
+        const body = await stateCall(() => get('/containers/json?all=1', this.deadlineMs));
+        publishedPorts = parsePublishedPorts(body);
+        containerStates = parseContainerStates(body);
       } catch (err) {
         publishedPorts = null;
+        containerStates = null;
         throw err;
       }
     },
@@ -119,7 +139,15 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
         containersDue = true;
       }
     },
-    findings: () => ({ answering: answering.value, answers: answering.count, versions, info, publishedPorts, userlandProxy }),
+    findings: () => ({
+      answering: answering.value === true && stateAnswered === false ? false : answering.value,
+      answers: answering.count,
+      versions,
+      info,
+      publishedPorts,
+      containers: containerStates,
+      userlandProxy,
+    }),
     close() {},
   };
 }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ProbeName, ProbeOutcome, ProbeReport } from '../../engine/probe-report.js';
 import { createContainerdProbes } from './containerd.js';
 import { createDockerdProbes } from './dockerd.js';
+import { createStateProbes } from './state-probes.js';
 import type { ProbeSet } from './probe.js';
 
 export interface EngineProbeOptions {
@@ -52,8 +53,16 @@ export function createEngineProbes(opts: EngineProbeOptions): ProbeSet {
         containersEveryMs: opts.containersEveryMs ?? 5_000,
       })
     : null;
+  const state = createStateProbes({
+    dockerSocket: opts.dockerSocket,
+    procfsPath: opts.procfsPath,
+    timeoutMs: opts.timeoutMs,
+    logger: opts.logger,
+    taskEvents: containerd.taskEvents,
+    onEventStreamDrop: opts.onEventStreamDrop,
+  });
   return {
-    daemons: dockerd ? [containerd, dockerd] : [containerd],
+    daemons: dockerd ? [containerd, dockerd, state] : [containerd, state],
     report(outcomes: ReadonlyMap<ProbeName, ProbeOutcome>): ProbeReport {
       const c = containerd.findings(); // event counts persist even while containerd's socket is unknown
       const d = dockerd?.findings() ?? null;
@@ -71,6 +80,16 @@ export function createEngineProbes(opts: EngineProbeOptions): ProbeSet {
         publishedPorts: d?.publishedPorts ?? null,
         userlandProxy: d?.userlandProxy ?? true,
         events: c.events,
+        deep: state.deep(
+          {
+            tasks: c.tasks,
+            containers: d?.containers ?? null,
+            publishedPorts: d?.publishedPorts ?? null,
+            userlandProxy: d?.userlandProxy ?? true,
+            pluginErrors: c.pluginErrors,
+          },
+          Date.now(),
+        ),
       };
     },
   };
