@@ -27,6 +27,7 @@ const ROW_ORDER = [
   'runc and proxies',
   'Resources per component',
   'Exporter health',
+  'Drift and deep health',
 ];
 
 function datasourceUid(ds: unknown): string | undefined {
