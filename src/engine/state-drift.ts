@@ -52,7 +52,7 @@ export interface DriftResult {
 const DIE_AFTER_EXIT_SLACK_MS = 1_000;
 
 /** Today's disagreements, by kind and id; null per kind when its inputs are unknown. */
-export function observeDrift(i: DriftInputs): Record<DriftKind, Set<string> | null> {
+function observeDrift(i: DriftInputs): Record<DriftKind, Set<string> | null> {
   const tasksById = i.tasks ? new Map(i.tasks.map((t) => [t.id, t])) : null;
   const dockerIds = i.containers ? new Set(i.containers.map((c) => c.id)) : null;
 

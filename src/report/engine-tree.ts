@@ -8,6 +8,7 @@ import { classifyProcess } from '../engine/classify.js';
 import type { Singleton } from '../engine/components.js';
 import type { EngineState, ProcessInfo } from '../engine/engine-state.js';
 import { HEALTH_PROBE, linkState } from '../engine/link-state.js';
+import { deepFindings, deepWarnings } from './deep-findings.js';
 import { formatAgo } from './format.js';
 import type {
   ChildNode,
@@ -53,6 +54,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
       zombies: [],
       checks: null,
       notes: [],
+      deep: null,
     };
   }
   const { view } = state;
@@ -72,12 +74,13 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
     : null;
   const zombies = view.zombies.map((z) => ({ component: zombieComponent(z), pid: z.pid, ppid: z.ppid }));
   const checks: TreeChecks = { ...state.checks, zombies: zombies.length };
+  const deep = deepFindings(state);
   return {
     ...verdict({
       dockerd,
       containerd,
       checks,
-      notes: view.notes,
+      notes: [...view.notes, ...deepWarnings(deep)],
       scannedNothing: state.scannedPids === 0,
       staleSeconds: opts.stale ? (nowMs - state.takenAtMs) / 1000 : null,
       runcStuckAfterSeconds: opts.runcStuckAfterSeconds,
@@ -89,6 +92,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
     zombies,
     checks,
     notes: [...view.notes],
+    deep,
   };
 }
 

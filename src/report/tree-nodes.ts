@@ -10,6 +10,7 @@
 import type { ContainerdMode, Singleton } from '../engine/components.js';
 import type { ProbeName } from '../engine/engine-state.js';
 import type { LinkState } from '../engine/link-state.js';
+import type { DeepFindings } from './deep-findings.js';
 
 export type { LinkState } from '../engine/link-state.js';
 
@@ -127,6 +128,8 @@ export interface EngineTree {
   zombies: ZombieNode[];
   checks: TreeChecks | null;
   notes: string[];
+  /** State drift (with container ids), leaked proxies, plugin errors, dockerd's leak figures; null when not probed. */
+  deep?: DeepFindings | null;
 }
 
 /** docker-init or runc processes under all shims. */

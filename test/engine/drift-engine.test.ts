@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import {
   delay,
+  fetchText,
   metric,
   run,
   scrape,
@@ -239,6 +240,7 @@ describe('deep health, container events and state drift on a real Docker engine'
   it('an exit while dockerd is stopped is an exit without die until dockerd runs again', async () => {
     await r().docker(['run', '-d', '--name', 'victim', 'rig/busybox', 'sleep', '1d']);
     const victim = await pidOf('victim');
+    const victimId = (await r().docker(['inspect', '-f', '{{.Id}}', 'victim'])).stdout.trim();
     const dockerd = r().dockerdPid();
     assert.ok(dockerd !== null && victim > 1);
     await waitFor('exit_without_die 0', async () => metric(await scrape(ex().url), DRIFT, { kind: 'exit_without_die' }) === 0, 10_000, 250);
@@ -255,6 +257,22 @@ describe('deep health, container events and state drift on a real Docker engine'
         throw new Error(`${String(e)}\n${logSince(ex(), 0)}`);
       });
       assert.ok(seenAfter !== null && seenAfter >= 10_000, `counted only after 10 s without die: ${seenAfter} ms`);
+      // The container is named where a person looks (never in a metric label).
+      const status = JSON.parse((await fetchText(`${ex().url}/status.json`)).body) as {
+        status: string;
+        reasons: string[];
+        deep: { drift: Record<string, { count: number; containers: string[] }> };
+      };
+      assert.deepEqual(status.deep.drift['exit_without_die'], { count: 1, containers: [victimId.slice(0, 12)] });
+      assert.ok(
+        status.reasons.some((r) => r.includes(victimId.slice(0, 12)) && r.includes('no die')),
+        `a reason names the container: ${status.reasons.join(' / ')}`,
+      );
+      const series = [...(await scrape(ex().url)).keys()].filter((k) => k.startsWith(DRIFT));
+      assert.ok(
+        series.every((k) => !k.includes(victimId.slice(0, 12))),
+        'no container id in a label',
+      );
     } finally {
       resume(dockerd);
     }
@@ -267,5 +285,33 @@ describe('deep health, container events and state drift on a real Docker engine'
     const state = (await r().docker(['inspect', '-f', '{{.State.Status}}', 'victim'])).stdout.trim();
     assert.equal(state, 'exited', 'dockerd caught up with the exit');
     await r().docker(['rm', '-f', 'victim']);
+  });
+
+  it('the event subscription comes back after a dockerd restart and counts again', async () => {
+    // No container runs across the restart: without live-restore, dockerd's restore would add its own die.
+    await r().docker(['rm', '-f', 'plain']);
+    const dieBefore = await events('die');
+    await waitFor('the die of the removed container', async () => (await events('die')) === dieBefore + 1, 10_000, 250);
+    const die0 = await events('die');
+    const dockerd = r().dockerdPid();
+    assert.ok(dockerd !== null);
+    process.kill(dockerd, 'SIGKILL');
+    await waitFor(
+      'probe_success{dockerd_events} 0',
+      async () => metric(await scrape(ex().url), PROBE_SUCCESS, { probe: 'dockerd_events' }) === 0,
+      10_000,
+      100,
+    );
+    await r().startDockerd();
+    await waitFor(
+      'probe_success{dockerd_events} 1 again',
+      async () => metric(await scrape(ex().url), PROBE_SUCCESS, { probe: 'dockerd_events' }) === 1,
+      15_000,
+      100,
+    );
+    await r().docker(['run', '--name', 'after', 'rig/busybox', 'true']);
+    await waitFor('the die of a container run after the restart', async () => (await events('die')) === die0 + 1, 10_000, 250);
+    assert.equal(await events('die'), die0 + 1, 'the counter continued, not reset');
+    await r().docker(['rm', '-f', 'after']);
   });
 });

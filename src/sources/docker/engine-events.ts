@@ -14,7 +14,7 @@ import { assertHttpAllowed } from '../read-only.js';
 
 import { CONTAINER_EVENT_TYPES, type ContainerEventType } from '../../engine/probe-report.js';
 
-export interface ContainerEventCounts {
+interface ContainerEventCounts {
   byType: ReadonlyMap<ContainerEventType, number>;
   /** Events whose line was not JSON or was too long: counted, never fatal. */
   malformed: number;
@@ -35,8 +35,6 @@ export interface EngineEventWatcher {
 export interface EngineEventWatcherOptions {
   socketPath: string;
   logger: Logger;
-  /** Deadline for dockerd to answer the request with its headers. */
-  connectTimeoutMs: number;
   onDrop?: () => void;
   now?: () => number;
 }
@@ -49,6 +47,7 @@ const MAX_LINE_BYTES = 256 * 1024;
 const DIE_MEMORY_MS = 15 * 60_000;
 const MAX_DIES_KEPT = 10_000;
 const MAX_BACKOFF_MS = 5_000;
+const STABLE_STREAM_MS = 10_000;
 
 /** The type an event's Action counts as, or null for anything else. */
 export function eventTypeOf(action: unknown): ContainerEventType | null {
@@ -118,6 +117,9 @@ export function createEngineEventWatcher(opts: EngineEventWatcherOptions): Engin
 
   const ended = (err: Error | null): void => {
     request = null;
+    // The back-off starts again only after a stream that lived: one that ends at once (a proxy that
+    // closes it, a dockerd starting up) is retried ever more slowly, not in a tight loop.
+    if (connectedSinceMs !== null && now() - connectedSinceMs > STABLE_STREAM_MS) backoffMs = 100;
     if (connectedSinceMs !== null) {
       connectedSinceMs = null;
       drops++;
@@ -135,18 +137,15 @@ export function createEngineEventWatcher(opts: EngineEventWatcherOptions): Engin
     const finish = (err: Error | null): void => {
       if (done) return;
       done = true;
-      clearTimeout(headerTimer);
       ended(err);
     };
     const req = http.request({ socketPath: opts.socketPath, path: EVENTS_PATH, method: 'GET', headers: { host: 'docker' } }, (res) => {
-      clearTimeout(headerTimer);
       if (res.statusCode !== 200) {
         res.resume();
         req.destroy(new Error(`/events answered ${res.statusCode}`));
         return;
       }
       connectedSinceMs = now();
-      backoffMs = 100;
       let pending = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -164,11 +163,8 @@ export function createEngineEventWatcher(opts: EngineEventWatcherOptions): Engin
       res.on('end', () => finish(null));
       res.on('error', (err) => finish(err));
     });
-    // Only the answer's headers have a deadline: the stream itself is quiet for as long as nothing happens.
-    const headerTimer = setTimeout(
-      () => req.destroy(new Error(`no answer to GET /events within ${opts.connectTimeoutMs} ms`)),
-      opts.connectTimeoutMs,
-    );
+    // No deadline: the stream is quiet for as long as nothing happens, and a proxy in front of dockerd
+    // may hold back even the headers until the first event. A dockerd that hangs answers when it resumes.
     req.on('error', (err) => finish(err));
     req.on('close', () => finish(null));
     req.end();

@@ -201,6 +201,6 @@ function underRootfs(rootfs: string, hostPath: string): string {
  * Plugins with an init error, except those that skipped themselves (a snapshotter whose filesystem
  * is absent returns containerd's ErrSkipPlugin, "skip plugin", on every ordinary host).
  */
-export function countPluginErrors(plugins: readonly PluginInfo[]): number {
+function countPluginErrors(plugins: readonly PluginInfo[]): number {
   return plugins.filter((p) => p.initError !== null && !/skip plugin/i.test(p.initError)).length;
 }

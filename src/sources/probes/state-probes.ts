@@ -33,12 +33,12 @@ export interface StateInputs {
 }
 
 /** dockerd's containerd namespace: `--containerd-namespace`, moby by default. */
-export function dockerNamespace(view: EngineView | null): string {
+function dockerNamespace(view: EngineView | null): string {
   return (view?.dockerd ? flagValue(view.dockerd.argv, ['--containerd-namespace']) : null) ?? 'moby';
 }
 
 /** A pid that is gone, or a zombie nobody reaped, runs nothing. */
-export function processAlive(procfsPath: string, pid: number): boolean {
+function processAlive(procfsPath: string, pid: number): boolean {
   try {
     const stat = readFileSync(`${procfsPath.replace(/\/+$/, '')}/${pid}/stat`, 'latin1');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
@@ -53,7 +53,6 @@ export function createStateProbes(opts: StateProbeOptions): DaemonProbes & { dee
     ? createEngineEventWatcher({
         socketPath: opts.dockerSocket,
         logger: opts.logger,
-        connectTimeoutMs: opts.timeoutMs,
         onDrop: opts.onEventStreamDrop,
       })
     : null;
