@@ -289,8 +289,8 @@ describe('deep health, container events and state drift on a real Docker engine'
 
   it('the event subscription comes back after a dockerd restart and counts again', async () => {
     // No container runs across the restart: without live-restore, dockerd's restore would add its own die.
-    await r().docker(['rm', '-f', 'plain']);
     const dieBefore = await events('die');
+    await r().docker(['rm', '-f', 'plain']);
     await waitFor('the die of the removed container', async () => (await events('die')) === dieBefore + 1, 10_000, 250);
     const die0 = await events('die');
     const dockerd = r().dockerdPid();

@@ -349,6 +349,37 @@ describe('alert rules and dashboard against a real Prometheus', { skip, timeout:
     assert.equal(r().containerdPid(), pid, 'dockerd replaced the stopped containerd; this test expects a hang, not a restart');
   });
 
+  it('a container exit while dockerd is stopped: DockerEngineStateDrift fires (exit_without_die); kill -CONT: it resolves', async (t) => {
+    await waitFor('no drift alert', async () => (await alertState('DockerEngineStateDrift')) === null, 30_000, 250);
+    await r().docker(['run', '-d', '--name', 'drifted', 'rig/busybox', 'sleep', '1d']);
+    const victim = Number((await r().docker(['inspect', '-f', '{{.State.Pid}}', 'drifted'])).stdout.trim());
+    const dockerd = r().dockerdPid();
+    assert.ok(dockerd !== null && victim > 1);
+    process.kill(dockerd, 'SIGSTOP');
+    const stoppedAt = Date.now();
+    try {
+      process.kill(victim, 'SIGKILL'); // containerd sees the exit; a stopped dockerd cannot say die
+      await waitFor('DockerEngineStateDrift to fire', async () => (await alertState('DockerEngineStateDrift')) === 'firing', 40_000, 250).catch(
+        async (e: unknown) => {
+          throw new Error(`${e instanceof Error ? e.message : String(e)}; alerts: ${await describeAlerts()}`);
+        },
+      );
+      t.diagnostic(`DockerEngineStateDrift fired ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after the exit`);
+      const [drift] = await alertsNamed('DockerEngineStateDrift');
+      assert.equal(drift?.labels['kind'], 'exit_without_die');
+      assert.equal(drift?.labels['severity'], 'warning');
+    } finally {
+      process.kill(dockerd, 'SIGCONT');
+    }
+    await waitFor(
+      'DockerEngineStateDrift to resolve after kill -CONT',
+      async () => (await alertState('DockerEngineStateDrift')) === null,
+      30_000,
+      250,
+    );
+    await r().docker(['rm', '-f', 'drifted']);
+  });
+
   it('every dashboard panel expression, variables filled in, returns at least one series', async () => {
     const queries = dashboardQueries();
     assert.ok(queries.length > 0, 'the dashboard has no queries');

@@ -199,7 +199,9 @@ describe('Engine API answers', () => {
         fc.nat(),
         fc.boolean(),
         fc.constantFrom('runc', 'io.containerd.runc.v2', 'slow'),
-        (containers, running, paused, stopped, live, runtime) => {
+        fc.oneof(fc.nat(), fc.constant(-1), fc.constant('12'), fc.constant(1.5)),
+        fc.oneof(fc.nat(), fc.constant(undefined)),
+        (containers, running, paused, stopped, live, runtime, goroutines, listeners) => {
           const body = JSON.stringify({
             ID: 'x',
             Containers: containers,
@@ -209,8 +211,21 @@ describe('Engine API answers', () => {
             LiveRestoreEnabled: live,
             DefaultRuntime: runtime,
             Runtimes: { runc: { path: 'runc' } },
+            NGoroutines: goroutines,
+            NEventsListener: listeners,
           });
-          assert.deepEqual(parseInfo(body), { containers, running, paused, stopped, liveRestore: live, defaultRuntime: runtime });
+          // A goroutine or listener figure that is not a whole count is unknown (null), never a wrong number.
+          const count = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null);
+          assert.deepEqual(parseInfo(body), {
+            containers,
+            running,
+            paused,
+            stopped,
+            liveRestore: live,
+            defaultRuntime: runtime,
+            goroutines: count(goroutines),
+            eventListeners: count(listeners),
+          });
         },
       ),
       params(500),
