@@ -65,7 +65,7 @@ export function registerDeepMetrics(registry: Registry, freshState: () => Engine
   registerOptionalGauge(
     registry,
     `${NS}_containerd_plugin_errors`,
-    'containerd plugins that failed to load (Introspection/Plugins; a plugin that skipped itself is not counted).',
+    'containerd plugins that failed to load (Introspection/Plugins; one that skipped itself or is not configured is not counted).',
     () => deep()?.pluginErrors ?? null,
   );
 }

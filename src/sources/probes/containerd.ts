@@ -198,9 +198,11 @@ function underRootfs(rootfs: string, hostPath: string): string {
 }
 
 /**
- * Plugins with an init error, except those that skipped themselves (a snapshotter whose filesystem
- * is absent returns containerd's ErrSkipPlugin, "skip plugin", on every ordinary host).
+ * Plugins with an init error, except those that were never meant to load here: a plugin that skipped
+ * itself (containerd's ErrSkipPlugin, "skip plugin": a snapshotter whose filesystem is absent), and
+ * one left unconfigured (containerd 1.6's devmapper answers "devmapper not configured", an error on
+ * every default install; 1.7 made it a skip).
  */
 function countPluginErrors(plugins: readonly PluginInfo[]): number {
-  return plugins.filter((p) => p.initError !== null && !/skip plugin/i.test(p.initError)).length;
+  return plugins.filter((p) => p.initError !== null && !/skip plugin|not configured/i.test(p.initError)).length;
 }
