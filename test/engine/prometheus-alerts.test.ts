@@ -351,7 +351,24 @@ describe('alert rules and dashboard against a real Prometheus', { skip, timeout:
 
   it('a container exit while dockerd is stopped: DockerEngineStateDrift fires (exit_without_die); kill -CONT: it resolves', async (t) => {
     await waitFor('no drift alert', async () => (await alertState('DockerEngineStateDrift')) === null, 30_000, 250);
-    await r().docker(['run', '-d', '--name', 'drifted', 'rig/busybox', 'sleep', '1d']);
+    // dockerd's connection to the containerd just resumed may still be in its handshake back-off.
+    await waitFor(
+      'dockerd to run a container again',
+      async () =>
+        r()
+          .docker(['run', '-d', '--name', 'drifted', 'rig/busybox', 'sleep', '1d'])
+          .then(
+            () => true,
+            async () => (
+              await r()
+                .docker(['rm', '-f', 'drifted'])
+                .catch(() => undefined),
+              false
+            ),
+          ),
+      30_000,
+      1000,
+    );
     const victim = Number((await r().docker(['inspect', '-f', '{{.State.Pid}}', 'drifted'])).stdout.trim());
     const dockerd = r().dockerdPid();
     assert.ok(dockerd !== null && victim > 1);
