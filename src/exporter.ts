@@ -17,6 +17,7 @@ import { registerHeadroomMetrics } from './metrics/headroom-metrics.js';
 import { registerKernelMetrics } from './metrics/kernel-metrics.js';
 import { registerProbeMetrics } from './metrics/probe-metrics.js';
 import { registerSweepMetrics } from './metrics/sweep-metrics.js';
+import { registerDeepMetrics } from './metrics/deep-metrics.js';
 import { createEngineWatch } from './poller/engine-watch.js';
 import type { Poller } from './poller/poller.js';
 import { createStateSaver, type StateSaver } from './poller/state-saver.js';
@@ -117,6 +118,7 @@ export function createExporter(config: Config, opts: ExporterOptions): Exporter 
   if (config.processSource === 'procfs') registerHeadroomMetrics({ registry, freshState, dockerdExpected });
   registerSweepMetrics(registry, freshState);
   registerKernelMetrics({ registry, freshState, dockerdExpected });
+  registerDeepMetrics(registry, freshState, dockerdExpected);
 
   const health = (): HealthReport => healthReport(status(), isFresh(), config);
   const web = opts.webConfig && config.webConfigFile !== null ? createWebConfigRuntime(config.webConfigFile, opts.webConfig, logger) : null;

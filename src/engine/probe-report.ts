@@ -10,7 +10,10 @@ export type ProbeName =
   | 'dockerd_ping'
   | 'dockerd_version'
   | 'dockerd_info'
-  | 'dockerd_containers';
+  | 'dockerd_containers'
+  | 'dockerd_events'
+  | 'containerd_plugins'
+  | 'containerd_state';
 
 export interface ProbeOutcome {
   success: boolean;
@@ -43,6 +46,23 @@ export interface ProbeReport {
   containers: readonly ContainerSummary[] | null;
   userlandProxy: boolean;
   events: TaskEventCounts | null;
+  /** What the deep-health and drift checks found (state-probes.ts); null when not probed. */
+  deep?: DeepReport | null;
+}
+
+/** The container events counted from dockerd's stream; health_status is one type, whatever the status. */
+export const CONTAINER_EVENT_TYPES = ['die', 'oom', 'health_status'] as const;
+export type ContainerEventType = (typeof CONTAINER_EVENT_TYPES)[number];
+
+/** Deep health, dockerd's container events, plugin errors and state drift. */
+export interface DeepReport {
+  containerEvents: ReadonlyMap<string, number> | null;
+  /** Plugins that failed to load (a "skip plugin" is not a failure); null until read. */
+  pluginErrors: number | null;
+  /** docker-proxy processes that serve no published port (leaked-proxies.ts); null when unknown. */
+  leakedProxies: number | null;
+  drift: Readonly<Record<string, number | null>>;
+  driftIds: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -96,6 +116,9 @@ export interface EngineInfo {
   defaultRuntime: string;
   /** `DockerRootDir`: the data root dockerd really uses; null when absent or not absolute. */
   rootDir: string | null;
+  /** NGoroutines and NEventsListener: dockerd's own leak signals; null when /info leaves them out. */
+  goroutines: number | null;
+  eventListeners: number | null;
 }
 
 /**

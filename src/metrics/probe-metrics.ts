@@ -26,7 +26,7 @@ export function registerProbeMetrics(opts: ProbeMetricsOptions): void {
     registry,
     freshState,
     name: `${NS}_component_healthy`,
-    help: 'Whether the component is up and answered its socket probe within the timeout (dockerd: /_ping, containerd: gRPC health).',
+    help: 'Whether the component is up and answered its deep probe within the timeout (dockerd: /_ping and its last state call, containerd: gRPC health and Namespaces/List).',
     components: singletons,
     read: (state, c) => {
       const healthy = state.tracker.singletons[c].healthy;

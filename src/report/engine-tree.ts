@@ -8,6 +8,7 @@ import { classifyProcess } from '../engine/classify.js';
 import type { Singleton } from '../engine/components.js';
 import type { EngineState, ProcessInfo } from '../engine/engine-state.js';
 import { HEALTH_PROBE, linkState } from '../engine/link-state.js';
+import { deepFindings, deepWarnings } from './deep-findings.js';
 import { formatAgo } from './format.js';
 import type {
   ChildNode,
@@ -57,6 +58,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
       checks: null,
       notes: [],
       headroom: null,
+      deep: null,
     };
   }
   const { view } = state;
@@ -81,12 +83,13 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
   const kernel: KernelCounts | null = state.kernel
     ? { oomKills: { ...state.kernel.oomKills }, hungTaskReports: { ...state.kernel.hungTaskReports } }
     : null;
+  const deep = deepFindings(state);
   return {
     ...verdict({
       dockerd,
       containerd,
       checks,
-      notes: view.notes,
+      notes: [...view.notes, ...deepWarnings(deep)],
       scannedNothing: state.scannedPids === 0,
       staleSeconds: opts.stale ? (nowMs - state.takenAtMs) / 1000 : null,
       runcStuckAfterSeconds: opts.runcStuckAfterSeconds,
@@ -104,6 +107,7 @@ export function buildEngineTree(state: EngineState | null, opts: EngineTreeOptio
     notes: [...view.notes],
     headroom,
     kernel,
+    deep,
   };
 }
 

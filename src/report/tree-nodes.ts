@@ -11,6 +11,7 @@ import type { HeadroomReport } from './headroom-report.js';
 import type { ContainerdMode, Singleton } from '../engine/components.js';
 import type { ProbeName } from '../engine/engine-state.js';
 import type { LinkState } from '../engine/link-state.js';
+import type { DeepFindings } from './deep-findings.js';
 
 export type { LinkState } from '../engine/link-state.js';
 
@@ -162,6 +163,8 @@ export interface EngineTree {
   headroom: HeadroomReport | null;
   /** OOM kills and hung-task reports from the kernel log; null when it is not read. */
   kernel?: KernelCounts | null;
+  /** State drift (with container ids), leaked proxies, plugin errors, dockerd's leak figures; null when not probed. */
+  deep?: DeepFindings | null;
 }
 
 /** docker-init or runc processes under all shims. */

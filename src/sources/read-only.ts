@@ -11,6 +11,8 @@ export const ALLOWED_GRPC_METHODS: ReadonlySet<string> = new Set([
   '/containerd.services.tasks.v1.Tasks/Get',
   '/containerd.services.containers.v1.Containers/List',
   '/containerd.services.events.v1.Events/Subscribe',
+  '/containerd.services.namespaces.v1.Namespaces/List',
+  '/containerd.services.introspection.v1.Introspection/Plugins',
 ]);
 
 /** Engine API paths, optionally behind a version prefix (/v1.41/_ping). GET and HEAD only. */
@@ -19,6 +21,7 @@ const ALLOWED_HTTP_PATHS: readonly RegExp[] = [
   /^\/version$/,
   /^\/info$/,
   /^\/containers\/json$/,
+  /^\/events$/,
   // One container's inspect, by its full id only (never a name, which could spell another path).
   /^\/containers\/[0-9a-f]{64}\/json$/,
 ];

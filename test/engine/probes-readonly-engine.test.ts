@@ -322,6 +322,8 @@ describe('probes without a containerd socket, as an unprivileged user, and stric
       '/containerd.services.version.v1.Version/Version',
       '/containerd.services.tasks.v1.Tasks/Get',
       '/containerd.services.containers.v1.Containers/List',
+      '/containerd.services.namespaces.v1.Namespaces/List',
+      '/containerd.services.introspection.v1.Introspection/Plugins',
     ]) {
       assert.ok(
         grpc.some((q) => q.path === path),
@@ -329,7 +331,7 @@ describe('probes without a containerd socket, as an unprivileged user, and stric
       );
     }
     const bare = (p: string): string => p.split('?')[0]!.replace(/^\/v\d+\.\d+(?=\/)/, '');
-    for (const path of ['/_ping', '/version', '/info', '/containers/json']) {
+    for (const path of ['/_ping', '/version', '/info', '/containers/json', '/events']) {
       assert.ok(
         http.some((q) => bare(q.path) === path),
         `dockerd proxy recorded ${path}: ${count(http)}`,

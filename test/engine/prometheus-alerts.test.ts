@@ -394,6 +394,54 @@ describe('alert rules and dashboard against a real Prometheus', { skip, timeout:
     assert.deepEqual(unexpectedAlerts([...alerts, 'ContainerdRestarted']), []);
   });
 
+  it('a container exit while dockerd is stopped: DockerEngineStateDrift fires (exit_without_die); kill -CONT: it resolves', async (t) => {
+    await waitFor('no drift alert', async () => (await alertState('DockerEngineStateDrift')) === null, 30_000, 250);
+    // dockerd's connection to the containerd just resumed may still be in its handshake back-off.
+    await waitFor(
+      'dockerd to run a container again',
+      async () =>
+        r()
+          .docker(['run', '-d', '--name', 'drifted', 'rig/busybox', 'sleep', '1d'])
+          .then(
+            () => true,
+            async () => (
+              await r()
+                .docker(['rm', '-f', 'drifted'])
+                .catch(() => undefined),
+              false
+            ),
+          ),
+      30_000,
+      1000,
+    );
+    const victim = Number((await r().docker(['inspect', '-f', '{{.State.Pid}}', 'drifted'])).stdout.trim());
+    const dockerd = r().dockerdPid();
+    assert.ok(dockerd !== null && victim > 1);
+    process.kill(dockerd, 'SIGSTOP');
+    const stoppedAt = Date.now();
+    try {
+      process.kill(victim, 'SIGKILL'); // containerd sees the exit; a stopped dockerd cannot say die
+      await waitFor('DockerEngineStateDrift to fire', async () => (await alertState('DockerEngineStateDrift')) === 'firing', 40_000, 250).catch(
+        async (e: unknown) => {
+          throw new Error(`${e instanceof Error ? e.message : String(e)}; alerts: ${await describeAlerts()}`);
+        },
+      );
+      t.diagnostic(`DockerEngineStateDrift fired ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after the exit`);
+      const [drift] = await alertsNamed('DockerEngineStateDrift');
+      assert.equal(drift?.labels['kind'], 'exit_without_die');
+      assert.equal(drift?.labels['severity'], 'warning');
+    } finally {
+      process.kill(dockerd, 'SIGCONT');
+    }
+    await waitFor(
+      'DockerEngineStateDrift to resolve after kill -CONT',
+      async () => (await alertState('DockerEngineStateDrift')) === null,
+      30_000,
+      250,
+    );
+    await r().docker(['rm', '-f', 'drifted']);
+  });
+
   it('every dashboard panel expression, variables filled in, returns at least one series', async () => {
     const queries = dashboardQueries();
     assert.ok(queries.length > 0, 'the dashboard has no queries');

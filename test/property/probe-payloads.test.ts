@@ -208,7 +208,9 @@ describe('Engine API answers', () => {
         fc.nat(),
         fc.boolean(),
         fc.constantFrom('runc', 'io.containerd.runc.v2', 'slow'),
-        (containers, running, paused, stopped, live, runtime) => {
+        fc.oneof(fc.nat(), fc.constant(-1), fc.constant('12'), fc.constant(1.5)),
+        fc.oneof(fc.nat(), fc.constant(undefined)),
+        (containers, running, paused, stopped, live, runtime, goroutines, listeners) => {
           const body = JSON.stringify({
             ID: 'x',
             Containers: containers,
@@ -218,7 +220,11 @@ describe('Engine API answers', () => {
             LiveRestoreEnabled: live,
             DefaultRuntime: runtime,
             Runtimes: { runc: { path: 'runc' } },
+            NGoroutines: goroutines,
+            NEventsListener: listeners,
           });
+          // A goroutine or listener figure that is not a whole count is unknown (null), never a wrong number.
+          const count = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null);
           assert.deepEqual(parseInfo(body), {
             containers,
             running,
@@ -227,6 +233,8 @@ describe('Engine API answers', () => {
             liveRestore: live,
             defaultRuntime: runtime,
             rootDir: null,
+            goroutines: count(goroutines),
+            eventListeners: count(listeners),
           });
         },
       ),

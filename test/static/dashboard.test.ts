@@ -30,6 +30,7 @@ const ROW_ORDER = [
   'Exporter health',
   'Headroom',
   'Wedged containers and hung shims',
+  'Drift and deep health',
 ];
 
 function datasourceUid(ds: unknown): string | undefined {

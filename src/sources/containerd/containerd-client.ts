@@ -1,6 +1,6 @@
 /**
  * A read-only containerd client over its unix socket: Health/Check, Version, Tasks/List, Tasks/Get,
- * Containers/List and a standing Events/Subscribe. Every call passes through an interceptor that refuses anything not on
+ * Containers/List, Namespaces/List, Introspection/Plugins and a standing Events/Subscribe. Every call passes through an interceptor that refuses anything not on
  * the allowlist (read-only.ts). A short reconnect back-off lets a restarted containerd be seen within
  * about a second (grpc-js's default hid it for up to 7 s).
  */
@@ -25,6 +25,13 @@ export interface EventEnvelope {
   event: TaskEvent | null;
 }
 
+export interface PluginInfo {
+  type: string;
+  id: string;
+  /** Why the plugin failed to initialise; null when it loaded. */
+  initError: string | null;
+}
+
 export interface Subscription {
   cancel(): void;
 }
@@ -38,6 +45,10 @@ export interface ContainerdClient {
   getTask(namespace: string, id: string, timeoutMs: number): Promise<TaskInfo>;
   /** Container ids from containerd's metadata store (no shim is asked). */
   listContainers(namespace: string, timeoutMs: number): Promise<string[]>;
+  /** Namespaces/List: a read of containerd's metadata store (its bolt database), unlike Health/Check. */
+  listNamespaces(timeoutMs: number): Promise<string[]>;
+  /** Introspection/Plugins: every plugin, with the error it failed to load with (if it did). */
+  plugins(timeoutMs: number): Promise<PluginInfo[]>;
   /** Streams events until cancelled or the connection ends; `onEnd` is called once, with the reason. */
   subscribe(filters: string[], onEvent: (e: EventEnvelope) => void, onEnd: (err: Error | null) => void): Subscription;
   close(): void;
@@ -82,12 +93,22 @@ interface Loaded {
   Tasks: grpc.ServiceClientConstructor;
   Events: grpc.ServiceClientConstructor;
   Containers: grpc.ServiceClientConstructor;
+  Namespaces: grpc.ServiceClientConstructor;
+  Introspection: grpc.ServiceClientConstructor;
 }
 
 export function loadContainerdServices(): Loaded {
   const dir = protoDir();
   const definition = protoLoader.loadSync(
-    ['grpc-health.proto', 'containerd-version.proto', 'containerd-tasks.proto', 'containerd-events.proto', 'containerd-containers.proto'],
+    [
+      'grpc-health.proto',
+      'containerd-version.proto',
+      'containerd-tasks.proto',
+      'containerd-events.proto',
+      'containerd-containers.proto',
+      'containerd-namespaces.proto',
+      'containerd-introspection.proto',
+    ],
     { includeDirs: [dir], keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true },
   );
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
@@ -98,6 +119,8 @@ export function loadContainerdServices(): Loaded {
         tasks: { v1: { Tasks: grpc.ServiceClientConstructor } };
         events: { v1: { Events: grpc.ServiceClientConstructor } };
         containers: { v1: { Containers: grpc.ServiceClientConstructor } };
+        namespaces: { v1: { Namespaces: grpc.ServiceClientConstructor } };
+        introspection: { v1: { Introspection: grpc.ServiceClientConstructor } };
       };
     };
   };
@@ -107,6 +130,8 @@ export function loadContainerdServices(): Loaded {
     Tasks: pkg.containerd.services.tasks.v1.Tasks,
     Events: pkg.containerd.services.events.v1.Events,
     Containers: pkg.containerd.services.containers.v1.Containers,
+    Namespaces: pkg.containerd.services.namespaces.v1.Namespaces,
+    Introspection: pkg.containerd.services.introspection.v1.Introspection,
   };
 }
 
@@ -132,6 +157,8 @@ export function createContainerdClient(socketPath: string, services: Loaded = lo
     md.set('containerd-namespace', namespace);
     return md;
   };
+  const namespaces = new services.Namespaces(target, creds, share) as UnaryClient;
+  const introspection = new services.Introspection(target, creds, share) as UnaryClient;
 
   const unary = <T>(client: UnaryClient, method: string, request: object, timeoutMs: number, metadata = new grpc.Metadata()): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -164,6 +191,19 @@ export function createContainerdClient(socketPath: string, services: Loaded = lo
       const res = await unary<{ containers: { id: string }[] }>(containers, 'List', {}, timeoutMs, inNamespace(namespace));
       return res.containers.map((c) => c.id);
     },
+    async listNamespaces(timeoutMs) {
+      const res = await unary<{ namespaces: { name: string }[] }>(namespaces, 'List', { filter: '' }, timeoutMs);
+      return res.namespaces.map((n) => n.name);
+    },
+    async plugins(timeoutMs) {
+      type Plugin = { type: string; id: string; init_err: { code: number; message: string } | null };
+      const res = await unary<{ plugins: Plugin[] }>(introspection, 'Plugins', { filters: [] }, timeoutMs);
+      return res.plugins.map((p) => ({
+        type: p.type,
+        id: p.id,
+        initError: p.init_err && (p.init_err.code !== 0 || p.init_err.message !== '') ? p.init_err.message || `code ${p.init_err.code}` : null,
+      }));
+    },
     subscribe(filters, onEvent, onEnd) {
       const fn = events.Subscribe as (req: object, opts: grpc.CallOptions) => grpc.ClientReadableStream<SubscribeEnvelope>;
       const stream = fn.call(events, { filters }, {});
@@ -192,7 +232,7 @@ export function createContainerdClient(socketPath: string, services: Loaded = lo
       };
     },
     close() {
-      for (const c of [version, tasks, events, containers]) c.close();
+      for (const c of [version, tasks, events, containers, namespaces, introspection]) c.close();
       health.close();
     },
   };

@@ -13,6 +13,10 @@ export interface TaskEventWatcher {
   /** Follows this client (re-subscribing when it changes); null stops watching. */
   setClient(client: ContainerdClient | null): void;
   counts(): TaskEventCounts;
+  /** Task exits of the last few minutes in one namespace: container id → when it was seen (ms). */
+  recentExits(namespace: string): ReadonlyMap<string, number>;
+  /** When the current stream was established (ms); null while not subscribed. */
+  connectedSinceMs(): number | null;
   stop(): void;
 }
 
@@ -37,6 +41,8 @@ export function createTaskEventWatcher(opts: TaskEventWatcherOptions): TaskEvent
   const exits = new Map<string, number>(opts.namespaces.map((ns) => [ns, opts.initialCounts?.exits[ns] ?? 0]));
   const ooms = new Map<string, number>(opts.namespaces.map((ns) => [ns, opts.initialCounts?.ooms[ns] ?? 0]));
   const lastOom = new Map<string, number>(); // `${ns}/${container}` → ms
+  const recent = new Map<string, Map<string, number>>(opts.namespaces.map((ns) => [ns, new Map()]));
+  let connectedAtMs: number | null = null;
   let client: ContainerdClient | null = null;
   let subscription: Subscription | null = null;
   let connected = false;
@@ -45,6 +51,7 @@ export function createTaskEventWatcher(opts: TaskEventWatcherOptions): TaskEvent
   let backoffMs = 100;
 
   const onEvent = (env: EventEnvelope): void => {
+    if (!connected) connectedAtMs = now();
     connected = true;
     backoffMs = 100;
     const e = env.event;
@@ -54,6 +61,7 @@ export function createTaskEventWatcher(opts: TaskEventWatcherOptions): TaskEvent
       if (e.id !== e.containerId && e.id !== '') return; // an exec'd process, not the task
       exits.set(env.namespace, (exits.get(env.namespace) ?? 0) + 1);
       lastOom.delete(key);
+      rememberExit(recent.get(env.namespace), e.containerId, now());
     } else {
       const last = lastOom.get(key);
       if (last !== undefined && now() - last < oomDedupMs) return;
@@ -73,6 +81,7 @@ export function createTaskEventWatcher(opts: TaskEventWatcherOptions): TaskEvent
       // A stream that lived a while was established: its end means containerd went away.
       const wasUp = connected || now() - started > 1000;
       connected = false;
+      connectedAtMs = null;
       if (wasUp) {
         drops++;
         opts.logger.warn({ component: 'containerd', err: err?.message ?? 'stream ended' }, 'containerd event stream dropped');
@@ -83,7 +92,9 @@ export function createTaskEventWatcher(opts: TaskEventWatcherOptions): TaskEvent
     });
     // grpc streams say nothing until the first event; call it connected once it has not failed at once.
     setTimeout(() => {
-      if (client === current && subscription !== null) connected = true;
+      if (client !== current || subscription === null || connected) return;
+      connected = true;
+      connectedAtMs = started;
     }, 300).unref();
   };
 
@@ -93,6 +104,7 @@ export function createTaskEventWatcher(opts: TaskEventWatcherOptions): TaskEvent
       subscription?.cancel();
       subscription = null;
       connected = false;
+      connectedAtMs = null;
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = null;
       client = next;
@@ -100,6 +112,8 @@ export function createTaskEventWatcher(opts: TaskEventWatcherOptions): TaskEvent
       if (client) subscribe();
     },
     counts: () => ({ exits, ooms, connected, drops }),
+    recentExits: (ns) => recent.get(ns) ?? new Map(),
+    connectedSinceMs: () => connectedAtMs,
     stop() {
       client = null;
       subscription?.cancel();
@@ -108,4 +122,18 @@ export function createTaskEventWatcher(opts: TaskEventWatcherOptions): TaskEvent
       retryTimer = null;
     },
   };
+}
+
+/** Exits are kept this long (the drift check waits 10 s for dockerd's `die`), and at most this many. */
+const EXIT_MEMORY_MS = 15 * 60_000;
+const MAX_EXITS_KEPT = 10_000;
+
+function rememberExit(into: Map<string, number> | undefined, containerId: string, atMs: number): void {
+  if (!into || containerId === '') return;
+  into.delete(containerId);
+  into.set(containerId, atMs);
+  for (const [id, at] of into) {
+    if (into.size <= MAX_EXITS_KEPT && atMs - at < EXIT_MEMORY_MS) break;
+    into.delete(id);
+  }
 }

@@ -60,7 +60,26 @@ export function parseInfo(body: string): EngineInfo {
     defaultRuntime: typeof v.DefaultRuntime === 'string' ? v.DefaultRuntime : '',
     // Only an absolute path: it is statfs'ed for the data root's headroom.
     rootDir: typeof v.DockerRootDir === 'string' && v.DockerRootDir.startsWith('/') ? v.DockerRootDir : null,
+    goroutines: count(v.NGoroutines),
+    eventListeners: count(v.NEventsListener),
   };
+}
+
+function count(v: unknown): number | null {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
+}
+
+/** GET /containers/json?all=1: every container's id and whether dockerd calls it running. */
+export function parseContainerStates(body: string): { id: string; running: boolean }[] {
+  const v = parseJson('/containers/json', body);
+  if (!Array.isArray(v)) throw new MalformedApiResponseError('/containers/json', 'not an array');
+  const out: { id: string; running: boolean }[] = [];
+  for (const c of v) {
+    if (!isRecord(c) || typeof c.Id !== 'string' || c.Id === '') continue;
+    // "paused" and "restarting" containers still have their task; only "running" is asserted running.
+    out.push({ id: c.Id, running: c.State === 'running' });
+  }
+  return out;
 }
 
 /** GET /containers/json: host ports published by running containers (one entry per address family). */

@@ -1,7 +1,7 @@
 /**
- * containerd's probes: gRPC Health/Check, Tasks/List per watched namespace, Containers/List per
- * watched namespace (metadata only, every `containersEveryMs`), Version (once per containerd identity)
- * and the task event stream. They share one client, made anew for a new
+ * containerd's probes: gRPC Health/Check with Namespaces/List (deep health), Tasks/List per watched
+ * namespace, Containers/List per watched namespace (metadata only, every `containersEveryMs`), Version
+ * and Introspection/Plugins (once per containerd identity) and the task event stream. They share one client, made anew for a new
  * containerd: the old channel sits in gRPC's reconnect back-off after an outage (up to seconds), and
  * the event stream must be back before the next crash, not after it.
  */
@@ -9,7 +9,8 @@ import type { EngineView } from '../../engine/attribute.js';
 import type { TaskEventCounts, TaskInfo } from '../../engine/probe-report.js';
 import { identityKey } from '../../engine/tracker.js';
 import { createContainerdClient, loadContainerdServices, type ContainerdClient } from '../containerd/containerd-client.js';
-import { createTaskEventWatcher } from '../containerd/task-event-watcher.js';
+import { createTaskEventWatcher, type TaskEventWatcher } from '../containerd/task-event-watcher.js';
+import type { PluginInfo } from '../containerd/containerd-client.js';
 import { Answering, type DaemonProbes, type Probe, type Watch } from './probe.js';
 
 export interface ContainerdProbeOptions {
@@ -37,11 +38,13 @@ export interface ContainerdFindings {
   tasks: Map<string, TaskInfo[]> | null;
   containers: Map<string, string[]> | null;
   events: TaskEventCounts;
+  /** Plugins that failed to load; null until Introspection/Plugins answered. */
+  pluginErrors: number | null;
 }
 
 export function createContainerdProbes(
   opts: ContainerdProbeOptions,
-): DaemonProbes & { findings(): ContainerdFindings; client(): ContainerdClient | null } {
+): DaemonProbes & { findings(): ContainerdFindings; client(): ContainerdClient | null; taskEvents: TaskEventWatcher } {
   const services = loadContainerdServices();
   const watcher = createTaskEventWatcher({
     namespaces: opts.namespaces,
@@ -60,6 +63,9 @@ export function createContainerdProbes(
   let containers: Map<string, string[]> | null = null;
   let containersAtMs: number | null = null;
   let containersDue = false;
+  let pluginErrors: number | null = null;
+  let stateAnswered: boolean | null = null;
+  let pluginsOf: string | null = null;
 
   const dialled = (): { client: ContainerdClient; address: string } => {
     if (client === null || address === null) throw new Error('containerd probe ran without a client'); // due() rules this out
@@ -77,6 +83,25 @@ export function createContainerdProbes(
         const status = await target.client.health(this.deadlineMs);
         if (status !== 'SERVING') throw new Error(`health status ${status}`);
       });
+    },
+  };
+
+  // Health/Check is a static SERVING while the server runs (containerd never changes it): healthy
+  // also needs a call that reads the metadata store (its bolt database) to answer within the deadline.
+  // Namespaces/List reads only that store, not the shims (Tasks/List waits on each shim in turn).
+  const state: Probe = {
+    name: 'containerd_state',
+    deadlineMs: opts.timeoutMs,
+    request: { grpc: '/containerd.services.namespaces.v1.Namespaces/List' },
+    due: () => address !== null,
+    async run() {
+      try {
+        await dialled().client.listNamespaces(this.deadlineMs);
+        stateAnswered = true;
+      } catch (err) {
+        stateAnswered = false;
+        throw err;
+      }
     },
   };
 
@@ -128,6 +153,19 @@ export function createContainerdProbes(
     },
   };
 
+  const plugins: Probe = {
+    name: 'containerd_plugins',
+    deadlineMs: opts.timeoutMs,
+    request: { grpc: '/containerd.services.introspection.v1.Introspection/Plugins' },
+    // Plugins load once, at containerd's start: read once per containerd.
+    due: () => address !== null && identity !== pluginsOf,
+    async run() {
+      const of = identity;
+      pluginErrors = countPluginErrors(await dialled().client.plugins(this.deadlineMs));
+      pluginsOf = of;
+    },
+  };
+
   const events: Watch = {
     name: 'containerd_events',
     request: { grpc: '/containerd.services.events.v1.Events/Subscribe' },
@@ -139,7 +177,7 @@ export function createContainerdProbes(
   };
 
   return {
-    probes: [health, taskList, containerList, versionProbe],
+    probes: [health, state, taskList, containerList, versionProbe, plugins],
     watches: [events],
     prepare(view: EngineView, nowMs: number) {
       // The configured socket as given; otherwise the host path the live engine vouches for, reached
@@ -152,6 +190,7 @@ export function createContainerdProbes(
         answering.value = null;
         tasks = null;
         containers = null;
+        stateAnswered = null;
         return;
       }
       containersDue = containersAtMs === null || nowMs - containersAtMs >= opts.containersEveryMs;
@@ -165,11 +204,22 @@ export function createContainerdProbes(
         versionOf = null;
         containersAtMs = nowMs; // the new client lists containers now
         containersDue = true;
+        pluginsOf = null;
+        stateAnswered = null;
       }
       if (identity !== null) clientOf = identity;
     },
-    findings: () => ({ answering: answering.value, answers: answering.count, version, tasks, containers, events: watcher.counts() }),
+    findings: () => ({
+      answering: answering.value === true && stateAnswered === false ? false : answering.value,
+      answers: answering.count,
+      version,
+      tasks,
+      containers,
+      events: watcher.counts(),
+      pluginErrors,
+    }),
     client: () => (address === null ? null : client),
+    taskEvents: watcher,
     close() {
       watcher.stop();
       client?.close();
@@ -181,4 +231,14 @@ export function createContainerdProbes(
 /** A host path as the exporter reaches it when the host's root is mounted at `rootfs`. */
 function underRootfs(rootfs: string, hostPath: string): string {
   return rootfs === '/' ? hostPath : `${rootfs.replace(/\/+$/, '')}${hostPath.startsWith('/') ? '' : '/'}${hostPath}`;
+}
+
+/**
+ * Plugins with an init error, except those that were never meant to load here: a plugin that skipped
+ * itself (containerd's ErrSkipPlugin, "skip plugin": a snapshotter whose filesystem is absent), and
+ * one left unconfigured (containerd 1.6's devmapper answers "devmapper not configured", an error on
+ * every default install; 1.7 made it a skip).
+ */
+function countPluginErrors(plugins: readonly PluginInfo[]): number {
+  return plugins.filter((p) => p.initError !== null && !/skip plugin|not configured/i.test(p.initError)).length;
 }

@@ -10,7 +10,7 @@ import type { ContainerSummary, EngineInfo, EngineVersions, PublishedPort } from
 import { identityKey } from '../../engine/tracker.js';
 import { readUserlandProxySetting } from '../docker/daemon-config.js';
 import { createEngineApiClient } from '../docker/engine-api-client.js';
-import { parseContainerList, parseInfo, parseVersion } from '../docker/engine-api-parse.js';
+import { parseContainerList, parseContainerStates, parseInfo, parseVersion } from '../docker/engine-api-parse.js';
 import { Answering, expectOk, type DaemonProbes, type Probe } from './probe.js';
 
 export interface DockerdProbeOptions {
@@ -30,6 +30,8 @@ export interface DockerdFindings {
   info: EngineInfo | null;
   publishedPorts: PublishedPort[] | null;
   containers: ContainerSummary[] | null;
+  /** Every container dockerd lists (all=1), for the drift check; null when the list failed. */
+  containerStates: { id: string; running: boolean }[] | null;
   userlandProxy: boolean;
 }
 
@@ -40,6 +42,21 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
   let info: EngineInfo | null = null;
   let publishedPorts: PublishedPort[] | null = null;
   let containerList: ContainerSummary[] | null = null;
+  let containerStates: { id: string; running: boolean }[] | null = null;
+  // Deep health: /_ping writes OK without touching daemon state, so a daemon also has to answer the
+  // last call that reads its state (/containers/json, /info: neither takes a container's lock, moby
+  // daemon/list.go reads the in-memory replica) within the deadline. Null until one was made.
+  let stateAnswered: boolean | null = null;
+  const stateCall = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      const v = await call();
+      stateAnswered = true;
+      return v;
+    } catch (err) {
+      stateAnswered = false;
+      throw err;
+    }
+  };
   let userlandProxy = true;
   let slowOf: string | null = null; // the dockerd the slow calls last went to
   let slowAtMs = 0;
@@ -78,23 +95,26 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
     request: { http: { method: 'GET', path: '/info' } },
     due: () => slowDue,
     async run() {
-      info = parseInfo(await get('/info', this.deadlineMs));
+      info = parseInfo(await stateCall(() => get('/info', this.deadlineMs)));
     },
   };
 
   const containers: Probe = {
     name: 'dockerd_containers',
     deadlineMs: opts.timeoutMs,
-    request: { http: { method: 'GET', path: '/containers/json' } },
+    request: { http: { method: 'GET', path: '/containers/json?all=1' } },
     due: () => containersDue,
     async run() {
       try {
-        const list = parseContainerList(await get('/containers/json', this.deadlineMs));
+        const body = await stateCall(() => get('/containers/json?all=1', this.deadlineMs));
+        const list = parseContainerList(body);
         publishedPorts = list.publishedPorts;
         containerList = list.containers;
+        containerStates = parseContainerStates(body);
       } catch (err) {
         publishedPorts = null;
         containerList = null;
+        containerStates = null;
         throw err;
       }
     },
@@ -125,12 +145,13 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
       }
     },
     findings: () => ({
-      answering: answering.value,
+      answering: answering.value === true && stateAnswered === false ? false : answering.value,
       answers: answering.count,
       versions,
       info,
       publishedPorts,
       containers: containerList,
+      containerStates,
       userlandProxy,
     }),
     close() {},

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ProbeName, ProbeOutcome, ProbeReport } from '../../engine/probe-report.js';
 import { createContainerdProbes } from './containerd.js';
 import { createDockerdProbes } from './dockerd.js';
+import { createStateProbes } from './state-probes.js';
 import { createSweepProbes } from './sweep.js';
 import type { ProbeSet } from './probe.js';
 
@@ -71,8 +72,16 @@ export function createEngineProbes(opts: EngineProbeOptions): ProbeSet {
     containerdAnswering: () => containerd.findings().answering,
     dockerdAnswering: () => dockerd?.findings().answering ?? null,
   });
+  const state = createStateProbes({
+    dockerSocket: opts.dockerSocket,
+    procfsPath: opts.procfsPath,
+    timeoutMs: opts.timeoutMs,
+    logger: opts.logger,
+    taskEvents: containerd.taskEvents,
+    onEventStreamDrop: opts.onEventStreamDrop,
+  });
   return {
-    daemons: dockerd ? [containerd, dockerd, sweep] : [containerd, sweep],
+    daemons: dockerd ? [containerd, dockerd, sweep, state] : [containerd, sweep, state],
     report(outcomes: ReadonlyMap<ProbeName, ProbeOutcome>): ProbeReport {
       const c = containerd.findings(); // event counts persist even while containerd's socket is unknown
       const d = dockerd?.findings() ?? null;
@@ -93,6 +102,16 @@ export function createEngineProbes(opts: EngineProbeOptions): ProbeSet {
         containers: d?.containers ?? null,
         userlandProxy: d?.userlandProxy ?? true,
         events: c.events,
+        deep: state.deep(
+          {
+            tasks: c.tasks,
+            containers: d?.containerStates ?? null,
+            publishedPorts: d?.publishedPorts ?? null,
+            userlandProxy: d?.userlandProxy ?? true,
+            pluginErrors: c.pluginErrors,
+          },
+          Date.now(),
+        ),
       };
     },
   };

@@ -1,0 +1,107 @@
+/**
+ * The deep checks that join both daemons' answers: dockerd's container event stream, state drift
+ * between dockerd and containerd (src/engine/state-drift.ts), and leaked docker-proxy processes.
+ * A pseudo-daemon with no calls of its own (its prepare() keeps the poll's view) and one watch, the
+ * standing GET /events; the drift check reads /proc only for the pids of running tasks.
+ */
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { EngineView } from '../../engine/attribute.js';
+import { flagValue } from '../../engine/argv.js';
+import { leakedProxies } from '../../engine/leaked-proxies.js';
+import type { DeepReport, TaskInfo } from '../../engine/probe-report.js';
+import { advanceDrift, DRIFT_KINDS, noDrift, type DockerContainer, type DriftMemory } from '../../engine/state-drift.js';
+import type { TaskEventWatcher } from '../containerd/task-event-watcher.js';
+import { createEngineEventWatcher, type EngineEventWatcher } from '../docker/engine-events.js';
+import type { DaemonProbes, Watch } from './probe.js';
+
+export interface StateProbeOptions {
+  dockerSocket: string | null;
+  procfsPath: string;
+  timeoutMs: number;
+  logger: Logger;
+  taskEvents: TaskEventWatcher;
+  onEventStreamDrop: () => void;
+}
+
+export interface StateInputs {
+  tasks: ReadonlyMap<string, readonly TaskInfo[]> | null;
+  containers: readonly DockerContainer[] | null;
+  publishedPorts: Parameters<typeof leakedProxies>[1];
+  userlandProxy: boolean;
+  pluginErrors: number | null;
+}
+
+/** dockerd's containerd namespace: `--containerd-namespace`, moby by default. */
+function dockerNamespace(view: EngineView | null): string {
+  return (view?.dockerd ? flagValue(view.dockerd.argv, ['--containerd-namespace']) : null) ?? 'moby';
+}
+
+/** A pid that is gone, or a zombie nobody reaped, runs nothing. */
+function processAlive(procfsPath: string, pid: number): boolean {
+  try {
+    const stat = readFileSync(`${procfsPath.replace(/\/+$/, '')}/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X' && state !== '';
+  } catch {
+    return false;
+  }
+}
+
+export function createStateProbes(opts: StateProbeOptions): DaemonProbes & { deep(i: StateInputs, nowMs: number): DeepReport } {
+  const events: EngineEventWatcher | null = opts.dockerSocket
+    ? createEngineEventWatcher({
+        socketPath: opts.dockerSocket,
+        logger: opts.logger,
+        onDrop: opts.onEventStreamDrop,
+      })
+    : null;
+  let view: EngineView | null = null;
+  let memory: DriftMemory = noDrift;
+
+  const watch: Watch = {
+    name: 'dockerd_events',
+    request: { http: { method: 'GET', path: '/events' } },
+    outcome(nowMs) {
+      if (!events) return null;
+      const connected = events.counts().connected;
+      return { success: connected, durationSeconds: 0, error: connected ? null : 'not subscribed', atMs: nowMs };
+    },
+  };
+
+  return {
+    probes: [],
+    watches: events ? [watch] : [],
+    prepare(v) {
+      view = v;
+    },
+    deep(i, nowMs) {
+      const ns = dockerNamespace(view);
+      const dockerSince = events?.counts().connectedSinceMs ?? null;
+      const containerdSince = opts.taskEvents.connectedSinceMs();
+      const drift = events
+        ? advanceDrift(memory, {
+            containers: i.containers,
+            tasks: i.tasks ? (i.tasks.get(ns) ?? null) : null,
+            processAlive: (pid) => processAlive(opts.procfsPath, pid),
+            exits: opts.taskEvents.recentExits(ns),
+            lastDieMs: (id) => events.lastDieMs(id),
+            streamsUpSinceMs: dockerSince !== null && containerdSince !== null ? Math.max(dockerSince, containerdSince) : null,
+            nowMs,
+          })
+        : null;
+      if (drift) memory = drift.memory;
+      const nothing = Object.fromEntries(DRIFT_KINDS.map((k) => [k, null]));
+      return {
+        containerEvents: events ? events.counts().byType : null,
+        pluginErrors: i.pluginErrors,
+        leakedProxies: view ? (leakedProxies(view, i.publishedPorts, i.userlandProxy, nowMs / 1000)?.length ?? null) : null,
+        drift: drift?.counts ?? nothing,
+        driftIds: drift?.ids ?? Object.fromEntries(DRIFT_KINDS.map((k) => [k, []])),
+      };
+    },
+    close() {
+      events?.stop();
+    },
+  };
+}

@@ -1,0 +1,311 @@
+/**
+ * Deep health, dockerd's container events and state drift on a real engine (one rig, steps in order):
+ * the new probes answer; /info's goroutines and event listeners match `docker info`; plugin errors
+ * match `ctr plugins ls`; die, oom and health_status events are counted by type; one wedged container
+ * (its shim SIGSTOPped, a `docker stop` on it pending) leaves dockerd healthy; and a container exit
+ * while dockerd is SIGSTOPped is an exit without `die` until dockerd runs again.
+ *
+ * containerd's deep health (Namespaces/List hanging while Health/Check answers) cannot be shown on a
+ * real engine: test/sources/deep-health-fakes.test.ts says why and proves it against a fake.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import {
+  delay,
+  fetchText,
+  metric,
+  run,
+  scrape,
+  skipUnlessEngine,
+  startEngineRig,
+  startExporter,
+  waitFor,
+  type EngineRig,
+  type ExporterProcess,
+} from '../support/engine-rig.js';
+import { CommandError } from '../support/run.js';
+import { logSince } from '../support/exporter-watch.js';
+
+const HEALTHY = 'docker_engine_component_healthy';
+const PROBE_SUCCESS = 'docker_engine_probe_success';
+const EVENTS = 'docker_engine_container_events_total';
+const DRIFT = 'docker_engine_state_drift';
+const POLL_MS = 500;
+const PROBE_TIMEOUT_MS = 1000;
+/** src/engine/state-drift.ts CONFIRM_MS, plus polls and a scrape. */
+const DRIFT_DEADLINE_MS = 10_000 + 8_000;
+
+const skip = skipUnlessEngine();
+
+describe('deep health, container events and state drift on a real Docker engine', { skip, timeout: 300_000 }, () => {
+  let rig: EngineRig | undefined;
+  let exporter: ExporterProcess | undefined;
+  const stopped = new Set<number>(); // pids this test SIGSTOPped: resumed whatever happens
+  const r = (): EngineRig => {
+    assert.ok(rig, 'engine rig not started');
+    return rig;
+  };
+  const ex = (): ExporterProcess => {
+    assert.ok(exporter, 'exporter not started');
+    return exporter;
+  };
+  const stop = (pid: number): void => {
+    stopped.add(pid);
+    process.kill(pid, 'SIGSTOP');
+  };
+  const resume = (pid: number): void => {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      // gone already
+    }
+    stopped.delete(pid);
+  };
+  const pidOf = async (name: string): Promise<number> => Number((await r().docker(['inspect', '-f', '{{.State.Pid}}', name])).stdout.trim());
+  const events = async (type: string): Promise<number> => metric(await scrape(ex().url), EVENTS, { type }) ?? -1;
+
+  before(async () => {
+    rig = await startEngineRig();
+    await rig.docker(['run', '-d', '--name', 'plain', 'rig/busybox', 'sleep', '1d']);
+    exporter = await startExporter({
+      args: [
+        `--docker.pidfile=${rig.pidfile}`,
+        `--docker.host=${rig.dockerHost}`,
+        `--poll.interval=${POLL_MS}ms`,
+        `--probe.timeout=${PROBE_TIMEOUT_MS}ms`,
+        '--log.format=json',
+      ],
+    });
+  });
+
+  after(async () => {
+    for (const pid of [...stopped]) resume(pid);
+    try {
+      await exporter?.stop();
+    } finally {
+      await rig?.stop();
+    }
+  });
+
+  it('starts healthy: the deep probes and the event stream answer, every drift kind is 0', async () => {
+    const probes = [
+      'containerd_health',
+      'containerd_state',
+      'containerd_plugins',
+      'dockerd_ping',
+      'dockerd_info',
+      'dockerd_containers',
+      'dockerd_events',
+    ];
+    const kinds = ['running_without_task', 'task_process_dead', 'task_unknown_to_dockerd', 'exit_without_die'];
+    await waitFor(
+      'the deep probes to succeed and every drift kind to be known',
+      async () => {
+        const m = await scrape(ex().url);
+        return (
+          probes.every((probe) => metric(m, PROBE_SUCCESS, { probe }) === 1) && kinds.every((kind) => metric(m, DRIFT, { kind }) !== undefined)
+        );
+      },
+      20_000,
+      250,
+    ).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${logSince(ex(), 0)}`);
+    });
+    const m = await scrape(ex().url);
+    for (const component of ['dockerd', 'containerd']) assert.equal(metric(m, HEALTHY, { component }), 1, `healthy{${component}}`);
+    for (const kind of kinds) assert.equal(metric(m, DRIFT, { kind }), 0, `state_drift{${kind}}`);
+    assert.equal(metric(m, 'docker_engine_leaked_proxies'), 0, 'leaked_proxies');
+  });
+
+  it("exports /info's goroutines (within 50 % of docker info's) and event listeners (the exporter's own stream included)", async () => {
+    const m = await scrape(ex().url);
+    const goroutines = metric(m, 'docker_engine_dockerd_goroutines');
+    const listeners = metric(m, 'docker_engine_dockerd_event_listeners');
+    const info = JSON.parse((await r().docker(['info', '--format', '{{json .}}'])).stdout) as { NGoroutines: number; NEventsListener: number };
+    assert.ok(goroutines !== undefined && goroutines > 0, `dockerd_goroutines: ${goroutines}`);
+    assert.ok(
+      Math.abs(goroutines - info.NGoroutines) <= 0.5 * info.NGoroutines,
+      `dockerd_goroutines ${goroutines} vs docker info's ${info.NGoroutines}`,
+    );
+    assert.ok(listeners !== undefined && listeners >= 1, `dockerd_event_listeners ${listeners}: the exporter's /events is one`);
+    assert.ok(info.NEventsListener >= 1, `docker info counts the exporter's stream: ${info.NEventsListener}`);
+  });
+
+  it("counts containerd's failed plugins as `ctr plugins ls -d` shows them (skipped or unconfigured ones are not failures)", async (t) => {
+    const out = (await run('ctr', ['--address', r().containerdSocket, 'plugins', 'ls', '-d'], { timeoutMs: 20_000 })).stdout;
+    const messages = [...out.matchAll(/^\s*Message:\s*(.*)$/gm)].map((m) => m[1] ?? '');
+    const failed = messages.filter((m) => !/skip plugin|not configured/i.test(m));
+    t.diagnostic(`containerd plugin errors: ${messages.length} (${messages.join(' | ')}), counted ${failed.length}`);
+    assert.ok(messages.length > 0, 'ctr shows the init errors of skipped plugins (the proof is empty otherwise)');
+    const m = await scrape(ex().url);
+    assert.equal(metric(m, 'docker_engine_containerd_plugin_errors'), failed.length, `plugin_errors vs ctr: ${failed.join(' | ')}`);
+  });
+
+  it('counts die, oom and health_status events by type, one per event', async () => {
+    const die0 = await events('die');
+    const oom0 = await events('oom');
+    const health0 = await events('health_status');
+    assert.ok(die0 >= 0 && oom0 >= 0 && health0 >= 0, 'container_events_total has every type');
+
+    await r()
+      .docker(['run', '--name', 'dies', 'rig/busybox', 'sh', '-c', 'exit 3'])
+      .catch((e: unknown) => {
+        if (!(e instanceof CommandError) || e.result.code !== 3) throw e;
+      });
+    await r()
+      .docker([
+        'run',
+        '--name',
+        'oom',
+        '--memory',
+        '8m',
+        '--memory-swap',
+        '8m',
+        'rig/busybox',
+        'dd',
+        'if=/dev/zero',
+        'of=/dev/null',
+        'bs=64M',
+        'count=1',
+      ])
+      .catch((e: unknown) => {
+        if (!(e instanceof CommandError) || e.result.code !== 137) throw e;
+      });
+    await r().docker(['run', '-d', '--name', 'checked', '--health-cmd', 'true', '--health-interval', '1s', 'rig/busybox', 'sleep', '1d']);
+    await waitFor(
+      'die ×2, oom and health_status to be counted',
+      async () => (await events('die')) >= die0 + 2 && (await events('oom')) >= oom0 + 1 && (await events('health_status')) >= health0 + 1,
+      20_000,
+      250,
+    );
+    await delay(1500);
+    assert.equal(await events('die'), die0 + 2, 'exactly two die events (exit 3 and the OOM kill)');
+    assert.equal(await events('oom'), oom0 + 1, 'exactly one oom event');
+    assert.equal(await events('health_status'), health0 + 1, 'one health_status (starting → healthy): a status that stays is no event');
+    const types = [...(await scrape(ex().url)).keys()].filter((k) => k.startsWith(`${EVENTS}{`));
+    assert.deepEqual(
+      types.sort(),
+      [`${EVENTS}{type="die"}`, `${EVENTS}{type="health_status"}`, `${EVENTS}{type="oom"}`],
+      'no other label value',
+    );
+    await r().docker(['rm', '-f', 'dies', 'oom', 'checked']);
+  });
+
+  it('one wedged container (its shim stopped, a docker stop pending) leaves dockerd healthy', async () => {
+    await r().docker(['run', '-d', '--name', 'wedged', 'rig/busybox', 'sleep', '1d']);
+    const id = (await r().docker(['inspect', '-f', '{{.Id}}', 'wedged'])).stdout.trim();
+    const shim = Number((await run('pgrep', ['-f', `containerd-shim-runc-v2 -namespace moby -id ${id}`])).stdout.trim().split('\n')[0]);
+    assert.ok(shim > 1, `the shim of ${id}`);
+    stop(shim);
+    let pending: ChildProcess | null = null;
+    try {
+      pending = spawn('docker', ['stop', '-t', '1', 'wedged'], { env: { ...process.env, DOCKER_HOST: r().dockerHost }, stdio: 'ignore' });
+      // The container's lock is taken: inspect hangs, while the daemon-wide calls answer.
+      await waitFor(
+        'inspect of the wedged container to hang',
+        async () => {
+          const res = await run('docker', ['inspect', 'wedged'], {
+            env: { ...process.env, DOCKER_HOST: r().dockerHost },
+            timeoutMs: 1500,
+          }).then(
+            () => 'answered',
+            () => 'hung',
+          );
+          return res === 'hung';
+        },
+        15_000,
+        500,
+      );
+      const from = Date.now();
+      while (Date.now() - from < 4 * PROBE_TIMEOUT_MS) {
+        const m = await scrape(ex().url);
+        assert.equal(metric(m, HEALTHY, { component: 'dockerd' }), 1, 'dockerd stays healthy with one wedged container');
+        assert.equal(metric(m, PROBE_SUCCESS, { probe: 'dockerd_containers' }), 1, '/containers/json answers');
+        await delay(250);
+      }
+    } finally {
+      resume(shim);
+      if (pending) await new Promise<void>((res) => (pending?.exitCode !== null ? res() : pending.once('exit', () => res())));
+    }
+    await r().docker(['rm', '-f', 'wedged']);
+  });
+
+  it('an exit while dockerd is stopped is an exit without die until dockerd runs again', async () => {
+    await r().docker(['run', '-d', '--name', 'victim', 'rig/busybox', 'sleep', '1d']);
+    const victim = await pidOf('victim');
+    const victimId = (await r().docker(['inspect', '-f', '{{.Id}}', 'victim'])).stdout.trim();
+    const dockerd = r().dockerdPid();
+    assert.ok(dockerd !== null && victim > 1);
+    await waitFor('exit_without_die 0', async () => metric(await scrape(ex().url), DRIFT, { kind: 'exit_without_die' }) === 0, 10_000, 250);
+    const stoppedAt = Date.now();
+    stop(dockerd);
+    try {
+      process.kill(victim, 'SIGKILL'); // containerd sees the exit; dockerd cannot say die
+      const seenAfter = await waitFor(
+        'state_drift{exit_without_die} 1',
+        async () => ((metric(await scrape(ex().url, 2000), DRIFT, { kind: 'exit_without_die' }) ?? 0) === 1 ? Date.now() - stoppedAt : null),
+        DRIFT_DEADLINE_MS,
+        250,
+      ).catch((e: unknown) => {
+        throw new Error(`${String(e)}\n${logSince(ex(), 0)}`);
+      });
+      assert.ok(seenAfter !== null && seenAfter >= 10_000, `counted only after 10 s without die: ${seenAfter} ms`);
+      // The container is named where a person looks (never in a metric label).
+      const status = JSON.parse((await fetchText(`${ex().url}/status.json`)).body) as {
+        status: string;
+        reasons: string[];
+        deep: { drift: Record<string, { count: number; containers: string[] }> };
+      };
+      assert.deepEqual(status.deep.drift['exit_without_die'], { count: 1, containers: [victimId.slice(0, 12)] });
+      assert.ok(
+        status.reasons.some((r) => r.includes(victimId.slice(0, 12)) && r.includes('no die')),
+        `a reason names the container: ${status.reasons.join(' / ')}`,
+      );
+      const series = [...(await scrape(ex().url)).keys()].filter((k) => k.startsWith(DRIFT));
+      assert.ok(
+        series.every((k) => !k.includes(victimId.slice(0, 12))),
+        'no container id in a label',
+      );
+    } finally {
+      resume(dockerd);
+    }
+    await waitFor(
+      'dockerd to report die and the drift to clear',
+      async () => metric(await scrape(ex().url), DRIFT, { kind: 'exit_without_die' }) === 0,
+      15_000,
+      250,
+    );
+    const state = (await r().docker(['inspect', '-f', '{{.State.Status}}', 'victim'])).stdout.trim();
+    assert.equal(state, 'exited', 'dockerd caught up with the exit');
+    await r().docker(['rm', '-f', 'victim']);
+  });
+
+  it('the event subscription comes back after a dockerd restart and counts again', async () => {
+    // No container runs across the restart: without live-restore, dockerd's restore would add its own die.
+    const dieBefore = await events('die');
+    await r().docker(['rm', '-f', 'plain']);
+    await waitFor('the die of the removed container', async () => (await events('die')) === dieBefore + 1, 10_000, 250);
+    const die0 = await events('die');
+    const dockerd = r().dockerdPid();
+    assert.ok(dockerd !== null);
+    process.kill(dockerd, 'SIGKILL');
+    await waitFor(
+      'probe_success{dockerd_events} 0',
+      async () => metric(await scrape(ex().url), PROBE_SUCCESS, { probe: 'dockerd_events' }) === 0,
+      10_000,
+      100,
+    );
+    await r().startDockerd();
+    await waitFor(
+      'probe_success{dockerd_events} 1 again',
+      async () => metric(await scrape(ex().url), PROBE_SUCCESS, { probe: 'dockerd_events' }) === 1,
+      15_000,
+      100,
+    );
+    await r().docker(['run', '--name', 'after', 'rig/busybox', 'true']);
+    await waitFor('the die of a container run after the restart', async () => (await events('die')) === die0 + 1, 10_000, 250);
+    assert.equal(await events('die'), die0 + 1, 'the counter continued, not reset');
+    await r().docker(['rm', '-f', 'after']);
+  });
+});
