@@ -143,7 +143,7 @@ describe('dockerd: healthy needs a state call as well as /_ping', () => {
     assert.equal(await runProbe(d.probes, 'dockerd_containers'), null);
     assert.equal(await runProbe(d.probes, 'dockerd_ping'), null);
     assert.equal(d.findings().answering, true);
-    assert.deepEqual(d.findings().containers, [{ id: 'x'.repeat(64), running: true }]);
+    assert.deepEqual(d.findings().containerStates, [{ id: 'x'.repeat(64), running: true }]);
   });
 
   it('the /events subscription counts, skips a malformed line, and comes back after the stream ends', async () => {
