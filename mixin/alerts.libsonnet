@@ -11,6 +11,9 @@ local lib = import 'lib.libsonnet';
 // `for` as the descriptions say it: '30s' → '30 seconds', '1m' → 'a minute', '15m' → '15 minutes'.
 local dur = lib.humanDuration;
 
+// A whole percent as the ratio an expression compares with: 80 → '0.80', 5 → '0.05'.
+local ratio(percent) = if percent >= 100 then '1' else '0.%02d' % percent;
+
 // "3 or more in the window" needs an exact count, which increase() is not: it extrapolates to the
 // window's edges, and a young series that saw 2 restarts can report 3.7. Without a reset in the
 // window the raw rise is max - min (a counter only grows); with one (the exporter restarted) fall
@@ -147,6 +150,74 @@ local exactRestarts(component, cfg) =
       severity: 'warning',
       summary: '{{ $value }} zombie engine process(es) on {{ $labels.instance }}',
       description: "{{ $value }} process(es) of the Docker engine's tree on {{ $labels.instance }} have been zombies for %s: their parent does not reap them." % dur(cfg.zombiesFor),
+    },
+
+    // ---------------------------------------------------------------- headroom
+    // Ratios, not absolute numbers: each names its own limit (docs/runbook.md says where each one
+    // comes from). 80 % for 5 min warns while there is time; 95 % for 1 min means the next burst fails.
+    {
+      alert: 'DockerEngineFdsNearLimit',
+      expr: 'docker_engine_component_worst_fd_ratio{%(dockerEngineSelector)s} > %(threshold)s' % (cfg { threshold: ratio(cfg.headroomWarnPercent) }),
+      'for': cfg.headroomWarnFor,
+      severity: 'warning',
+      summary: '{{ $labels.component }} uses {{ $value | humanizePercentage }} of its fd limit on {{ $labels.instance }}',
+      description: 'A {{ $labels.component }} process on {{ $labels.instance }} has had more than %s %% of its soft RLIMIT_NOFILE open for %s. At 100 %% it cannot accept connections or open files ("too many open files").' % [cfg.headroomWarnPercent, dur(cfg.headroomWarnFor)],
+    },
+    {
+      alert: 'DockerEngineFdsExhausted',
+      expr: 'docker_engine_component_worst_fd_ratio{%(dockerEngineSelector)s} > %(threshold)s' % (cfg { threshold: ratio(cfg.headroomCriticalPercent) }),
+      'for': cfg.headroomCriticalFor,
+      severity: 'critical',
+      summary: '{{ $labels.component }} uses {{ $value | humanizePercentage }} of its fd limit on {{ $labels.instance }}',
+      description: 'A {{ $labels.component }} process on {{ $labels.instance }} has had more than %s %% of its soft RLIMIT_NOFILE open for %s: the next connections or files fail with EMFILE.' % [cfg.headroomCriticalPercent, dur(cfg.headroomCriticalFor)],
+    },
+    {
+      alert: 'DockerEngineTasksNearLimit',
+      expr: 'docker_engine_task_limit_ratio{%(dockerEngineSelector)s} > %(threshold)s' % (cfg { threshold: ratio(cfg.headroomWarnPercent) }),
+      'for': cfg.headroomWarnFor,
+      severity: 'warning',
+      summary: 'The engine is at {{ $value | humanizePercentage }} of {{ $labels.limit }} on {{ $labels.instance }}',
+      description: 'Threads or processes of the Docker engine on {{ $labels.instance }} have been above %s %% of {{ $labels.limit }} for %s. At 100 %% the daemon cannot start a thread (a Go daemon aborts) or a shim.' % [cfg.headroomWarnPercent, dur(cfg.headroomWarnFor)],
+    },
+    {
+      alert: 'DockerEngineTasksExhausted',
+      expr: 'docker_engine_task_limit_ratio{%(dockerEngineSelector)s} > %(threshold)s' % (cfg { threshold: ratio(cfg.headroomCriticalPercent) }),
+      'for': cfg.headroomCriticalFor,
+      severity: 'critical',
+      summary: 'The engine is at {{ $value | humanizePercentage }} of {{ $labels.limit }} on {{ $labels.instance }}',
+      description: 'Threads or processes of the Docker engine on {{ $labels.instance }} have been above %s %% of {{ $labels.limit }} for %s: new containers, threads or shims are about to fail, or the daemon to abort.' % [cfg.headroomCriticalPercent, dur(cfg.headroomCriticalFor)],
+    },
+    // D for a moment is ordinary disk I/O; a thread that stays in D for 5 minutes waits for
+    // storage that does not answer (a hung NFS or FUSE mount, a dead disk). runc has its own rule.
+    {
+      alert: 'DockerEngineThreadsUninterruptible',
+      expr: 'docker_engine_component_uninterruptible_threads{%(dockerEngineSelector)s,component!="runc"} > 0' % cfg,
+      'for': cfg.uninterruptibleThreadsFor,
+      severity: 'warning',
+      summary: '{{ $value }} {{ $labels.component }} thread(s) stuck in the kernel on {{ $labels.instance }}',
+      description: '{{ $labels.component }} on {{ $labels.instance }} has had threads in uninterruptible sleep (state D) for %s: they wait for I/O that does not come back, and whatever they serve hangs with them.' % dur(cfg.uninterruptibleThreadsFor),
+    },
+    {
+      alert: 'DockerEngineStorageLow',
+      expr: |||
+        docker_engine_storage_avail_bytes{%(dockerEngineSelector)s} / docker_engine_storage_size_bytes{%(dockerEngineSelector)s} < %(threshold)s
+          or docker_engine_storage_avail_inodes{%(dockerEngineSelector)s} / docker_engine_storage_inodes{%(dockerEngineSelector)s} < %(threshold)s
+      ||| % (cfg { threshold: ratio(cfg.storageLowPercent) }),
+      'for': cfg.storageLowFor,
+      severity: 'warning',
+      summary: "The engine's {{ $labels.volume }} has {{ $value | humanizePercentage }} free on {{ $labels.instance }}",
+      description: "The filesystem of the engine's {{ $labels.volume }} on {{ $labels.instance }} has had less than %s %% of its space or inodes free for %s." % [cfg.storageLowPercent, dur(cfg.storageLowFor)],
+    },
+    {
+      alert: 'DockerEngineStorageFull',
+      expr: |||
+        docker_engine_storage_avail_bytes{%(dockerEngineSelector)s} / docker_engine_storage_size_bytes{%(dockerEngineSelector)s} < %(threshold)s
+          or docker_engine_storage_avail_inodes{%(dockerEngineSelector)s} / docker_engine_storage_inodes{%(dockerEngineSelector)s} < %(threshold)s
+      ||| % (cfg { threshold: ratio(cfg.storageFullPercent) }),
+      'for': cfg.storageFullFor,
+      severity: 'critical',
+      summary: "The engine's {{ $labels.volume }} has {{ $value | humanizePercentage }} free on {{ $labels.instance }}",
+      description: 'The filesystem of the engine\'s {{ $labels.volume }} on {{ $labels.instance }} has had less than %s %% of its space or inodes free for %s: "no space left on device" is next for image pulls, container starts, logs and the daemons\' own state.' % [cfg.storageFullPercent, dur(cfg.storageFullFor)],
     },
 
     // ---------------------------------------------------------------- the exporter itself

@@ -16,6 +16,19 @@
     exporterDownFor: '1m',
     exporterStaleFor: '1m',
 
+    // Headroom, in whole percent: a share of a limit in use (fds against RLIMIT_NOFILE, threads and
+    // pids against their caps) warns above the first while there is time, and pages above the second
+    // when the next burst fails. Storage warns and pages below its free shares.
+    headroomWarnPercent: 80,
+    headroomWarnFor: '5m',
+    headroomCriticalPercent: 95,
+    headroomCriticalFor: '1m',
+    uninterruptibleThreadsFor: '5m',  // brief D is ordinary I/O; minutes of it is storage that does not answer
+    storageLowPercent: 10,
+    storageLowFor: '5m',
+    storageFullPercent: 5,
+    storageFullFor: '1m',
+
     // Restarts: the window the restart alerts look back over, and how many restarts in it are a crash loop.
     restartWindow: '15m',
     crashLoopRestarts: 3,

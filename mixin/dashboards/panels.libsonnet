@@ -2758,4 +2758,383 @@
       "y": 76
     }
   },
+  // row: Headroom
+  {
+    "type": "row",
+    "title": "Headroom",
+    "collapsed": false,
+    "gridPos": {
+      "h": 1,
+      "w": 24,
+      "x": 0,
+      "y": 84
+    },
+    "panels": []
+  },
+  // timeseries: File descriptors against the limit
+  {
+    "type": "timeseries",
+    "title": "File descriptors against the limit",
+    "description": "Highest open fds / soft fd limit of any process of each component. DockerEngineFdsNearLimit warns at 80 %, DockerEngineFdsExhausted pages at 95 %.",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_component_worst_fd_ratio{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{component}}",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "percentunit",
+        "min": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "linear",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        },
+        "max": 1
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 12,
+      "x": 0,
+      "y": 85
+    }
+  },
+  // timeseries: Threads and pids against their caps
+  {
+    "type": "timeseries",
+    "title": "Threads and pids against their caps",
+    "description": "Each cap on threads or pids that applies to the engine, used / cap (docs/runbook.md says where each comes from). DockerEngineTasksNearLimit at 80 %, DockerEngineTasksExhausted at 95 %.",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_task_limit_ratio{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{limit}}",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "percentunit",
+        "min": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "linear",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        },
+        "max": 1
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 12,
+      "x": 12,
+      "y": 85
+    }
+  },
+  // timeseries: Threads stuck in the kernel (state D)
+  {
+    "type": "timeseries",
+    "title": "Threads stuck in the kernel (state D)",
+    "description": "Threads of each component in uninterruptible sleep. Brief D is ordinary I/O; the same threads in D for minutes wait on storage that does not answer (DockerEngineThreadsUninterruptible).",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_component_uninterruptible_threads{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{component}}",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "linear",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 12,
+      "x": 0,
+      "y": 93
+    }
+  },
+  // timeseries: Free space and inodes of the engine's places
+  {
+    "type": "timeseries",
+    "title": "Free space and inodes of the engine's places",
+    "description": "Share of space and of inodes free on the filesystem of each place the engine writes to (data root, exec root, containerd's root and state). DockerEngineStorageLow below 10 %, DockerEngineStorageFull below 5 %.",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_storage_avail_bytes{job=~\"$job\",instance=~\"$instance\"} / docker_engine_storage_size_bytes{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{volume}} space",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "B",
+        "expr": "docker_engine_storage_avail_inodes{job=~\"$job\",instance=~\"$instance\"} / docker_engine_storage_inodes{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{volume}} inodes",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "percentunit",
+        "min": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "linear",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        },
+        "max": 1
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 12,
+      "x": 12,
+      "y": 93
+    }
+  },
+  // timeseries: Limits in force and what counts against them
+  {
+    "type": "timeseries",
+    "title": "Limits in force and what counts against them",
+    "description": "The daemons' soft fd limits (/proc/PID/limits), and each thread or pid cap with its current use: the figures behind the two ratio panels above.",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_component_max_fds{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{component}} fd limit",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "B",
+        "expr": "docker_engine_task_limit{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{limit}}",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "C",
+        "expr": "docker_engine_task_limit_used{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{limit}} used",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "short",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "linear",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 24,
+      "x": 0,
+      "y": 101
+    }
+  },
 ]
