@@ -220,6 +220,25 @@ local exactRestarts(component, cfg) =
       description: 'The filesystem of the engine\'s {{ $labels.volume }} on {{ $labels.instance }} has had less than %s %% of its space or inodes free for %s: "no space left on device" is next for image pulls, container starts, logs and the daemons\' own state.' % [cfg.storageFullPercent, dur(cfg.storageFullFor)],
     },
 
+    // ---------------------------------------------------------------- causes from the kernel log
+    // The two counters are absent where the exporter cannot read /dev/kmsg (no CAP_SYSLOG): these
+    // rules are then silent, not wrong. increase() > 0 over the window, as for the restart alerts: an
+    // exporter restart resets the counters to 0, which increase() does not count as a rise.
+    {
+      alert: 'DockerEngineOOMKilled',
+      expr: 'increase(docker_engine_component_oom_kills_total{%(dockerEngineSelector)s}[%(kernelLogWindow)s]) > 0' % cfg,
+      severity: 'warning',
+      summary: 'The kernel OOM-killed {{ $labels.component }} on {{ $labels.instance }}',
+      description: "The kernel's OOM killer killed a {{ $labels.component }} process of the watched engine on {{ $labels.instance }} in the last %s (from the kernel log). A killed dockerd or containerd restarts without its state; a killed shim leaves its container unmanaged." % dur(cfg.kernelLogWindow),
+    },
+    {
+      alert: 'DockerEngineHungTask',
+      expr: 'increase(docker_engine_component_hung_task_reports_total{%(dockerEngineSelector)s}[%(kernelLogWindow)s]) > 0' % cfg,
+      severity: 'warning',
+      summary: 'A {{ $labels.component }} thread hung in the kernel on {{ $labels.instance }}',
+      description: "The kernel reported a thread of the watched engine's {{ $labels.component }} on {{ $labels.instance }} blocked in uninterruptible sleep for longer than kernel.hung_task_timeout_secs (120 s by default) in the last %s: usually storage (a hung disk, NFS or overlay mount) under the engine." % dur(cfg.kernelLogWindow),
+    },
+
     // ---------------------------------------------------------------- the exporter itself
     {
       alert: 'DockerEngineExporterDown',

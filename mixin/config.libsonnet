@@ -28,6 +28,8 @@
     storageLowFor: '5m',
     storageFullPercent: 5,
     storageFullFor: '1m',
+    // The window the kernel-log alerts (OOM kills, hung-task reports) look back over.
+    kernelLogWindow: '15m',
 
     // Restarts: the window the restart alerts look back over, and how many restarts in it are a crash loop.
     restartWindow: '15m',

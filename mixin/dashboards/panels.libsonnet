@@ -1025,6 +1025,81 @@
       "y": 15
     }
   },
+  // timeseries: Kernel: OOM kills and hung tasks
+  {
+    "type": "timeseries",
+    "title": "Kernel: OOM kills and hung tasks",
+    "description": "Engine processes the kernel's OOM killer killed, and kernel hung-task reports about the engine's threads, per interval (from /dev/kmsg; empty where the exporter cannot read it).",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "increase(docker_engine_component_oom_kills_total{job=~\"$job\",instance=~\"$instance\"}[$__rate_interval])",
+        "legendFormat": "OOM kill: {{component}}",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "B",
+        "expr": "increase(docker_engine_component_hung_task_reports_total{job=~\"$job\",instance=~\"$instance\"}[$__rate_interval])",
+        "legendFormat": "hung task: {{component}}",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "bars",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 80,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "sum"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 6,
+      "w": 24,
+      "x": 0,
+      "y": 21
+    }
+  },
   // row: Probe latency
   {
     "type": "row",
@@ -1034,7 +1109,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 21
+      "y": 27
     },
     "panels": []
   },
@@ -1103,7 +1178,7 @@
       "h": 8,
       "w": 12,
       "x": 0,
-      "y": 22
+      "y": 28
     }
   },
   // state-timeline: Probe result
@@ -1182,7 +1257,7 @@
       "h": 8,
       "w": 12,
       "x": 12,
-      "y": 22
+      "y": 28
     }
   },
   // bargauge: Slowest probe in range
@@ -1248,7 +1323,7 @@
       "h": 6,
       "w": 12,
       "x": 0,
-      "y": 30
+      "y": 36
     }
   },
   // bargauge: Probe success in range
@@ -1316,7 +1391,7 @@
       "h": 6,
       "w": 12,
       "x": 12,
-      "y": 30
+      "y": 36
     }
   },
   // row: Shims and tasks
@@ -1328,7 +1403,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 36
+      "y": 42
     },
     "panels": []
   },
@@ -1421,7 +1496,7 @@
       "h": 8,
       "w": 8,
       "x": 0,
-      "y": 37
+      "y": 43
     }
   },
   // timeseries: Tasks by status
@@ -1490,7 +1565,7 @@
       "h": 8,
       "w": 8,
       "x": 8,
-      "y": 37
+      "y": 43
     }
   },
   // timeseries: Task exits and OOM kills
@@ -1564,7 +1639,7 @@
       "h": 8,
       "w": 8,
       "x": 16,
-      "y": 37
+      "y": 43
     }
   },
   // row: runc and proxies
@@ -1576,7 +1651,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 45
+      "y": 51
     },
     "panels": []
   },
@@ -1669,7 +1744,7 @@
       "h": 8,
       "w": 8,
       "x": 0,
-      "y": 46
+      "y": 52
     }
   },
   // timeseries: docker-proxy
@@ -1761,7 +1836,7 @@
       "h": 8,
       "w": 8,
       "x": 8,
-      "y": 46
+      "y": 52
     }
   },
   // timeseries: docker-init and zombies
@@ -1853,7 +1928,7 @@
       "h": 8,
       "w": 8,
       "x": 16,
-      "y": 46
+      "y": 52
     }
   },
   // row: Resources per component
@@ -1865,7 +1940,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 54
+      "y": 60
     },
     "panels": []
   },
@@ -1934,7 +2009,7 @@
       "h": 8,
       "w": 12,
       "x": 0,
-      "y": 55
+      "y": 61
     }
   },
   // timeseries: Resident memory
@@ -2002,7 +2077,7 @@
       "h": 8,
       "w": 12,
       "x": 12,
-      "y": 55
+      "y": 61
     }
   },
   // timeseries: Open file descriptors
@@ -2071,7 +2146,7 @@
       "h": 8,
       "w": 12,
       "x": 0,
-      "y": 63
+      "y": 69
     }
   },
   // timeseries: Threads
@@ -2140,7 +2215,7 @@
       "h": 8,
       "w": 12,
       "x": 12,
-      "y": 63
+      "y": 69
     }
   },
   // row: Exporter health
@@ -2152,7 +2227,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 71
+      "y": 77
     },
     "panels": []
   },
@@ -2229,7 +2304,7 @@
       "h": 4,
       "w": 4,
       "x": 0,
-      "y": 72
+      "y": 78
     }
   },
   // stat: Last poll age
@@ -2290,7 +2365,7 @@
       "h": 4,
       "w": 4,
       "x": 4,
-      "y": 72
+      "y": 78
     }
   },
   // stat: Poll interval
@@ -2346,7 +2421,7 @@
       "h": 4,
       "w": 4,
       "x": 8,
-      "y": 72
+      "y": 78
     }
   },
   // stat: Exporter version
@@ -2402,7 +2477,7 @@
       "h": 4,
       "w": 4,
       "x": 12,
-      "y": 72
+      "y": 78
     }
   },
   // stat: Exporter uptime
@@ -2458,7 +2533,7 @@
       "h": 4,
       "w": 4,
       "x": 16,
-      "y": 72
+      "y": 78
     }
   },
   // stat: Exporter memory
@@ -2514,7 +2589,7 @@
       "h": 4,
       "w": 4,
       "x": 20,
-      "y": 72
+      "y": 78
     }
   },
   // timeseries: Poll duration
@@ -2596,7 +2671,7 @@
       "h": 8,
       "w": 8,
       "x": 0,
-      "y": 76
+      "y": 82
     }
   },
   // timeseries: Poll errors
@@ -2663,7 +2738,7 @@
       "h": 8,
       "w": 8,
       "x": 8,
-      "y": 76
+      "y": 82
     }
   },
   // timeseries: Exporter CPU and open files
@@ -2755,7 +2830,7 @@
       "h": 8,
       "w": 8,
       "x": 16,
-      "y": 76
+      "y": 82
     }
   },
   // row: Headroom
@@ -2767,7 +2842,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 84
+      "y": 90
     },
     "panels": []
   },
@@ -2837,7 +2912,7 @@
       "h": 8,
       "w": 12,
       "x": 0,
-      "y": 85
+      "y": 91
     }
   },
   // timeseries: Threads and pids against their caps
@@ -2906,7 +2981,7 @@
       "h": 8,
       "w": 12,
       "x": 12,
-      "y": 85
+      "y": 91
     }
   },
   // timeseries: Threads stuck in the kernel (state D)
@@ -2975,7 +3050,7 @@
       "h": 8,
       "w": 12,
       "x": 0,
-      "y": 93
+      "y": 99
     }
   },
   // timeseries: Free space and inodes of the engine's places
@@ -3051,7 +3126,7 @@
       "h": 8,
       "w": 12,
       "x": 12,
-      "y": 93
+      "y": 99
     }
   },
   // timeseries: Limits in force and what counts against them
@@ -3134,7 +3209,7 @@
       "h": 8,
       "w": 24,
       "x": 0,
-      "y": 101
+      "y": 107
     }
   },
 ]
