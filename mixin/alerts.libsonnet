@@ -262,11 +262,69 @@ local exactRestarts(component, cfg) =
     },
   ],
 
+  // dockerd and containerd disagreeing about containers, dockerd's own leaks, leaked proxies and
+  // containerd plugins that failed to load: a group of their own. All warnings: the engine still
+  // answers, but some containers (or ports) are no longer what the API says.
+  dockerEngineDeepAlerts(cfg):: [
+    {
+      alert: 'DockerEngineStateDrift',
+      expr: 'docker_engine_state_drift{%(dockerEngineSelector)s} > 0' % cfg,
+      'for': cfg.stateDriftFor,
+      severity: 'warning',
+      summary: '{{ $value }} container(s) with {{ $labels.kind }} drift on {{ $labels.instance }}',
+      description: 'dockerd and containerd on {{ $labels.instance }} have disagreed about {{ $value }} container(s) ({{ $labels.kind }}) for over %s: an event between them was lost. docker ps, stop and rm act on a state that is not the real one.' % dur(cfg.stateDriftFor),
+    },
+    {
+      alert: 'DockerEngineLeakedProxies',
+      expr: 'docker_engine_leaked_proxies{%(dockerEngineSelector)s} > 0' % cfg,
+      'for': cfg.leakedProxiesFor,
+      severity: 'warning',
+      summary: '{{ $value }} leaked docker-proxy process(es) on {{ $labels.instance }}',
+      description: '{{ $value }} docker-proxy process(es) on {{ $labels.instance }} have held a host port that no running container publishes for %s. The next container that publishes that port fails with "address already in use".' % dur(cfg.leakedProxiesFor),
+    },
+    {
+      alert: 'DockerEngineContainerdPluginErrors',
+      expr: 'docker_engine_containerd_plugin_errors{%(dockerEngineSelector)s} > 0' % cfg,
+      'for': cfg.pluginErrorsFor,
+      severity: 'warning',
+      summary: '{{ $value }} containerd plugin(s) failed to load on {{ $labels.instance }}',
+      description: '{{ $value }} containerd plugin(s) on {{ $labels.instance }} failed to initialise (a plugin that skipped itself is not counted). Whatever they provide (a snapshotter, a runtime, a service) is missing until containerd is restarted with the cause fixed.',
+    },
+    {
+      alert: 'DockerdGoroutineLeak',
+      expr: 'docker_engine_dockerd_goroutines{%(dockerEngineSelector)s} > %(goroutineLeakGoroutines)d' % cfg,
+      'for': cfg.dockerdLeakFor,
+      severity: 'warning',
+      summary: 'dockerd runs {{ $value }} goroutines on {{ $labels.instance }}',
+      description: 'dockerd on {{ $labels.instance }} has run more than %s goroutines for %s ({{ $value }}). An idle daemon runs a few dozen plus a handful per container: this is a leak, and its memory grows until dockerd is restarted.' % [lib.thousands(cfg.goroutineLeakGoroutines), dur(cfg.dockerdLeakFor)],
+    },
+    {
+      alert: 'DockerdEventListenerLeak',
+      expr: 'docker_engine_dockerd_event_listeners{%(dockerEngineSelector)s} > %(eventListenerLeakListeners)d' % cfg,
+      'for': cfg.dockerdLeakFor,
+      severity: 'warning',
+      summary: '{{ $value }} clients subscribed to dockerd events on {{ $labels.instance }}',
+      description: "More than %s clients have been subscribed to dockerd's event stream on {{ $labels.instance }} for %s ({{ $value }}). Some client opens /events and never closes it; each listener holds goroutines and memory in dockerd." % [lib.thousands(cfg.eventListenerLeakListeners), dur(cfg.dockerdLeakFor)],
+    },
+    {
+      alert: 'DockerEngineContainersDying',
+      expr: 'increase(docker_engine_container_events_total{%(dockerEngineSelector)s,type="die"}[%(containersDyingWindow)s]) > %(containersDyingDeaths)d' % cfg,
+      'for': cfg.containersDyingFor,
+      severity: 'warning',
+      summary: 'containers died {{ $value | humanize }} times in %s on {{ $labels.instance }}' % dur(cfg.containersDyingWindow),
+      description: 'dockerd on {{ $labels.instance }} reported {{ $value | humanize }} container exits (die events, OOM kills included) in the last %s, for %s: containers are crash- or OOM-looping.' % [dur(cfg.containersDyingWindow), dur(cfg.containersDyingFor)],
+    },
+  ],
+
   prometheusAlerts+:: {
     groups+: [
       {
         name: 'docker-engine',
         rules: [lib.alertRule(a, $._config) for a in $.dockerEngineAlerts($._config)],
+      },
+      {
+        name: 'docker-engine-deep',
+        rules: [lib.alertRule(a, $._config) for a in $.dockerEngineDeepAlerts($._config)],
       },
     ],
   },

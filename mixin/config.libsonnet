@@ -31,6 +31,17 @@
     // The window the kernel-log alerts (OOM kills, hung-task reports) look back over.
     kernelLogWindow: '15m',
 
+    // Deep health and drift (the docker-engine-deep group).
+    stateDriftFor: '2m',
+    leakedProxiesFor: '5m',
+    pluginErrorsFor: '5m',
+    dockerdLeakFor: '30m',
+    goroutineLeakGoroutines: 10000,  // an idle dockerd runs a few dozen, plus a handful per container
+    eventListenerLeakListeners: 500,
+    containersDyingWindow: '10m',
+    containersDyingDeaths: 30,
+    containersDyingFor: '5m',
+
     // Restarts: the window the restart alerts look back over, and how many restarts in it are a crash loop.
     restartWindow: '15m',
     crashLoopRestarts: 3,

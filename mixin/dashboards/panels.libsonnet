@@ -3212,4 +3212,359 @@
       "y": 107
     }
   },
+  // row: Drift and deep health
+  {
+    "type": "row",
+    "title": "Drift and deep health",
+    "collapsed": false,
+    "gridPos": {
+      "h": 1,
+      "w": 24,
+      "x": 0,
+      "y": 115
+    },
+    "panels": []
+  },
+  // timeseries: State drift
+  {
+    "type": "timeseries",
+    "title": "State drift",
+    "description": "Containers on which dockerd and containerd have disagreed for 10 s or more, by kind (docs/runbook.md#dockerenginestatedrift).",
+    "gridPos": {
+      "h": 8,
+      "w": 6,
+      "x": 0,
+      "y": 116
+    },
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": [
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "orphaned"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "orange"
+              }
+            }
+          ]
+        }
+      ]
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_state_drift{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{kind}}"
+      }
+    ]
+  },
+  // timeseries: Container events
+  {
+    "type": "timeseries",
+    "title": "Container events",
+    "description": "die, oom and health_status events on dockerd's event stream.",
+    "gridPos": {
+      "h": 8,
+      "w": 6,
+      "x": 6,
+      "y": 116
+    },
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": [
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "orphaned"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "orange"
+              }
+            }
+          ]
+        }
+      ]
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "increase(docker_engine_container_events_total{job=~\"$job\",instance=~\"$instance\"}[$__rate_interval])",
+        "legendFormat": "{{type}}"
+      }
+    ]
+  },
+  // timeseries: dockerd goroutines and event listeners
+  {
+    "type": "timeseries",
+    "title": "dockerd goroutines and event listeners",
+    "description": "From /info: NGoroutines and NEventsListener, dockerd's own leak signals.",
+    "gridPos": {
+      "h": 8,
+      "w": 6,
+      "x": 12,
+      "y": 116
+    },
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": [
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "orphaned"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "orange"
+              }
+            }
+          ]
+        }
+      ]
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_dockerd_goroutines{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "goroutines"
+      },
+      {
+        "refId": "B",
+        "expr": "docker_engine_dockerd_event_listeners{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "event listeners"
+      }
+    ]
+  },
+  // timeseries: Leaked proxies and plugin errors
+  {
+    "type": "timeseries",
+    "title": "Leaked proxies and plugin errors",
+    "description": "docker-proxy processes serving no published port; containerd plugins that failed to load.",
+    "gridPos": {
+      "h": 8,
+      "w": 6,
+      "x": 18,
+      "y": 116
+    },
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": [
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "orphaned"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "orange"
+              }
+            }
+          ]
+        }
+      ]
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_leaked_proxies{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "leaked proxies"
+      },
+      {
+        "refId": "B",
+        "expr": "docker_engine_containerd_plugin_errors{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "plugin errors"
+      }
+    ]
+  },
 ]
