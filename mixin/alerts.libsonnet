@@ -143,6 +143,32 @@ local exactRestarts(component, cfg) =
       summary: '{{ $value }} published port(s) without docker-proxy on {{ $labels.instance }}',
       description: "{{ $value }} published host port(s) on {{ $labels.instance }} have had no docker-proxy process for %s while dockerd runs its userland proxy. Connections to those ports through the proxy's path (loopback, and every path where iptables is off) fail." % dur(cfg.proxyMissingFor),
     },
+    // The per-container sweep: a wedged container or hung shim for one or two sweeps does not
+    // page; one that lasts does, and resolves when it answers.
+    {
+      alert: 'DockerEngineContainerUnresponsive',
+      expr: 'docker_engine_unresponsive_containers{%(dockerEngineSelector)s} > 0' % cfg,
+      'for': cfg.containerUnresponsiveFor,
+      severity: 'critical',
+      summary: '{{ $value }} unresponsive container(s) on {{ $labels.instance }}',
+      description: "{{ $value }} running container(s) on {{ $labels.instance }} have not answered dockerd's inspect for %s while dockerd itself answers: every call on them (inspect, stop, logs, rm -f) hangs, and a kubelet marks the node NotReady. The exporter's status page and `check` name them." % dur(cfg.containerUnresponsiveFor),
+    },
+    {
+      alert: 'DockerEngineShimUnresponsive',
+      expr: 'docker_engine_unresponsive_shims{%(dockerEngineSelector)s} > 0' % cfg,
+      'for': cfg.shimUnresponsiveFor,
+      severity: 'warning',
+      summary: '{{ $value }} unresponsive containerd shim(s) on {{ $labels.instance }}',
+      description: "{{ $value }} containerd shim(s) on {{ $labels.instance }} have not answered their task's state for %s while containerd answers. Their containers cannot be stopped or inspected through the engine. Do not kill them as orphans: their workloads may still run." % dur(cfg.shimUnresponsiveFor),
+    },
+    {
+      alert: 'DockerEngineShimChildless',
+      expr: 'docker_engine_childless_shims{%(dockerEngineSelector)s} > 0' % cfg,
+      'for': cfg.shimChildlessFor,
+      severity: 'warning',
+      summary: '{{ $value }} childless containerd shim(s) on {{ $labels.instance }}',
+      description: "{{ $value }} containerd shim(s) on {{ $labels.instance }} have had their task RUNNING for %s while the task's process is gone: the engine reports a container running that is not." % dur(cfg.shimChildlessFor),
+    },
     {
       alert: 'DockerEngineZombieProcesses',
       expr: 'docker_engine_zombie_processes{%(dockerEngineSelector)s} > 0' % cfg,

@@ -12,6 +12,10 @@
     orphanShimsFor: '5m',
     runcStuckFor: '1m',
     proxyMissingFor: '2m',
+    // A container or shim that does not answer for one or two sweeps is one being stopped under load.
+    containerUnresponsiveFor: '1m',
+    shimUnresponsiveFor: '1m',
+    shimChildlessFor: '5m',
     zombiesFor: '15m',
     exporterDownFor: '1m',
     exporterStaleFor: '1m',

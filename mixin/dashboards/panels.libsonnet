@@ -3567,4 +3567,206 @@
       }
     ]
   },
+  // row: Wedged containers and hung shims
+  {
+    "type": "row",
+    "title": "Wedged containers and hung shims",
+    "collapsed": false,
+    "gridPos": {
+      "h": 1,
+      "w": 24,
+      "x": 0,
+      "y": 124
+    },
+    "panels": []
+  },
+  // timeseries: Containers and shims that do not answer
+  {
+    "type": "timeseries",
+    "title": "Containers and shims that do not answer",
+    "description": "From the per-container sweep (every --sweep.interval): running containers whose inspect does not answer while dockerd does, shims that do not answer their task's state while containerd does, and shims whose RUNNING task has no process. The container ids are on the exporter's status page and in `check`.",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_unresponsive_containers{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "unresponsive containers",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "B",
+        "expr": "docker_engine_unresponsive_shims{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "unresponsive shims",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "C",
+        "expr": "docker_engine_childless_shims{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "childless shims",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": [
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "unresponsive containers"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "red"
+              }
+            }
+          ]
+        },
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "unresponsive shims"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "orange"
+              }
+            }
+          ]
+        },
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "childless shims"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "yellow"
+              }
+            }
+          ]
+        }
+      ]
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 12,
+      "x": 0,
+      "y": 125
+    }
+  },
+  // stat: Unresponsive containers
+  {
+    "type": "stat",
+    "title": "Unresponsive containers",
+    "description": "Running containers whose inspect did not answer in the last sweep while dockerd answers: calls on them hang (docker stop, logs, rm -f). Their ids are on the exporter's status page.",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_unresponsive_containers{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "unresponsive containers",
+        "range": false,
+        "instant": true
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "mappings": [],
+        "color": {
+          "mode": "thresholds"
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            },
+            {
+              "color": "orange",
+              "value": 1
+            }
+          ]
+        }
+      },
+      "overrides": []
+    },
+    "options": {
+      "reduceOptions": {
+        "calcs": [
+          "lastNotNull"
+        ],
+        "fields": "",
+        "values": false
+      },
+      "orientation": "auto",
+      "textMode": "auto",
+      "colorMode": "value",
+      "graphMode": "none",
+      "justifyMode": "auto",
+      "wideLayout": true,
+      "showPercentChange": false
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 12,
+      "x": 12,
+      "y": 125
+    }
+  },
 ]
