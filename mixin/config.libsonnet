@@ -12,9 +12,39 @@
     orphanShimsFor: '5m',
     runcStuckFor: '1m',
     proxyMissingFor: '2m',
+    // A container or shim that does not answer for one or two sweeps is one being stopped under load.
+    containerUnresponsiveFor: '1m',
+    shimUnresponsiveFor: '1m',
+    shimChildlessFor: '5m',
     zombiesFor: '15m',
     exporterDownFor: '1m',
     exporterStaleFor: '1m',
+
+    // Headroom, in whole percent: a share of a limit in use (fds against RLIMIT_NOFILE, threads and
+    // pids against their caps) warns above the first while there is time, and pages above the second
+    // when the next burst fails. Storage warns and pages below its free shares.
+    headroomWarnPercent: 80,
+    headroomWarnFor: '5m',
+    headroomCriticalPercent: 95,
+    headroomCriticalFor: '1m',
+    uninterruptibleThreadsFor: '5m',  // brief D is ordinary I/O; minutes of it is storage that does not answer
+    storageLowPercent: 10,
+    storageLowFor: '5m',
+    storageFullPercent: 5,
+    storageFullFor: '1m',
+    // The window the kernel-log alerts (OOM kills, hung-task reports) look back over.
+    kernelLogWindow: '15m',
+
+    // Deep health and drift (the docker-engine-deep group).
+    stateDriftFor: '2m',
+    leakedProxiesFor: '5m',
+    pluginErrorsFor: '5m',
+    dockerdLeakFor: '30m',
+    goroutineLeakGoroutines: 10000,  // an idle dockerd runs a few dozen, plus a handful per container
+    eventListenerLeakListeners: 500,
+    containersDyingWindow: '10m',
+    containersDyingDeaths: 30,
+    containersDyingFor: '5m',
 
     // Restarts: the window the restart alerts look back over, and how many restarts in it are a crash loop.
     restartWindow: '15m',

@@ -12,6 +12,8 @@ local split(d) =
   humanDuration(d):: local p = split(d); if p[0] == 1 then 'a ' + p[1] else '%d %s' % p,
   // '1m' → 'minute', '2m' → '2 minutes' (after "another").
   humanDurationBare(d):: local p = split(d); if p[0] == 1 then p[1] else '%d %s' % p,
+  // 10000 → '10,000' (up to 999,999).
+  thousands(n):: if n < 1000 then std.toString(n) else '%d,%03d' % [std.floor(n / 1000), n % 1000],
   numberWord(n):: if n >= 0 && n <= 10 then ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'][n] else std.toString(n),
 
   // An alert object of alerts.libsonnet as a Prometheus rule: severity as a label, summary,

@@ -1025,6 +1025,81 @@
       "y": 15
     }
   },
+  // timeseries: Kernel: OOM kills and hung tasks
+  {
+    "type": "timeseries",
+    "title": "Kernel: OOM kills and hung tasks",
+    "description": "Engine processes the kernel's OOM killer killed, and kernel hung-task reports about the engine's threads, per interval (from /dev/kmsg; empty where the exporter cannot read it).",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "increase(docker_engine_component_oom_kills_total{job=~\"$job\",instance=~\"$instance\"}[$__rate_interval])",
+        "legendFormat": "OOM kill: {{component}}",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "B",
+        "expr": "increase(docker_engine_component_hung_task_reports_total{job=~\"$job\",instance=~\"$instance\"}[$__rate_interval])",
+        "legendFormat": "hung task: {{component}}",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "bars",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 80,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "sum"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 6,
+      "w": 24,
+      "x": 0,
+      "y": 21
+    }
+  },
   // row: Probe latency
   {
     "type": "row",
@@ -1034,7 +1109,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 21
+      "y": 27
     },
     "panels": []
   },
@@ -1103,7 +1178,7 @@
       "h": 8,
       "w": 12,
       "x": 0,
-      "y": 22
+      "y": 28
     }
   },
   // state-timeline: Probe result
@@ -1182,7 +1257,7 @@
       "h": 8,
       "w": 12,
       "x": 12,
-      "y": 22
+      "y": 28
     }
   },
   // bargauge: Slowest probe in range
@@ -1248,7 +1323,7 @@
       "h": 6,
       "w": 12,
       "x": 0,
-      "y": 30
+      "y": 36
     }
   },
   // bargauge: Probe success in range
@@ -1316,7 +1391,7 @@
       "h": 6,
       "w": 12,
       "x": 12,
-      "y": 30
+      "y": 36
     }
   },
   // row: Shims and tasks
@@ -1328,7 +1403,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 36
+      "y": 42
     },
     "panels": []
   },
@@ -1421,7 +1496,7 @@
       "h": 8,
       "w": 8,
       "x": 0,
-      "y": 37
+      "y": 43
     }
   },
   // timeseries: Tasks by status
@@ -1490,7 +1565,7 @@
       "h": 8,
       "w": 8,
       "x": 8,
-      "y": 37
+      "y": 43
     }
   },
   // timeseries: Task exits and OOM kills
@@ -1564,7 +1639,7 @@
       "h": 8,
       "w": 8,
       "x": 16,
-      "y": 37
+      "y": 43
     }
   },
   // row: runc and proxies
@@ -1576,7 +1651,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 45
+      "y": 51
     },
     "panels": []
   },
@@ -1669,7 +1744,7 @@
       "h": 8,
       "w": 8,
       "x": 0,
-      "y": 46
+      "y": 52
     }
   },
   // timeseries: docker-proxy
@@ -1761,7 +1836,7 @@
       "h": 8,
       "w": 8,
       "x": 8,
-      "y": 46
+      "y": 52
     }
   },
   // timeseries: docker-init and zombies
@@ -1853,7 +1928,7 @@
       "h": 8,
       "w": 8,
       "x": 16,
-      "y": 46
+      "y": 52
     }
   },
   // row: Resources per component
@@ -1865,7 +1940,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 54
+      "y": 60
     },
     "panels": []
   },
@@ -1934,7 +2009,7 @@
       "h": 8,
       "w": 12,
       "x": 0,
-      "y": 55
+      "y": 61
     }
   },
   // timeseries: Resident memory
@@ -2002,7 +2077,7 @@
       "h": 8,
       "w": 12,
       "x": 12,
-      "y": 55
+      "y": 61
     }
   },
   // timeseries: Open file descriptors
@@ -2071,7 +2146,7 @@
       "h": 8,
       "w": 12,
       "x": 0,
-      "y": 63
+      "y": 69
     }
   },
   // timeseries: Threads
@@ -2140,7 +2215,7 @@
       "h": 8,
       "w": 12,
       "x": 12,
-      "y": 63
+      "y": 69
     }
   },
   // row: Exporter health
@@ -2152,7 +2227,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 71
+      "y": 77
     },
     "panels": []
   },
@@ -2229,7 +2304,7 @@
       "h": 4,
       "w": 4,
       "x": 0,
-      "y": 72
+      "y": 78
     }
   },
   // stat: Last poll age
@@ -2290,7 +2365,7 @@
       "h": 4,
       "w": 4,
       "x": 4,
-      "y": 72
+      "y": 78
     }
   },
   // stat: Poll interval
@@ -2346,7 +2421,7 @@
       "h": 4,
       "w": 4,
       "x": 8,
-      "y": 72
+      "y": 78
     }
   },
   // stat: Exporter version
@@ -2402,7 +2477,7 @@
       "h": 4,
       "w": 4,
       "x": 12,
-      "y": 72
+      "y": 78
     }
   },
   // stat: Exporter uptime
@@ -2458,7 +2533,7 @@
       "h": 4,
       "w": 4,
       "x": 16,
-      "y": 72
+      "y": 78
     }
   },
   // stat: Exporter memory
@@ -2514,7 +2589,7 @@
       "h": 4,
       "w": 4,
       "x": 20,
-      "y": 72
+      "y": 78
     }
   },
   // timeseries: Poll duration
@@ -2596,7 +2671,7 @@
       "h": 8,
       "w": 8,
       "x": 0,
-      "y": 76
+      "y": 82
     }
   },
   // timeseries: Poll errors
@@ -2663,7 +2738,7 @@
       "h": 8,
       "w": 8,
       "x": 8,
-      "y": 76
+      "y": 82
     }
   },
   // timeseries: Exporter CPU and open files
@@ -2755,7 +2830,943 @@
       "h": 8,
       "w": 8,
       "x": 16,
-      "y": 76
+      "y": 82
+    }
+  },
+  // row: Headroom
+  {
+    "type": "row",
+    "title": "Headroom",
+    "collapsed": false,
+    "gridPos": {
+      "h": 1,
+      "w": 24,
+      "x": 0,
+      "y": 90
+    },
+    "panels": []
+  },
+  // timeseries: File descriptors against the limit
+  {
+    "type": "timeseries",
+    "title": "File descriptors against the limit",
+    "description": "Highest open fds / soft fd limit of any process of each component. DockerEngineFdsNearLimit warns at 80 %, DockerEngineFdsExhausted pages at 95 %.",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_component_worst_fd_ratio{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{component}}",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "percentunit",
+        "min": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "linear",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        },
+        "max": 1
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 12,
+      "x": 0,
+      "y": 91
+    }
+  },
+  // timeseries: Threads and pids against their caps
+  {
+    "type": "timeseries",
+    "title": "Threads and pids against their caps",
+    "description": "Each cap on threads or pids that applies to the engine, used / cap (docs/runbook.md says where each comes from). DockerEngineTasksNearLimit at 80 %, DockerEngineTasksExhausted at 95 %.",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_task_limit_ratio{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{limit}}",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "percentunit",
+        "min": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "linear",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        },
+        "max": 1
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 12,
+      "x": 12,
+      "y": 91
+    }
+  },
+  // timeseries: Threads stuck in the kernel (state D)
+  {
+    "type": "timeseries",
+    "title": "Threads stuck in the kernel (state D)",
+    "description": "Threads of each component in uninterruptible sleep. Brief D is ordinary I/O; the same threads in D for minutes wait on storage that does not answer (DockerEngineThreadsUninterruptible).",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_component_uninterruptible_threads{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{component}}",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "linear",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 12,
+      "x": 0,
+      "y": 99
+    }
+  },
+  // timeseries: Free space and inodes of the engine's places
+  {
+    "type": "timeseries",
+    "title": "Free space and inodes of the engine's places",
+    "description": "Share of space and of inodes free on the filesystem of each place the engine writes to (data root, exec root, containerd's root and state). DockerEngineStorageLow below 10 %, DockerEngineStorageFull below 5 %.",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_storage_avail_bytes{job=~\"$job\",instance=~\"$instance\"} / docker_engine_storage_size_bytes{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{volume}} space",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "B",
+        "expr": "docker_engine_storage_avail_inodes{job=~\"$job\",instance=~\"$instance\"} / docker_engine_storage_inodes{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{volume}} inodes",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "percentunit",
+        "min": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "linear",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        },
+        "max": 1
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 12,
+      "x": 12,
+      "y": 99
+    }
+  },
+  // timeseries: Limits in force and what counts against them
+  {
+    "type": "timeseries",
+    "title": "Limits in force and what counts against them",
+    "description": "The daemons' soft fd limits (/proc/PID/limits), and each thread or pid cap with its current use: the figures behind the two ratio panels above.",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_component_max_fds{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{component}} fd limit",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "B",
+        "expr": "docker_engine_task_limit{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{limit}}",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "C",
+        "expr": "docker_engine_task_limit_used{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{limit}} used",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "short",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "linear",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 24,
+      "x": 0,
+      "y": 107
+    }
+  },
+  // row: Drift and deep health
+  {
+    "type": "row",
+    "title": "Drift and deep health",
+    "collapsed": false,
+    "gridPos": {
+      "h": 1,
+      "w": 24,
+      "x": 0,
+      "y": 115
+    },
+    "panels": []
+  },
+  // timeseries: State drift
+  {
+    "type": "timeseries",
+    "title": "State drift",
+    "description": "Containers on which dockerd and containerd have disagreed for 10 s or more, by kind (docs/runbook.md#dockerenginestatedrift).",
+    "gridPos": {
+      "h": 8,
+      "w": 6,
+      "x": 0,
+      "y": 116
+    },
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": [
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "orphaned"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "orange"
+              }
+            }
+          ]
+        }
+      ]
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_state_drift{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "{{kind}}"
+      }
+    ]
+  },
+  // timeseries: Container events
+  {
+    "type": "timeseries",
+    "title": "Container events",
+    "description": "die, oom and health_status events on dockerd's event stream.",
+    "gridPos": {
+      "h": 8,
+      "w": 6,
+      "x": 6,
+      "y": 116
+    },
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": [
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "orphaned"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "orange"
+              }
+            }
+          ]
+        }
+      ]
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "increase(docker_engine_container_events_total{job=~\"$job\",instance=~\"$instance\"}[$__rate_interval])",
+        "legendFormat": "{{type}}"
+      }
+    ]
+  },
+  // timeseries: dockerd goroutines and event listeners
+  {
+    "type": "timeseries",
+    "title": "dockerd goroutines and event listeners",
+    "description": "From /info: NGoroutines and NEventsListener, dockerd's own leak signals.",
+    "gridPos": {
+      "h": 8,
+      "w": 6,
+      "x": 12,
+      "y": 116
+    },
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": [
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "orphaned"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "orange"
+              }
+            }
+          ]
+        }
+      ]
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_dockerd_goroutines{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "goroutines"
+      },
+      {
+        "refId": "B",
+        "expr": "docker_engine_dockerd_event_listeners{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "event listeners"
+      }
+    ]
+  },
+  // timeseries: Leaked proxies and plugin errors
+  {
+    "type": "timeseries",
+    "title": "Leaked proxies and plugin errors",
+    "description": "docker-proxy processes serving no published port; containerd plugins that failed to load.",
+    "gridPos": {
+      "h": 8,
+      "w": 6,
+      "x": 18,
+      "y": 116
+    },
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": [
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "orphaned"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "orange"
+              }
+            }
+          ]
+        }
+      ]
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_leaked_proxies{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "leaked proxies"
+      },
+      {
+        "refId": "B",
+        "expr": "docker_engine_containerd_plugin_errors{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "plugin errors"
+      }
+    ]
+  },
+  // row: Wedged containers and hung shims
+  {
+    "type": "row",
+    "title": "Wedged containers and hung shims",
+    "collapsed": false,
+    "gridPos": {
+      "h": 1,
+      "w": 24,
+      "x": 0,
+      "y": 124
+    },
+    "panels": []
+  },
+  // timeseries: Containers and shims that do not answer
+  {
+    "type": "timeseries",
+    "title": "Containers and shims that do not answer",
+    "description": "From the per-container sweep (every --sweep.interval): running containers whose inspect does not answer while dockerd does, shims that do not answer their task's state while containerd does, and shims whose RUNNING task has no process. The container ids are on the exporter's status page and in `check`.",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_unresponsive_containers{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "unresponsive containers",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "B",
+        "expr": "docker_engine_unresponsive_shims{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "unresponsive shims",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "C",
+        "expr": "docker_engine_childless_shims{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "childless shims",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "min": 0,
+        "decimals": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 10,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": [
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "unresponsive containers"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "red"
+              }
+            }
+          ]
+        },
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "unresponsive shims"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "orange"
+              }
+            }
+          ]
+        },
+        {
+          "matcher": {
+            "id": "byName",
+            "options": "childless shims"
+          },
+          "properties": [
+            {
+              "id": "color",
+              "value": {
+                "mode": "fixed",
+                "fixedColor": "yellow"
+              }
+            }
+          ]
+        }
+      ]
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 12,
+      "x": 0,
+      "y": 125
+    }
+  },
+  // stat: Unresponsive containers
+  {
+    "type": "stat",
+    "title": "Unresponsive containers",
+    "description": "Running containers whose inspect did not answer in the last sweep while dockerd answers: calls on them hang (docker stop, logs, rm -f). Their ids are on the exporter's status page.",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "docker_engine_unresponsive_containers{job=~\"$job\",instance=~\"$instance\"}",
+        "legendFormat": "unresponsive containers",
+        "range": false,
+        "instant": true
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "none",
+        "mappings": [],
+        "color": {
+          "mode": "thresholds"
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            },
+            {
+              "color": "orange",
+              "value": 1
+            }
+          ]
+        }
+      },
+      "overrides": []
+    },
+    "options": {
+      "reduceOptions": {
+        "calcs": [
+          "lastNotNull"
+        ],
+        "fields": "",
+        "values": false
+      },
+      "orientation": "auto",
+      "textMode": "auto",
+      "colorMode": "value",
+      "graphMode": "none",
+      "justifyMode": "auto",
+      "wideLayout": true,
+      "showPercentChange": false
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 12,
+      "x": 12,
+      "y": 125
     }
   },
 ]
