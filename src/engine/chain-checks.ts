@@ -34,7 +34,9 @@ export function containerIdsOf(
 ): ReadonlyMap<string, readonly { id: string }[]> | null {
   if (!probes) return null;
   if (probes.containerdContainers === undefined) return probes.tasks;
-  return probes.containerdContainers === null ? null : new Map([...probes.containerdContainers].map(([ns, ids]) => [ns, ids.map((id) => ({ id }))]));
+  return probes.containerdContainers === null
+    ? null
+    : new Map([...probes.containerdContainers].map(([ns, ids]) => [ns, ids.map((id) => ({ id }))]));
 }
 
 /**

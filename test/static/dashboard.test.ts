@@ -29,8 +29,8 @@ const ROW_ORDER = [
   'Resources per component',
   'Exporter health',
   'Headroom',
-  'Wedged containers and hung shims',
   'Drift and deep health',
+  'Wedged containers and hung shims',
 ];
 
 function datasourceUid(ds: unknown): string | undefined {
@@ -95,7 +95,7 @@ describe('Grafana dashboard', () => {
     }
   });
 
-  it('has its rows in the order of the issue', () => {
+  it('has its rows in the order the chain is read', () => {
     const rows = dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title);
     assert.deepEqual(rows, ROW_ORDER);
     const ys = dashboard.panels.map((p) => p.gridPos?.y ?? -1);
