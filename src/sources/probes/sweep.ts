@@ -56,6 +56,7 @@ export function createSweepProbes(opts: SweepOptions): DaemonProbes & { findings
   let shims: ShimRef[] = [];
   let lastStartMs: number | null = null;
   let due = false;
+  let childlessBefore = new Set<string>();
   let findings: SweepFindings = { unresponsiveContainers: null, unresponsiveShims: null, childlessShims: null, containers: 0, atMs: null };
 
   const inspect = async (id: string): Promise<Found> => {
@@ -99,12 +100,18 @@ export function createSweepProbes(opts: SweepOptions): DaemonProbes & { findings
       if (client) for (const shim of shims) add(shim.id, () => taskState(client, shim));
       const targets: SweepTarget<Found>[] = [...calls].map(([key, list]) => ({ key, calls: list }));
       const results = await sweepTargets(targets, concurrency);
-      findings = judgeSweep(results, {
+      const judged = judgeSweep(results, {
         dockerdAnswering: docker ? opts.dockerdAnswering() : null,
         containerdAnswering: client ? opts.containerdAnswering() : null,
         childless: (task, shimPid) => !isLiveChild(opts.procfsPath, task.pid, shimPid),
         atMs: Date.now(),
       });
+      // A task whose process just exited is still RUNNING until its shim reaps the process and
+      // reports the exit (a stopping container, a shim just resumed): childless only when two sweeps
+      // in a row say so.
+      const seen = judged.childlessShims ?? [];
+      findings = judged.childlessShims === null ? judged : { ...judged, childlessShims: seen.filter((id) => childlessBefore.has(id)) };
+      childlessBefore = new Set(seen);
     },
   };
 
