@@ -3,13 +3,19 @@
  * the new probes answer; /info's goroutines and event listeners match `docker info`; plugin errors
  * match `ctr plugins ls`; die, oom and health_status events are counted by type; one wedged container
  * (its shim SIGSTOPped, a `docker stop` on it pending) leaves dockerd healthy; and a container exit
- * while dockerd is SIGSTOPped is an exit without `die` until dockerd runs again.
+ * while dockerd is SIGSTOPped is an exit without `die` until dockerd runs again. Last, a real Prometheus
+ * loads rules generated from the mixin with low thresholds and short `for`s (mixin/README.md) and sees
+ * DockerdEventListenerLeak and DockerdGoroutineLeak fire on event streams this test leaves open and
+ * resolve once it closes them, and DockerEngineContainersDying fire on containers that run and die
+ * and resolve once its window has passed. (The committed thresholds are promtool-tested only.)
  *
  * containerd's deep health (Namespaces/List hanging while Health/Check answers) cannot be shown on a
  * real engine: test/sources/deep-health-fakes.test.ts says why and proves it against a fake.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   delay,
@@ -26,6 +32,16 @@ import {
 } from '../support/engine-rig.js';
 import { CommandError } from '../support/run.js';
 import { logSince } from '../support/exporter-watch.js';
+import { openEventStreams } from '../support/event-streams.js';
+import { generateRules, mixinUnavailable } from '../support/mixin-rules.js';
+import {
+  activeAlerts,
+  instantQuery,
+  prometheusAvailability,
+  promtoolCheckConfig,
+  startPrometheus,
+  type PrometheusProcess,
+} from '../support/prometheus.js';
 
 const HEALTHY = 'docker_engine_component_healthy';
 const PROBE_SUCCESS = 'docker_engine_probe_success';
@@ -37,6 +53,33 @@ const PROBE_TIMEOUT_MS = 1000;
 const DRIFT_DEADLINE_MS = 10_000 + 8_000;
 
 const skip = skipUnlessEngine();
+
+/** The leak alerts' thresholds for the Prometheus below, and the faults that cross them. */
+const LISTENER_THRESHOLD = 5;
+/** Goroutines above the measured idle count; each leaked stream adds at least one (its connection). */
+const GOROUTINE_MARGIN = 20;
+const LEAKED_STREAMS = 30;
+const DEATH_THRESHOLD = 3;
+const DEATHS = 5;
+const DYING_WINDOW = '12s';
+const leakAlertsSkip = skip !== false ? false : prometheusSkip();
+
+const exporterArgs = (rig: EngineRig): string[] => [
+  `--docker.pidfile=${rig.pidfile}`,
+  `--docker.host=${rig.dockerHost}`,
+  `--poll.interval=${POLL_MS}ms`,
+  `--probe.timeout=${PROBE_TIMEOUT_MS}ms`,
+  '--log.format=json',
+];
+
+function prometheusSkip(): string | false {
+  const p = prometheusAvailability();
+  if (!p.ok) {
+    if (process.env.CI === 'true') throw new Error(`CI=true but Prometheus is unavailable: ${p.why}`);
+    return p.why;
+  }
+  return mixinUnavailable();
+}
 
 describe('deep health, container events and state drift on a real Docker engine', { skip, timeout: 300_000 }, () => {
   let rig: EngineRig | undefined;
@@ -68,15 +111,7 @@ describe('deep health, container events and state drift on a real Docker engine'
   before(async () => {
     rig = await startEngineRig();
     await rig.docker(['run', '-d', '--name', 'plain', 'rig/busybox', 'sleep', '1d']);
-    exporter = await startExporter({
-      args: [
-        `--docker.pidfile=${rig.pidfile}`,
-        `--docker.host=${rig.dockerHost}`,
-        `--poll.interval=${POLL_MS}ms`,
-        `--probe.timeout=${PROBE_TIMEOUT_MS}ms`,
-        '--log.format=json',
-      ],
-    });
+    exporter = await startExporter({ args: exporterArgs(rig) });
   });
 
   after(async () => {
@@ -307,5 +342,168 @@ describe('deep health, container events and state drift on a real Docker engine'
     await waitFor('the die of a container run after the restart', async () => (await events('die')) === die0 + 1, 10_000, 250);
     assert.equal(await events('die'), die0 + 1, 'the counter continued, not reset');
     await r().docker(['rm', '-f', 'after']);
+  });
+
+  describe('the leak and dying alerts, generated with low thresholds, on a real Prometheus', { skip: leakAlertsSkip }, () => {
+    // The exporter reads /info (goroutines, listeners) when it starts and then every 5 minutes (the
+    // leak alerts' `for` is 30 minutes). Not to wait minutes, this part runs an exporter of its own and
+    // restarts it on the same port, so the same target and series, to have /info read again.
+    let leakEx: ExporterProcess | undefined;
+    let prom: PrometheusProcess | undefined;
+    let instance = '';
+    let goroutineThreshold = 0;
+    const le = (): ExporterProcess => {
+      assert.ok(leakEx, 'exporter not started');
+      return leakEx;
+    };
+    const p = (): PrometheusProcess => {
+      assert.ok(prom, 'prometheus not started');
+      return prom;
+    };
+    /** (Re)starts this part's exporter; resolves once it has read /info. */
+    const restartExporter = async (port?: number): Promise<Map<string, number>> => {
+      await leakEx?.stop();
+      leakEx = await startExporter({ args: exporterArgs(r()), ...(port === undefined ? {} : { port }) });
+      const m = await waitFor(
+        'the exporter to read /info',
+        async () => {
+          const m = await scrape(le().url);
+          return metric(m, 'docker_engine_dockerd_event_listeners') !== undefined && metric(m, 'docker_engine_dockerd_goroutines') ? m : null;
+        },
+        15_000,
+        250,
+      );
+      assert.ok(m);
+      return m;
+    };
+    const alertState = async (name: string): Promise<'pending' | 'firing' | null> => {
+      const found = (await activeAlerts(p().url)).filter((a) => a.labels['alertname'] === name && a.labels['instance'] === instance);
+      if (found.some((a) => a.state === 'firing')) return 'firing';
+      return found.some((a) => a.state === 'pending') ? 'pending' : null;
+    };
+    /** Waits for `name` to be firing (or inactive: null); resolves with the seconds it took. */
+    const waitAlert = async (name: string, want: 'firing' | null, timeoutMs = 20_000): Promise<number> => {
+      const from = Date.now();
+      await waitFor(`${name} ${want ?? 'inactive'}`, async () => (await alertState(name)) === want, timeoutMs, 250).catch(
+        async (e: unknown) => {
+          const all = (await activeAlerts(p().url)).map((a) => `${a.labels['alertname']}=${a.state}`).join(', ');
+          throw new Error(`${e instanceof Error ? e.message : String(e)}; active: ${all || 'none'}`);
+        },
+      );
+      return (Date.now() - from) / 1000;
+    };
+    /** This exporter's value of `name` as Prometheus has it, or undefined. */
+    const promValue = async (name: string): Promise<number | undefined> => {
+      const [first] = await instantQuery(p().url, `${name}{instance="${instance}"}`);
+      return first === undefined ? undefined : Number(first.value[1]);
+    };
+
+    before(async () => {
+      // The goroutine threshold: dockerd's idle count (the exporters' connections included) plus a margin.
+      const idle = metric(await restartExporter(), 'docker_engine_dockerd_goroutines') ?? 0;
+      goroutineThreshold = idle + GOROUTINE_MARGIN;
+      const dir = join(r().dir, 'prometheus-leaks');
+      mkdirSync(dir, { recursive: true });
+      // The mixin's _config with test-sized thresholds and windows; every expression is the committed one.
+      const rulesFile = await generateRules(join(dir, 'mixin'), {
+        eventListenerLeakListeners: LISTENER_THRESHOLD,
+        goroutineLeakGoroutines: goroutineThreshold,
+        dockerdLeakFor: '2s',
+        containersDyingDeaths: DEATH_THRESHOLD,
+        containersDyingWindow: DYING_WINDOW,
+        containersDyingFor: '1s',
+      });
+      const configFile = join(dir, 'prometheus.yml');
+      const config = {
+        global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+        rule_files: [rulesFile],
+        scrape_configs: [{ job_name: 'docker-engine', static_configs: [{ targets: [`127.0.0.1:${le().port}`] }] }],
+      };
+      writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+      const check = await promtoolCheckConfig(configFile);
+      assert.ok(check.ok, `promtool check config failed:\n${check.output}`);
+      const rigRef = r();
+      prom = await startPrometheus({
+        configFile,
+        dir,
+        spawner: (cmd, args, logName) => rigRef.spawnOwned(cmd, args, join('prometheus-leaks', logName)),
+      });
+      instance = `127.0.0.1:${le().port}`;
+      await waitFor(
+        'a goroutine sample in Prometheus',
+        async () => (await promValue('docker_engine_dockerd_goroutines')) !== undefined,
+        20_000,
+        250,
+      );
+    });
+
+    after(async () => {
+      try {
+        await prom?.stop();
+      } finally {
+        await leakEx?.stop();
+      }
+    });
+
+    it('GET /events streams left open: DockerdEventListenerLeak and DockerdGoroutineLeak fire; closed: both resolve', async (t) => {
+      const alerts = ['DockerdEventListenerLeak', 'DockerdGoroutineLeak'];
+      // An alert is pending from the first evaluation its expression holds: two evaluations with the
+      // untouched engine's values in Prometheus show those are below the thresholds.
+      await delay(2000);
+      for (const a of alerts) assert.equal(await alertState(a), null, `${a} active before any leak`);
+
+      const streams = await openEventStreams(r().dockerSocket, LEAKED_STREAMS);
+      try {
+        const restartAt = Date.now();
+        const m = await restartExporter(le().port);
+        t.diagnostic(`exporter restarted and /info read in ${((Date.now() - restartAt) / 1000).toFixed(1)} s`);
+        const listeners = metric(m, 'docker_engine_dockerd_event_listeners') ?? 0;
+        const goroutines = metric(m, 'docker_engine_dockerd_goroutines') ?? 0;
+        t.diagnostic(`${LEAKED_STREAMS} streams open: listeners ${listeners}, goroutines ${goroutines} (threshold ${goroutineThreshold})`);
+        assert.ok(listeners >= LEAKED_STREAMS, `each stream is a listener: ${listeners}`);
+        const firedAfter = await Promise.all(alerts.map((a) => waitAlert(a, 'firing')));
+        t.diagnostic(`fired ${firedAfter.map((s) => s.toFixed(1)).join(' / ')} s after /info was read`);
+        const [listenerAlert] = (await activeAlerts(p().url)).filter((a) => a.labels['alertname'] === 'DockerdEventListenerLeak');
+        assert.equal(listenerAlert?.labels['severity'], 'warning');
+      } finally {
+        streams.close();
+      }
+      const m = await restartExporter(le().port);
+      assert.ok((metric(m, 'docker_engine_dockerd_event_listeners') ?? Infinity) <= LISTENER_THRESHOLD, 'closed streams are no listeners');
+      // The restart's missed scrape alone ends the alerts (no series); resolved means: Prometheus holds the
+      // new, low values and the alerts stay inactive for longer than their `for`.
+      await waitFor(
+        'the low values in Prometheus',
+        async () =>
+          ((await promValue('docker_engine_dockerd_event_listeners')) ?? Infinity) <= LISTENER_THRESHOLD &&
+          ((await promValue('docker_engine_dockerd_goroutines')) ?? Infinity) <= goroutineThreshold,
+        15_000,
+        250,
+      );
+      await delay(2000); // two evaluations on the new values: no longer pending or firing
+      for (const a of alerts) assert.equal(await alertState(a), null, `${a} resolved on the values after the streams closed`);
+      t.diagnostic(
+        `after closing: listeners ${await promValue('docker_engine_dockerd_event_listeners')}, goroutines ${await promValue('docker_engine_dockerd_goroutines')}`,
+      );
+    });
+
+    it('containers that run and die: DockerEngineContainersDying fires, then resolves once the window has passed', async (t) => {
+      const startedAt = Date.now();
+      assert.equal(await alertState('DockerEngineContainersDying'), null, 'active before any death');
+      const dies = async (): Promise<number> => metric(await scrape(le().url), EVENTS, { type: 'die' }) ?? -1;
+      const die0 = await dies();
+      // In parallel: the deaths must land inside the (12 s) window.
+      await Promise.all(Array.from({ length: DEATHS }, () => r().docker(['run', '--rm', 'rig/busybox', 'true'])));
+      const runsTook = Date.now() - startedAt;
+      const firedAfter = await waitAlert('DockerEngineContainersDying', 'firing');
+      await waitFor('one die counted per container', async () => (await dies()) === die0 + DEATHS, 10_000, 250);
+      const resolvedAfter = await waitAlert('DockerEngineContainersDying', null, 40_000);
+      // Resolved because the deaths left the window, not because the series went missing.
+      const [dieSeries] = await instantQuery(p().url, `${EVENTS}{instance="${instance}",type="die"}`);
+      assert.equal(Number(dieSeries?.value[1]), die0 + DEATHS, 'Prometheus still holds the die counter');
+      t.diagnostic(
+        `${DEATHS} runs took ${(runsTook / 1000).toFixed(1)} s; fired ${firedAfter.toFixed(1)} s after the last exit, resolved ${resolvedAfter.toFixed(1)} s later`,
+      );
+    });
   });
 });

@@ -939,16 +939,19 @@ export interface StartExporterOptions {
   nodeArgs?: string[];
   /** How long to wait for /healthz to answer at all (default 20 s). */
   readyTimeoutMs?: number;
+  /** Listen on this port (e.g. a restarted exporter on its predecessor's); default a free one. */
+  port?: number;
 }
 
 /**
  * Spawns the built exporter (`node dist/main.js`) with `args` plus
- * `--web.listen-address=127.0.0.1:<free port>`, and waits until /healthz answers (any status).
+ * `--web.listen-address=127.0.0.1:<port>` (a free one unless opts.port), and waits until /healthz
+ * answers (any status).
  */
 export async function startExporter(opts: StartExporterOptions = {}): Promise<ExporterProcess> {
   const main = opts.main ?? join(repoRoot(), 'dist', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} not found: run \`npm run build\` first`);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), main, ...(opts.args ?? []), `--web.listen-address=127.0.0.1:${port}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
