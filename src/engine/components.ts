@@ -16,3 +16,11 @@ export const DEFAULT_DOCKERD_EXEC_ROOT = '/var/run/docker';
 export function perComponent<T>(make: (c: Component) => T): Record<Component, T> {
   return Object.fromEntries(COMPONENTS.map((c) => [c, make(c)])) as Record<Component, T>;
 }
+
+/** The components a node has series for: all of them, without dockerd on a containerd-only node. */
+export function expectedComponents(dockerdExpected: boolean): { singletons: Singleton[]; components: Component[] } {
+  return {
+    singletons: SINGLETONS.filter((c) => c !== 'dockerd' || dockerdExpected),
+    components: COMPONENTS.filter((c) => c !== 'dockerd' || dockerdExpected),
+  };
+}

@@ -7,7 +7,7 @@
  */
 import type { Registry } from 'prom-client';
 import { registerComponentCounter, registerComponentGauge } from './component-metric.js';
-import { COMPONENTS, SINGLETONS, type Component } from '../engine/components.js';
+import { expectedComponents, type Component } from '../engine/components.js';
 import { registerOptionalGauge } from './optional-gauge.js';
 import type { EngineState } from '../engine/engine-state.js';
 
@@ -24,8 +24,7 @@ const NS = 'docker_engine';
 
 export function registerEngineMetrics(opts: EngineMetricsOptions): void {
   const { registry, freshState } = opts;
-  const singletons = SINGLETONS.filter((c) => c !== 'dockerd' || opts.dockerdExpected);
-  const components = COMPONENTS.filter((c) => c !== 'dockerd' || opts.dockerdExpected);
+  const { singletons, components } = expectedComponents(opts.dockerdExpected);
 
   const common = { registry, freshState };
   registerComponentGauge({

@@ -5,7 +5,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { registerComponentGauge } from './component-metric.js';
-import { COMPONENTS, SINGLETONS } from '../engine/components.js';
+import { expectedComponents } from '../engine/components.js';
 import type { EngineState } from '../engine/engine-state.js';
 import type { Headroom, StorageReading } from '../engine/headroom.js';
 
@@ -19,8 +19,7 @@ const NS = 'docker_engine';
 
 export function registerHeadroomMetrics(opts: HeadroomMetricsOptions): void {
   const { registry, freshState } = opts;
-  const singletons = SINGLETONS.filter((c) => c !== 'dockerd' || opts.dockerdExpected);
-  const components = COMPONENTS.filter((c) => c !== 'dockerd' || opts.dockerdExpected);
+  const { singletons, components } = expectedComponents(opts.dockerdExpected);
   const common = { registry, freshState };
   registerComponentGauge({
     ...common,

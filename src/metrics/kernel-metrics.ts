@@ -4,7 +4,7 @@
  * is not read (no CAP_SYSLOG, --path.kmsg=""): 0 would claim that nothing happened.
  */
 import type { Registry } from 'prom-client';
-import { COMPONENTS } from '../engine/components.js';
+import { expectedComponents } from '../engine/components.js';
 import type { EngineState } from '../engine/engine-state.js';
 import { registerComponentCounter } from './component-metric.js';
 
@@ -16,7 +16,7 @@ export interface KernelMetricsOptions {
 
 export function registerKernelMetrics(opts: KernelMetricsOptions): void {
   const { registry, freshState } = opts;
-  const components = COMPONENTS.filter((c) => c !== 'dockerd' || opts.dockerdExpected);
+  const { components } = expectedComponents(opts.dockerdExpected);
   registerComponentCounter({
     registry,
     freshState,

@@ -3,7 +3,7 @@
  * is unknown (its probe failed) is withheld, not shown as 0.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { SINGLETONS } from '../engine/components.js';
+import { expectedComponents } from '../engine/components.js';
 import { registerOptionalGauge } from './optional-gauge.js';
 import { registerComponentGauge } from './component-metric.js';
 import type { EngineState } from '../engine/engine-state.js';
@@ -20,7 +20,7 @@ const TASK_STATUSES = ['CREATED', 'RUNNING', 'STOPPED', 'PAUSED', 'PAUSING', 'UN
 
 export function registerProbeMetrics(opts: ProbeMetricsOptions): void {
   const { registry, freshState } = opts;
-  const singletons = SINGLETONS.filter((c) => c !== 'dockerd' || opts.dockerdExpected);
+  const { singletons } = expectedComponents(opts.dockerdExpected);
 
   registerComponentGauge({
     registry,
