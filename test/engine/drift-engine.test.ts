@@ -42,6 +42,7 @@ import {
   startPrometheus,
   type PrometheusProcess,
 } from '../support/prometheus.js';
+import { oomContainerArgs } from '../support/oom-container.js';
 
 const HEALTHY = 'docker_engine_component_healthy';
 const PROBE_SUCCESS = 'docker_engine_probe_success';
@@ -189,21 +190,7 @@ describe('deep health, container events and state drift on a real Docker engine'
         if (!(e instanceof CommandError) || e.result.code !== 3) throw e;
       });
     await r()
-      .docker([
-        'run',
-        '--name',
-        'oom',
-        '--memory',
-        '8m',
-        '--memory-swap',
-        '8m',
-        'rig/busybox',
-        'dd',
-        'if=/dev/zero',
-        'of=/dev/null',
-        'bs=64M',
-        'count=1',
-      ])
+      .docker(oomContainerArgs('oom'))
       .catch((e: unknown) => {
         if (!(e instanceof CommandError) || e.result.code !== 137) throw e;
       });

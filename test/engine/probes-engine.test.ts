@@ -28,6 +28,7 @@ import {
 import { compileFixture } from '../support/c-fixture.js';
 import { CommandError } from '../support/run.js';
 import { healthz, logLinesSince, logSince, metricNow } from '../support/exporter-watch.js';
+import { oomContainerArgs } from '../support/oom-container.js';
 
 const UP = 'docker_engine_component_up';
 const HEALTHY = 'docker_engine_component_healthy';
@@ -265,21 +266,7 @@ describe('socket probes and chain checks against a real Docker engine', { skip, 
     const logFrom = ex().jsonLogs().length;
 
     const res = await r()
-      .docker([
-        'run',
-        '--name',
-        'oom',
-        '--memory',
-        '8m',
-        '--memory-swap',
-        '8m',
-        'rig/busybox',
-        'dd',
-        'if=/dev/zero',
-        'of=/dev/null',
-        'bs=64M',
-        'count=1',
-      ])
+      .docker(oomContainerArgs('oom'))
       .then(
         () => ({ code: 0, stderr: '' }),
         (e: unknown) => {
