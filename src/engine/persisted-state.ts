@@ -189,7 +189,8 @@ function counts(v: unknown, what: string): Record<string, number> {
   return Object.fromEntries(
     entries.map(([k, n]) => {
       if (!isKey(k)) throw new InvalidStateError(`${what} has a namespace longer than ${MAX_KEY_LENGTH} characters`);
-      return [k, integer(n, `${what}.${k}`, 0, Number.MAX_SAFE_INTEGER)];
+      // The namespace is quoted: a key may hold a newline, and the message is one log line.
+      return [k, integer(n, `${what}[${JSON.stringify(k)}]`, 0, Number.MAX_SAFE_INTEGER)];
     }),
   );
 }
