@@ -162,7 +162,7 @@ describe('state file: what is refused', () => {
         /liveCpu\[0\]\.key is not a string of at most 256/,
       ],
       ['unknown key', ['extra'], 1, /top level has an unknown key "extra"/],
-      ['task exits not a count', ['taskExits'], { moby: 'many' }, /taskExits\.moby is not an integer/],
+      ['task exits not a count', ['taskExits'], { moby: 'many' }, /taskExits\["moby"\] is not an integer/],
     ];
     for (const [what, at, value, reason] of cases) {
       const data = JSON.parse(JSON.stringify(valid)) as Record<string, unknown>;
