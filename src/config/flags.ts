@@ -32,6 +32,8 @@ export interface Config {
   pollIntervalMs: number;
   probeTimeoutMs: number;
   runcStuckAfterMs: number;
+  /** A full procfs scan at least this often, auditing the rooted one; 0: every scan is full. */
+  scanFullIntervalMs: number;
   processSource: ProcessSourceName;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -87,6 +89,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'poll.interval', help: 'How often to observe the engine (100ms to 1h).', default: '1s' },
   { name: 'probe.timeout', help: 'Timeout of each socket probe (containerd gRPC, Engine API).', default: '2s' },
   { name: 'runc.stuck-after', help: 'A runc process older than this is stuck (runc normally lives milliseconds).', default: '30s' },
+  {
+    name: 'scan.full-interval',
+    help: 'How often the procfs source reads every pid, auditing the scan that follows the engine from its roots (0s: every poll; up to 1h).',
+    default: '60s',
+  },
   { name: 'process.source', help: 'Where to read processes: procfs or ps-list.', default: 'procfs' },
   { name: 'log.level', help: 'Only log messages with the given severity or above: debug, info, warn, error.', default: 'info' },
   { name: 'log.format', help: 'Output format of log messages: logfmt or json.', default: 'logfmt' },
@@ -159,6 +166,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Par
       pollIntervalMs: parseInterval('poll.interval', raw('poll.interval'), 100, 3_600_000),
       probeTimeoutMs: parseInterval('probe.timeout', raw('probe.timeout'), 10, 60_000),
       runcStuckAfterMs: parseInterval('runc.stuck-after', raw('runc.stuck-after'), 1000, 24 * 3_600_000),
+      scanFullIntervalMs: parseInterval('scan.full-interval', raw('scan.full-interval'), 0, 3_600_000),
       processSource: oneOf('process.source', raw('process.source'), ['procfs', 'ps-list'] as const),
       logLevel: oneOf('log.level', raw('log.level'), ['debug', 'info', 'warn', 'error'] as const),
       logFormat: oneOf('log.format', raw('log.format'), ['logfmt', 'json'] as const),

@@ -53,6 +53,7 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
         ? createProcfsSource({
             procfsPath: config.procfsPath,
             pidfilePath: config.dockerPidfile,
+            fullIntervalMs: config.scanFullIntervalMs,
             scanTimeoutMs: opts.scanTimeoutMs ?? scanTimeoutFor(config.pollIntervalMs),
           })
         : createPsListSource({ pidfilePath: config.dockerPidfile }),
