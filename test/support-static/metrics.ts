@@ -29,6 +29,8 @@ const EXPORTER_METRICS: readonly string[] = [
   'docker_engine_exporter_poll_interval_seconds',
   'docker_engine_exporter_poll_errors_total',
   'docker_engine_exporter_build_info',
+  'docker_engine_exporter_scans_total',
+  'docker_engine_exporter_scan_audit_missed_total',
 ];
 
 /** prom-client's default process metrics (lib/metrics/process*.js); nodejs_* are not allowed. */

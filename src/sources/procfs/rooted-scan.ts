@@ -21,6 +21,7 @@ import {
   finishScan,
   readSmall,
   scanProcfs,
+  visitChild,
   visitPid,
   VANISHED,
   type ProcfsScanOptions,
@@ -51,6 +52,12 @@ export interface EngineScanState {
    * live: the supervisor that restarts a killed daemon is still read after the daemon is gone.
    */
   supervisors: Set<number>;
+  /**
+   * Children of roots that were no candidate and older than YOUNG_SECONDS when read, by pid, with
+   * their start time: not read again while their parent still lists them. Dropped for any pid a full
+   * scan finds to be a candidate.
+   */
+  settled: Map<number, number>;
 }
 
 export function createEngineScanState(): EngineScanState {
@@ -62,13 +69,21 @@ export function createEngineScanState(): EngineScanState {
     followed: new Set(),
     daemons: new Set(),
     supervisors: new Set(),
+    settled: new Map(),
   };
 }
 
 /** Candidates whose children are read: where engine processes are born. docker-proxy never forks. */
 const FOLLOWED_COMMS: ReadonlySet<string> = new Set(['dockerd', 'containerd', 'containerd-shim', 'runc', 'docker-init']);
+/** Linux's USER_HZ (as in scan-procfs.ts). */
+const TICKS_PER_SECOND = 100;
 const DAEMON_COMMS: ReadonlySet<string> = new Set(['dockerd', 'containerd']);
 const OWN_UID = process.getuid?.() ?? 0;
+/**
+ * exec changes a process's comm without changing its pid: a child is read again on every poll until
+ * it is this old. A process that execs an engine binary later than this is seen by the next audit.
+ */
+export const YOUNG_SECONDS = 30;
 
 /** Thrown inside a rooted pass: it cannot be trusted, a full scan replaces it. */
 class Surprise extends Error {
@@ -86,6 +101,7 @@ export function scanEngine(opts: EngineScanOptions, scratch: ProcfsScratch, stat
       const pass = rootedPass(opts, scratch, state, true);
       const snapshot = finishScan(pass);
       learn(state, snapshot, pass);
+      state.settled = pass.settled;
       return withReport(snapshot, { kind: 'rooted', reason: null, missed: [] });
     } catch (err) {
       if (!(err instanceof Surprise)) throw err;
@@ -96,6 +112,7 @@ export function scanEngine(opts: EngineScanOptions, scratch: ProcfsScratch, stat
   const missed = reason === 'audit' ? audit(opts, scratch, state, full) : [];
   state.lastFullMs = nowMs;
   learn(state, full, null);
+  for (const p of full.processes) state.settled.delete(p.pid);
   return withReport(full, { kind: 'full', reason, missed });
 }
 
@@ -117,19 +134,39 @@ function fullScanDue(opts: EngineScanOptions, state: EngineScanState, nowMs: num
  * the children of every followed candidate found, until nothing new turns up. `strict`: a daemon of the
  * last scan that is not found again is a surprise (off for the audit's pass, which only compares).
  */
-function rootedPass(opts: ProcfsScanOptions, scratch: ProcfsScratch, state: EngineScanState, strict: boolean): ScanPass {
+function rootedPass(
+  opts: ProcfsScanOptions,
+  scratch: ProcfsScratch,
+  state: EngineScanState,
+  strict: boolean,
+): ScanPass & { settled: Map<number, number> } {
   const pass = beginScan(opts, scratch);
   if (pidfileKey(pass) !== state.pidfile) throw new Surprise('pidfile');
   const visited = new Set<number>();
   const toRead: number[] = [];
-  const visit = (pid: number): void => {
-    if (visited.has(pid)) return;
+  const settled = new Map<number, number>();
+  const bootTime = scratch.bootTimeSeconds;
+  const oldBefore = bootTime === null ? -1 : (Date.now() / 1000 - YOUNG_SECONDS - bootTime) * TICKS_PER_SECOND;
+  // The followed candidates themselves first: one whose parent died was re-parented out of sight.
+  for (const pid of state.followed) {
     visited.add(pid);
     const info = visitPid(pass, String(pid));
     if (info !== null && FOLLOWED_COMMS.has(info.comm)) toRead.push(pid);
+  }
+  const visit = (pid: number): void => {
+    if (visited.has(pid)) return;
+    visited.add(pid);
+    const start = state.settled.get(pid);
+    if (start !== undefined) {
+      settled.set(pid, start);
+      return;
+    }
+    const seen = visitChild(pass, String(pid));
+    if (seen === null) return;
+    if (seen.info === null) {
+      if (seen.startTicks < oldBefore) settled.set(pid, seen.startTicks);
+    } else if (FOLLOWED_COMMS.has(seen.info.comm)) toRead.push(pid);
   };
-  // The followed candidates themselves first: one whose parent died was re-parented out of sight.
-  for (const pid of state.followed) visit(pid);
   for (const pid of state.parents) toRead.push(pid);
   for (const pid of state.supervisors) toRead.push(pid);
   const read = new Set<number>();
@@ -151,7 +188,7 @@ function rootedPass(opts: ProcfsScanOptions, scratch: ProcfsScratch, state: Engi
     const found = new Set(pass.processes.filter((p) => DAEMON_COMMS.has(p.comm)).map(identity));
     for (const key of state.daemons) if (!found.has(key)) throw new Surprise('daemon-gone');
   }
-  return pass;
+  return { ...pass, settled };
 }
 
 /**

@@ -112,22 +112,49 @@ export function visitPid(pass: ScanPass, name: string): ProcessInfo | null {
       pass.vanished++;
       return null;
     }
-    if (!CANDIDATE_COMMS.has(comm.trimEnd())) return null;
-    const info = readCandidate(dir, pass.scratch.bootTimeSeconds, pass.scratch, pass.seenSockets, {
-      pidfileNamed: pass.pidfile.pid !== null,
-      hostMountNs: pass.hostMountNs,
-    });
-    if (info === VANISHED) {
-      pass.vanished++;
-      return null;
-    }
-    pass.processes.push(info);
-    return info;
+    return CANDIDATE_COMMS.has(comm.trimEnd()) ? addCandidate(pass, dir) : null;
   } catch (err) {
     if (err instanceof ReadFailure) pass.errors.push(err.error);
     else throw err;
     return null;
   }
+}
+
+/**
+ * visitPid reading `stat` instead of `comm` first: the same name, with the start time that lets the
+ * rooted scan know the process again on the next poll without reading it. Null when gone or unreadable.
+ */
+export function visitChild(pass: ScanPass, name: string): { startTicks: number; info: ProcessInfo | null } | null {
+  pass.scannedPids++;
+  const dir = `${pass.root}/${name}`;
+  try {
+    const text = readSmall(`${dir}/stat`, pass.scratch);
+    if (text === VANISHED) {
+      pass.vanished++;
+      return null;
+    }
+    const stat = parseOrFail(() => parseProcStat(text));
+    if (!CANDIDATE_COMMS.has(stat.comm.trimEnd())) return { startTicks: stat.startTicks, info: null };
+    const info = addCandidate(pass, dir);
+    return info === null ? null : { startTicks: stat.startTicks, info };
+  } catch (err) {
+    if (err instanceof ReadFailure) pass.errors.push(err.error);
+    else throw err;
+    return null;
+  }
+}
+
+function addCandidate(pass: ScanPass, dir: string): ProcessInfo | null {
+  const info = readCandidate(dir, pass.scratch.bootTimeSeconds, pass.scratch, pass.seenSockets, {
+    pidfileNamed: pass.pidfile.pid !== null,
+    hostMountNs: pass.hostMountNs,
+  });
+  if (info === VANISHED) {
+    pass.vanished++;
+    return null;
+  }
+  pass.processes.push(info);
+  return info;
 }
 
 /** Ends a scan: keeps the sockets of this scan's daemons, reads dockerd's containerd's config. */
