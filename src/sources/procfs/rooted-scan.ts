@@ -45,8 +45,12 @@ export interface EngineScanState {
   parents: Set<number>;
   /** Candidates of the last scan whose children are read (daemons, shims, runc, docker-init). */
   followed: Set<number>;
-  /** dockerd and containerd of the last scan (pid@start): one gone is a surprise. */
-  daemons: Set<string>;
+  /**
+   * dockerd and containerd of the last scan (pid@start), each with whether it was older than
+   * YOUNG_SECONDS: an old one gone is a surprise. A young one gone is not (look-alikes that come and
+   * go would make every poll a full scan); a daemon that dies young is simply not found again.
+   */
+  daemons: Map<string, boolean>;
   /**
    * Parents ever seen of root's (or the exporter's own uid's) dockerd and containerd, kept while they
    * live: the supervisor that restarts a killed daemon is still read after the daemon is gone.
@@ -67,7 +71,7 @@ export function createEngineScanState(): EngineScanState {
     pidfile: '',
     parents: new Set(),
     followed: new Set(),
-    daemons: new Set(),
+    daemons: new Map(),
     supervisors: new Set(),
     settled: new Map(),
   };
@@ -98,9 +102,9 @@ export function scanEngine(opts: EngineScanOptions, scratch: ProcfsScratch, stat
   let reason = fullScanDue(opts, state, nowMs);
   if (reason === null) {
     try {
-      const pass = rootedPass(opts, scratch, state, true);
+      const pass = rootedPass(opts, scratch, state, true, nowMs);
       const snapshot = finishScan(pass);
-      learn(state, snapshot, pass);
+      learn(state, snapshot, pass, nowMs);
       state.settled = pass.settled;
       return withReport(snapshot, { kind: 'rooted', reason: null, missed: [] });
     } catch (err) {
@@ -109,9 +113,9 @@ export function scanEngine(opts: EngineScanOptions, scratch: ProcfsScratch, stat
     }
   }
   const full = scanProcfs(opts, scratch);
-  const missed = reason === 'audit' ? audit(opts, scratch, state, full) : [];
+  const missed = reason === 'audit' ? audit(opts, scratch, state, full, nowMs) : [];
   state.lastFullMs = nowMs;
-  learn(state, full, null);
+  learn(state, full, null, nowMs);
   for (const p of full.processes) state.settled.delete(p.pid);
   return withReport(full, { kind: 'full', reason, missed });
 }
@@ -139,6 +143,7 @@ function rootedPass(
   scratch: ProcfsScratch,
   state: EngineScanState,
   strict: boolean,
+  nowMs: number,
 ): ScanPass & { settled: Map<number, number> } {
   const pass = beginScan(opts, scratch);
   if (pidfileKey(pass) !== state.pidfile) throw new Surprise('pidfile');
@@ -146,7 +151,7 @@ function rootedPass(
   const toRead: number[] = [];
   const settled = new Map<number, number>();
   const bootTime = scratch.bootTimeSeconds;
-  const oldBefore = bootTime === null ? -1 : (Date.now() / 1000 - YOUNG_SECONDS - bootTime) * TICKS_PER_SECOND;
+  const oldBefore = bootTime === null ? -1 : (nowMs / 1000 - YOUNG_SECONDS - bootTime) * TICKS_PER_SECOND;
   // The followed candidates themselves first: one whose parent died was re-parented out of sight.
   for (const pid of state.followed) {
     visited.add(pid);
@@ -186,7 +191,7 @@ function rootedPass(
   }
   if (strict) {
     const found = new Set(pass.processes.filter((p) => DAEMON_COMMS.has(p.comm)).map(identity));
-    for (const key of state.daemons) if (!found.has(key)) throw new Surprise('daemon-gone');
+    for (const [key, old] of state.daemons) if (old && !found.has(key)) throw new Surprise('daemon-gone');
   }
   return { ...pass, settled };
 }
@@ -228,10 +233,16 @@ function readChildren(root: string, pid: number, scratch: ProcfsScratch): number
  * Candidates of the full scan that a rooted pass from the state before it does not find and that
  * still live with the same start time (one that exited in between was not missed).
  */
-function audit(opts: ProcfsScanOptions, scratch: ProcfsScratch, state: EngineScanState, full: ProcessSnapshot): ScanReport['missed'] {
+function audit(
+  opts: ProcfsScanOptions,
+  scratch: ProcfsScratch,
+  state: EngineScanState,
+  full: ProcessSnapshot,
+  nowMs: number,
+): ScanReport['missed'] {
   let pass: ScanPass;
   try {
-    pass = rootedPass(opts, scratch, state, false);
+    pass = rootedPass(opts, scratch, state, false, nowMs);
   } catch (err) {
     if (err instanceof Surprise) return []; // the roots were stale anyway: nothing to compare
     throw err;
@@ -255,19 +266,20 @@ function stillLives(root: string, p: ProcessInfo, scratch: ProcfsScratch): boole
 }
 
 /** The roots for the next rooted pass, from what this scan found. */
-function learn(state: EngineScanState, snapshot: ProcessSnapshot, pass: ScanPass | null): void {
+function learn(state: EngineScanState, snapshot: ProcessSnapshot, pass: ScanPass | null, nowMs: number): void {
   state.pidfile =
     pass === null
       ? pidfileKey({ pidfile: { pid: snapshot.dockerdPidfilePid, failed: snapshot.dockerdPidfileFailed === true } })
       : pidfileKey(pass);
   state.parents = new Set();
   state.followed = new Set();
-  state.daemons = new Set();
+  state.daemons = new Map();
+  const youngAfter = nowMs / 1000 - YOUNG_SECONDS;
   for (const p of snapshot.processes) {
     if (p.ppid > 0) state.parents.add(p.ppid);
     if (FOLLOWED_COMMS.has(p.comm)) state.followed.add(p.pid);
     if (!DAEMON_COMMS.has(p.comm)) continue;
-    state.daemons.add(identity(p));
+    state.daemons.set(identity(p), p.startTimeSeconds === null || p.startTimeSeconds < youngAfter);
     if (p.ppid > 0 && (p.uid === 0 || p.uid === OWN_UID)) state.supervisors.add(p.ppid);
   }
 }
