@@ -219,7 +219,10 @@ function readChildren(root: string, pid: number, scratch: ProcfsScratch): number
     } catch {
       throw new Surprise('children-error');
     }
-    if (text === VANISHED) throw new Surprise('children-race');
+    if (text === VANISHED) {
+      if (!fs.existsSync(taskDir)) return null; // the whole process ended meanwhile: gone, not a race
+      throw new Surprise('children-race');
+    }
     for (const word of text.split(' ')) {
       const child = Number(word);
       if (word !== '' && Number.isSafeInteger(child) && child > 0) pids.push(child);
