@@ -89,8 +89,7 @@ export interface ProcessSnapshot {
 }
 
 /** Why a procfs scan read every pid instead of following the engine's roots. */
-export type FullScanReason =
-  'start' | 'audit' | 'pidfile' | 'daemon-gone' | 'root-gone' | 'children-race' | 'children-error' | 'no-engine' | 'unsupported';
+export type FullScanReason = 'start' | 'audit' | 'pidfile' | 'daemon-gone' | 'children-race' | 'children-error' | 'no-engine' | 'unsupported';
 
 export interface ScanReport {
   kind: 'full' | 'rooted';

@@ -7,7 +7,7 @@
  * it), so a poll costs what the engine has, not what the host has.
  *
  * A full scan (every pid's comm, scan-procfs.ts) runs instead at start, on any surprise (the pidfile
- * changed, a daemon of the last scan is gone, a root vanished, a children file missing or unreadable,
+ * changed, a long-lived daemon of the last scan is gone, a children file missing or unreadable,
  * no engine daemon seen) and every `fullIntervalMs` as an audit: the audit also runs the rooted pass
  * and reports each candidate the full scan found that the rooted pass missed and that still lives.
  * After every scan the roots are learnt again from what it found, so what an audit found is followed
@@ -41,10 +41,10 @@ export interface EngineScanState {
   lastFullMs: number | null;
   /** The pidfile as the last scan read it; a change is a surprise. */
   pidfile: string;
-  /** Parents of the last scan's candidates: their children are read. A vanished one is a surprise. */
+  /** Parents of the last scan's candidates: their children are read. */
   parents: Set<number>;
-  /** Candidates of the last scan whose children are read (daemons, shims, runc, docker-init). */
-  followed: Set<number>;
+  /** Candidates of the last scan: each read again by pid, wherever it was re-parented to. */
+  candidates: Set<number>;
   /**
    * dockerd and containerd of the last scan (pid@start), each with whether it was older than
    * YOUNG_SECONDS: an old one gone is a surprise. A young one gone is not (look-alikes that come and
@@ -70,7 +70,7 @@ export function createEngineScanState(): EngineScanState {
     lastFullMs: null,
     pidfile: '',
     parents: new Set(),
-    followed: new Set(),
+    candidates: new Set(),
     daemons: new Map(),
     supervisors: new Set(),
     settled: new Map(),
@@ -152,8 +152,8 @@ function rootedPass(
   const settled = new Map<number, number>();
   const bootTime = scratch.bootTimeSeconds;
   const oldBefore = bootTime === null ? -1 : (nowMs / 1000 - YOUNG_SECONDS - bootTime) * TICKS_PER_SECOND;
-  // The followed candidates themselves first: one whose parent died was re-parented out of sight.
-  for (const pid of state.followed) {
+  // Every candidate of the last scan first, by pid: one whose parent died was re-parented out of sight.
+  for (const pid of state.candidates) {
     visited.add(pid);
     const info = visitPid(pass, String(pid));
     if (info !== null && FOLLOWED_COMMS.has(info.comm)) toRead.push(pid);
@@ -181,9 +181,8 @@ function rootedPass(
     read.add(pid);
     const children = readChildren(opts.procfsPath, pid, scratch);
     if (children === null) {
-      // Gone. A followed candidate that ended (a shim of a stopped container) is ordinary; a parent
-      // that ended re-parented its children somewhere unknown.
-      if (state.parents.has(pid) && !visited.has(pid)) throw new Surprise('root-gone');
+      // Gone. Whatever it left to be re-parented is found anyway: the candidates among its children
+      // are read by pid above, and their new parent is a root from the next poll on.
       state.supervisors.delete(pid);
       continue;
     }
@@ -275,12 +274,12 @@ function learn(state: EngineScanState, snapshot: ProcessSnapshot, pass: ScanPass
       ? pidfileKey({ pidfile: { pid: snapshot.dockerdPidfilePid, failed: snapshot.dockerdPidfileFailed === true } })
       : pidfileKey(pass);
   state.parents = new Set();
-  state.followed = new Set();
+  state.candidates = new Set();
   state.daemons = new Map();
   const youngAfter = nowMs / 1000 - YOUNG_SECONDS;
   for (const p of snapshot.processes) {
     if (p.ppid > 0) state.parents.add(p.ppid);
-    if (FOLLOWED_COMMS.has(p.comm)) state.followed.add(p.pid);
+    state.candidates.add(p.pid);
     if (!DAEMON_COMMS.has(p.comm)) continue;
     state.daemons.set(identity(p), p.startTimeSeconds === null || p.startTimeSeconds < youngAfter);
     if (p.ppid > 0 && (p.uid === 0 || p.uid === OWN_UID)) state.supervisors.add(p.ppid);
