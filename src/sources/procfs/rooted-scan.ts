@@ -172,6 +172,9 @@ function rootedPass(
       if (seen.startTicks < oldBefore) settled.set(pid, seen.startTicks);
     } else if (FOLLOWED_COMMS.has(seen.info.comm)) toRead.push(pid);
   };
+  // pid 1 always: it adopts what daemonizes, such as the first shim of a host that had none (its
+  // parent, `containerd-shim-runc-v2 start`, exits at once); its old children are known, not read.
+  toRead.push(1);
   for (const pid of state.parents) toRead.push(pid);
   for (const pid of state.supervisors) toRead.push(pid);
   const read = new Set<number>();
