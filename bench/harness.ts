@@ -75,7 +75,7 @@ export function parseOptions(argv: readonly string[], known: readonly string[]):
   const sections = typeof v['sections'] === 'string' ? v['sections'].split(',').filter(Boolean) : [...known];
   for (const s of sections) if (!known.includes(s)) throw new Error(`--sections: unknown section "${s}" (${known.join(', ')})`);
   if (sections.length === 0) throw new Error('--sections: name at least one section');
-  const sizeText = typeof v['sizes'] === 'string' ? v['sizes'] : quick ? 'host,500' : 'host,2000,10000';
+  const sizeText = typeof v['sizes'] === 'string' ? v['sizes'] : quick ? 'host,500' : 'host,1000,10000,20000';
   const sizes = sizeText.split(',').map((s) => (s === 'host' ? ('host' as const) : int('sizes', s, 1, 30_000)));
   if (num.warmup >= num.polls) throw new Error(`--warmup: must be below --polls (${num.polls})`);
   const render = typeof v['render'] === 'string' ? v['render'] : null;

@@ -274,6 +274,16 @@ local exactRestarts(component, cfg) =
       summary: 'docker-engine-exporter on {{ $labels.instance }} cannot be scraped',
       description: 'Prometheus has failed to scrape {{ $labels.instance }} (job {{ $labels.job }}) for at least %s. Every other Docker engine alert for this host is blind until it is back.' % dur(cfg.exporterDownFor),
     },
+    // Between full scans only the engine's roots and their children are read; every
+    // --scan.full-interval a full scan audits that. A miss is no outage (the full scan saw the
+    // process), but for up to one interval the exporter did not: worth knowing, not a page.
+    {
+      alert: 'DockerEngineExporterScanMissed',
+      expr: 'increase(docker_engine_exporter_scan_audit_missed_total{%(dockerEngineSelector)s}[%(scanMissedWindow)s]) > 0' % cfg,
+      severity: 'info',
+      summary: 'docker-engine-exporter on {{ $labels.instance }} missed engine processes between full scans',
+      description: "The exporter's audit on {{ $labels.instance }} found {{ $value | humanize }} engine process(es) in the last %s that its rooted scan had not reached: they were seen up to one --scan.full-interval late." % dur(cfg.scanMissedWindow),
+    },
     // The poll's age at scrape time is the recording rule of rules.libsonnet.
     {
       alert: 'DockerEngineExporterStale',

@@ -19,6 +19,8 @@
     zombiesFor: '15m',
     exporterDownFor: '1m',
     exporterStaleFor: '1m',
+    // A miss of the rooted process scan is worth a ticket while it is recent, not a page.
+    scanMissedWindow: '15m',
 
     // Headroom, in whole percent: a share of a limit in use (fds against RLIMIT_NOFILE, threads and
     // pids against their caps) warns above the first while there is time, and pages above the second

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createProcfsScratch, scanProcfs } from '../../src/sources/procfs/scan-procfs.js';
 import { createProcfsSource } from '../../src/sources/procfs/procfs-source.js';
+import { createEngineScanState, scanEngine, YOUNG_SECONDS } from '../../src/sources/procfs/rooted-scan.js';
 import { createPsListSource } from '../../src/sources/ps-list/ps-list-source.js';
 import type { Context, Section } from '../harness.js';
 import { countProcesses, runScanFloor, withProcesses } from '../lib/c-tools.js';
@@ -47,14 +48,17 @@ async function run(ctx: Context) {
     pe = await startProgram(PROCESS_EXPORTER, args, path.join(ctx.workDir, 'process-exporter.log'));
     peStartMs = performance.now() - t0;
   } else ctx.log(`poll-cost: ${PROCESS_EXPORTER} not installed, no process-exporter column`);
-  const worker = createProcfsSource(scanOpts);
   const scratch = createProcfsScratch();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const rows = [];
   try {
     for (const size of ctx.opts.sizes) {
       const log = (line: string): void => ctx.log(`poll-cost ${size}: ${line}`);
-      const { result, notes } = await withProcesses(bins, size, perMille, log, async () => {
+      const { result, notes } = await withProcesses(bins, size, perMille, log, async (spawned) => {
+        // Fresh roots for each size (its first scan is full), measured once the new processes are no longer young.
+        const [worker, state] = [createProcfsSource(scanOpts), createEngineScanState()];
+        const rooted = (): unknown => scanEngine({ ...scanOpts, fullIntervalMs: 3_600_000 }, scratch, state);
+        if (spawned > 0) await sleep((YOUNG_SECONDS + 1) * 1000);
         const peUrl = pe ? `${pe.url}/metrics` : null;
         const peGet = async (): Promise<number> => {
           const r = await httpGet(peUrl!, agent, 120_000);
@@ -66,11 +70,21 @@ async function run(ctx: Context) {
         // Unmeasured: the worker's start, the JIT, the dentry cache, process-exporter's pass over new pids.
         for (let i = 0; i < 3; i++) {
           scanProcfs(scanOpts, scratch);
+          rooted();
           await worker.scan();
           if (peUrl) await peGet();
         }
         const looks = (): number[] => [];
-        const s = { floor: looks(), floorCpu: looks(), sync: looks(), syncCpu: looks(), worker: looks(), pe: looks() };
+        const s = {
+          floor: looks(),
+          floorCpu: looks(),
+          sync: looks(),
+          syncCpu: looks(),
+          rooted: looks(),
+          rootedCpu: looks(),
+          worker: looks(),
+          pe: looks(),
+        };
         let [candidates, peCpu, stallWorkerMs] = [0, 0, 0];
         const processes = countProcesses();
         log(`${processes} processes: ${rounds} rounds of ${perRound} looks per column`);
@@ -82,6 +96,8 @@ async function run(ctx: Context) {
           const direct = await repeat(() => scanProcfs(scanOpts, scratch), perRound);
           s.sync.push(...direct.wall);
           s.syncCpu.push(...direct.cpu);
+          const fast = await repeat(rooted, perRound);
+          [s.rooted, s.rootedCpu].forEach((a, i) => a.push(...(i ? fast.cpu : fast.wall)));
           const [viaWorker, stall] = await loopMax(() => repeat(() => worker.scan(), perRound));
           s.worker.push(...viaWorker.wall);
           stallWorkerMs = Math.max(stallWorkerMs, stall);
@@ -91,6 +107,7 @@ async function run(ctx: Context) {
             peCpu += processCpuMs(pe.pid) - c0;
           }
         }
+        await worker.close();
         let psList: Summary | null = null;
         let stallPsListMs: number | null = null;
         if (psListPolls > 0) {
@@ -111,6 +128,8 @@ async function run(ctx: Context) {
           floorCpu: summarize(s.floorCpu),
           sync: summarize(s.sync),
           syncCpu: summarize(s.syncCpu),
+          rooted: summarize(s.rooted),
+          rootedCpu: summarize(s.rootedCpu),
           worker: summarize(s.worker),
           psList,
           processExporter: pe ? summarize(s.pe) : null,
@@ -128,7 +147,6 @@ async function run(ctx: Context) {
     }
   } finally {
     agent.destroy();
-    await worker.close();
     await pe?.stop();
   }
   return {
@@ -146,21 +164,32 @@ const LOOKS = [
   'candidates',
   'C floor',
   'procfs scan (sync)',
-  'procfs source (worker)',
+  'rooted scan (sync)',
+  'procfs source (worker, rooted)',
   'ps-list source',
   'process-exporter GET /metrics',
 ];
-const RATIOS = ['sync / C', 'worker / C', 'ps-list / C', 'process-exporter / procfs source', 'process-exporter / C', 'sync / C, CPU time'];
+const RATIOS = [
+  'sync / C',
+  'rooted / C',
+  'worker / C',
+  'ps-list / C',
+  'process-exporter / procfs source',
+  'process-exporter / C',
+  'sync / C, CPU time',
+  'rooted / C, CPU time',
+];
 
 function render(r: Result): string[] {
   const label = (row: Row): string => `${count(row.processes)}${row.size === 'host' ? ' (host)' : ''}`;
   const stalls = (row: Row): string => [row.stallIdleMs, row.stallWorkerMs, row.stallPsListMs].map(fmtMs).join(' / ');
   // The looks of each column, then the ratios of their medians, in the headers' order.
   const times = r.rows.map((row) => {
-    const looks = [row.floor, row.sync, row.worker, row.psList, row.processExporter];
+    const looks = [row.floor, row.sync, row.rooted, row.worker, row.psList, row.processExporter];
     const ratio = (a: Summary | null, b: Summary): string => fmtRatio(a?.median, b.median);
     const pe = [ratio(row.processExporter, row.worker), ratio(row.processExporter, row.floor)];
-    const ratios = [...[row.sync, row.worker, row.psList].map((a) => ratio(a, row.floor)), ...pe, ratio(row.syncCpu, row.floorCpu)];
+    const cpu = [ratio(row.syncCpu, row.floorCpu), ratio(row.rootedCpu, row.floorCpu)];
+    const ratios = [...[row.sync, row.rooted, row.worker, row.psList].map((a) => ratio(a, row.floor)), ...pe, ...cpu];
     return [label(row), String(row.candidates), ...looks.map(medP90), ...ratios, stalls(row)];
   });
   const out = [

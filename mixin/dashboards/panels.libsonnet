@@ -2833,6 +2833,81 @@
       "y": 82
     }
   },
+  // timeseries: Process scans and audit misses
+  {
+    "type": "timeseries",
+    "title": "Process scans and audit misses",
+    "description": "Process scans per second by kind (rooted: the engine's roots and their children; full: every pid, and why), and engine processes a full scan's audit found that the rooted scan had missed (DockerEngineExporterScanMissed).",
+    "targets": [
+      {
+        "refId": "A",
+        "expr": "sum by (kind, reason) (rate(docker_engine_exporter_scans_total{job=~\"$job\",instance=~\"$instance\"}[$__rate_interval]))",
+        "legendFormat": "{{kind}} {{reason}}",
+        "range": true,
+        "instant": false
+      },
+      {
+        "refId": "B",
+        "expr": "increase(docker_engine_exporter_scan_audit_missed_total{job=~\"$job\",instance=~\"$instance\"}[$__rate_interval])",
+        "legendFormat": "missed by the rooted scan",
+        "range": true,
+        "instant": false
+      }
+    ],
+    "fieldConfig": {
+      "defaults": {
+        "unit": "short",
+        "min": 0,
+        "color": {
+          "mode": "palette-classic"
+        },
+        "custom": {
+          "drawStyle": "line",
+          "lineInterpolation": "stepAfter",
+          "lineWidth": 1,
+          "fillOpacity": 0,
+          "showPoints": "never",
+          "spanNulls": false,
+          "axisLabel": "",
+          "stacking": {
+            "mode": "none",
+            "group": "A"
+          }
+        },
+        "thresholds": {
+          "mode": "absolute",
+          "steps": [
+            {
+              "color": "green",
+              "value": null
+            }
+          ]
+        }
+      },
+      "overrides": []
+    },
+    "options": {
+      "legend": {
+        "displayMode": "table",
+        "placement": "bottom",
+        "showLegend": true,
+        "calcs": [
+          "lastNotNull",
+          "max"
+        ]
+      },
+      "tooltip": {
+        "mode": "multi",
+        "sort": "desc"
+      }
+    },
+    "gridPos": {
+      "h": 8,
+      "w": 24,
+      "x": 0,
+      "y": 90
+    }
+  },
   // row: Headroom
   {
     "type": "row",
@@ -2842,7 +2917,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 90
+      "y": 98
     },
     "panels": []
   },
@@ -2912,7 +2987,7 @@
       "h": 8,
       "w": 12,
       "x": 0,
-      "y": 91
+      "y": 99
     }
   },
   // timeseries: Threads and pids against their caps
@@ -2981,7 +3056,7 @@
       "h": 8,
       "w": 12,
       "x": 12,
-      "y": 91
+      "y": 99
     }
   },
   // timeseries: Threads stuck in the kernel (state D)
@@ -3050,7 +3125,7 @@
       "h": 8,
       "w": 12,
       "x": 0,
-      "y": 99
+      "y": 107
     }
   },
   // timeseries: Free space and inodes of the engine's places
@@ -3126,7 +3201,7 @@
       "h": 8,
       "w": 12,
       "x": 12,
-      "y": 99
+      "y": 107
     }
   },
   // timeseries: Limits in force and what counts against them
@@ -3209,7 +3284,7 @@
       "h": 8,
       "w": 24,
       "x": 0,
-      "y": 107
+      "y": 115
     }
   },
   // row: Drift and deep health
@@ -3221,7 +3296,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 115
+      "y": 123
     },
     "panels": []
   },
@@ -3234,7 +3309,7 @@
       "h": 8,
       "w": 6,
       "x": 0,
-      "y": 116
+      "y": 124
     },
     "fieldConfig": {
       "defaults": {
@@ -3317,7 +3392,7 @@
       "h": 8,
       "w": 6,
       "x": 6,
-      "y": 116
+      "y": 124
     },
     "fieldConfig": {
       "defaults": {
@@ -3400,7 +3475,7 @@
       "h": 8,
       "w": 6,
       "x": 12,
-      "y": 116
+      "y": 124
     },
     "fieldConfig": {
       "defaults": {
@@ -3488,7 +3563,7 @@
       "h": 8,
       "w": 6,
       "x": 18,
-      "y": 116
+      "y": 124
     },
     "fieldConfig": {
       "defaults": {
@@ -3576,7 +3651,7 @@
       "h": 1,
       "w": 24,
       "x": 0,
-      "y": 124
+      "y": 132
     },
     "panels": []
   },
@@ -3706,7 +3781,7 @@
       "h": 8,
       "w": 12,
       "x": 0,
-      "y": 125
+      "y": 133
     }
   },
   // stat: Unresponsive containers
@@ -3766,7 +3841,7 @@
       "h": 8,
       "w": 12,
       "x": 12,
-      "y": 125
+      "y": 133
     }
   },
 ]

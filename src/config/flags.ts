@@ -34,6 +34,8 @@ export interface Config {
   runcStuckAfterMs: number;
   /** How often every running container is inspected and its task state asked (the per-container sweep). */
   sweepIntervalMs: number;
+  /** A full procfs scan at least this often, auditing the rooted one; 0: every scan is full. */
+  scanFullIntervalMs: number;
   processSource: ProcessSourceName;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -95,6 +97,9 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'sweep.interval',
     help: "How often to inspect every running container and ask its shim for the task's state (1s to 1h).",
     default: '15s',
+    name: 'scan.full-interval',
+    help: 'How often the procfs source reads every pid, auditing the scan that follows the engine from its roots (0s: every poll; up to 1h).',
+    default: '60s',
   },
   { name: 'process.source', help: 'Where to read processes: procfs or ps-list.', default: 'procfs' },
   { name: 'log.level', help: 'Only log messages with the given severity or above: debug, info, warn, error.', default: 'info' },
@@ -178,6 +183,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Par
       probeTimeoutMs: parseInterval('probe.timeout', raw('probe.timeout'), 10, 60_000),
       runcStuckAfterMs: parseInterval('runc.stuck-after', raw('runc.stuck-after'), 1000, 24 * 3_600_000),
       sweepIntervalMs: parseInterval('sweep.interval', raw('sweep.interval'), 1000, 3_600_000),
+      scanFullIntervalMs: parseInterval('scan.full-interval', raw('scan.full-interval'), 0, 3_600_000),
       processSource: oneOf('process.source', raw('process.source'), ['procfs', 'ps-list'] as const),
       logLevel: oneOf('log.level', raw('log.level'), ['debug', 'info', 'warn', 'error'] as const),
       logFormat: oneOf('log.format', raw('log.format'), ['logfmt', 'json'] as const),

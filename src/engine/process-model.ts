@@ -84,4 +84,17 @@ export interface ProcessSnapshot {
    * reaches them: matched against the daemons' `listening` file ids, whatever path they are mounted at.
    */
   configuredSockets?: { containerd: string | null; docker: string | null };
+  /** How the procfs source found these processes (rooted or full scan, and why); absent from ps-list. */
+  scan?: ScanReport;
+}
+
+/** Why a procfs scan read every pid instead of following the engine's roots. */
+export type FullScanReason = 'start' | 'audit' | 'pidfile' | 'daemon-gone' | 'children-race' | 'children-error' | 'no-engine' | 'unsupported';
+
+export interface ScanReport {
+  kind: 'full' | 'rooted';
+  /** Why a full scan; null for a rooted one. */
+  reason: FullScanReason | null;
+  /** An audit's finding: candidates the rooted scan did not reach (still alive after the full scan). */
+  missed: { pid: number; ppid: number; comm: string }[];
 }

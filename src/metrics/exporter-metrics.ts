@@ -11,6 +11,10 @@ interface PollStatus {
   pollErrors: Readonly<Record<string, number>>;
   /** Reads that failed inside otherwise successful polls, by `file/reason`. */
   readErrors: ReadonlyMap<string, number>;
+  /** Process scans by `kind/reason`. */
+  scans?: ReadonlyMap<string, number>;
+  /** Processes the full scan's audit found that the rooted scan had missed. */
+  auditMissed?: number;
 }
 
 export interface ExporterMetricsOptions {
@@ -83,6 +87,30 @@ export function registerExporterMetrics(opts: ExporterMetricsOptions): ExporterM
         const [file = '', reason = ''] = kind.split('/');
         this.inc({ file, reason }, n);
       }
+    },
+  });
+
+  new Counter({
+    name: `${NS}_scans_total`,
+    help: "Process scans by kind (rooted: only the engine roots' children; full: every pid) and why a scan was full.",
+    labelNames: ['kind', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [key, n] of status().scans ?? []) {
+        const [kind = '', reason = ''] = key.split('/');
+        this.inc({ kind, reason }, n);
+      }
+    },
+  });
+
+  new Counter({
+    name: `${NS}_scan_audit_missed_total`,
+    help: 'Engine candidate processes a full scan (the audit, every --scan.full-interval) found that the rooted scan had missed.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(status().auditMissed ?? 0);
     },
   });
 

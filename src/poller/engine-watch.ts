@@ -57,6 +57,7 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
             procfsPath: config.procfsPath,
             pidfilePath: config.dockerPidfile,
             rootfsPath: config.rootfsPath,
+            fullIntervalMs: config.scanFullIntervalMs,
             scanTimeoutMs: opts.scanTimeoutMs ?? scanTimeoutFor(config.pollIntervalMs),
           })
         : createPsListSource({ pidfilePath: config.dockerPidfile }),

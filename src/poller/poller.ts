@@ -24,6 +24,10 @@ interface PollerStatus {
   pollErrors: Readonly<Record<string, number>>;
   /** Reads that failed inside otherwise successful polls, by `file/reason`. */
   readErrors: ReadonlyMap<string, number>;
+  /** Process scans by `kind/reason` (rooted scans: `rooted/`), from sources that say how they scanned. */
+  scans: ReadonlyMap<string, number>;
+  /** Processes a full scan's audit found that the rooted scan had missed. */
+  auditMissed: number;
   lastError: string | null;
 }
 
@@ -75,6 +79,8 @@ export function createPoller(opts: PollerOptions): Poller {
   let lastPollOk = true;
   const pollErrors: Record<string, number> = { [source.name]: 0 };
   const readErrors = new Map<string, number>();
+  const scans = new Map<string, number>();
+  let auditMissed = 0;
   let readErrorKindsLastPoll = new Set<string>();
   let notesLastPoll = new Set<string>();
   let timer: NodeJS.Timeout | null = null;
@@ -146,6 +152,14 @@ export function createPoller(opts: PollerOptions): Poller {
       opts.onPolled?.(latest);
       lastSuccessMs = snapshot.takenAtMs;
       for (const event of advanced.events) logEvent(logger, event, endCause(kernel, before, event));
+      if (snapshot.scan) {
+        const kind = `${snapshot.scan.kind}/${snapshot.scan.reason ?? ''}`;
+        scans.set(kind, (scans.get(kind) ?? 0) + 1);
+        auditMissed += snapshot.scan.missed.length;
+        for (const m of snapshot.scan.missed) {
+          logger.warn({ pid: m.pid, ppid: m.ppid, comm: m.comm }, 'scan audit: a full scan found a process the rooted scan missed');
+        }
+      }
       readErrorKindsLastPoll = noteReadErrors(logger, errors, readErrors, readErrorKindsLastPoll);
       notesLastPoll = noteChanges(logger, view.notes, notesLastPoll);
       if (lastError !== null) logger.info({ source: source.name }, 'poll recovered');
@@ -219,7 +233,7 @@ export function createPoller(opts: PollerOptions): Poller {
       timer = null;
     },
     status(): PollerStatus {
-      return { latest, lastSuccessMs, lastDurationSeconds, pollErrors, readErrors, lastError };
+      return { latest, lastSuccessMs, lastDurationSeconds, pollErrors, readErrors, scans, auditMissed, lastError };
     },
   };
 }

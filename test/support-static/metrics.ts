@@ -51,6 +51,8 @@ const EXPORTER_METRICS: readonly string[] = [
   'docker_engine_storage_size_bytes',
   'docker_engine_storage_avail_inodes',
   'docker_engine_storage_inodes',
+  'docker_engine_exporter_scans_total',
+  'docker_engine_exporter_scan_audit_missed_total',
 ];
 
 /** prom-client's default process metrics (lib/metrics/process*.js); nodejs_* are not allowed. */

@@ -18,7 +18,7 @@ describe('bench options', () => {
   it('a full run by default, every section; --quick shrinks sizes and durations; a given value wins', () => {
     const full = parseOptions([], KNOWN);
     assert.deepEqual(full.sections, KNOWN);
-    assert.deepEqual(full.sizes, ['host', 2000, 10000]);
+    assert.deepEqual(full.sizes, ['host', 1000, 10000, 20000]);
     assert.equal(full.num.polls, 100_000);
     assert.equal(full.write, false);
     const quick = parseOptions(['--quick', '--sections=poll-cost,probes', '--rounds=4'], KNOWN);

@@ -1,5 +1,5 @@
 /**
- * The default process source: scanProcfs in a worker thread, one scan at a time.
+ * The default process source: the engine scan (rooted-scan.ts) in a worker thread, one scan at a time.
  *
  * A read can block in the kernel for good (a process stuck in the kernel, a FIFO where a file was
  * expected). worker.terminate() cannot stop a thread blocked in a syscall: the thread only sees the
@@ -15,8 +15,11 @@ import type { ProcessSource } from '../process-source.js';
 import type { ProcessSnapshot } from '../../engine/process-model.js';
 import type { ProcfsScanOptions } from './scan-procfs.js';
 import type { HeadroomReadings, HeadroomRequest } from '../../engine/headroom.js';
+import type { EngineScanOptions } from './rooted-scan.js';
 
 export interface ProcfsSourceOptions extends ProcfsScanOptions {
+  /** A full scan at least this often, as an audit of the rooted one (default 60 s; 0: always full). */
+  fullIntervalMs?: number;
   scanTimeoutMs?: number;
   /** The scan worker's old-generation heap limit to start with, MiB (default 12). */
   workerHeapMb?: number;
@@ -68,9 +71,10 @@ export interface ProcfsSource extends ProcessSource {
 
 export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
   const scanTimeoutMs = opts.scanTimeoutMs ?? 10_000;
-  const workerOptions: ProcfsScanOptions & { rootfsPath: string } = {
+  const workerOptions: EngineScanOptions & { rootfsPath: string } = {
     procfsPath: opts.procfsPath,
     pidfilePath: opts.pidfilePath,
+    fullIntervalMs: opts.fullIntervalMs ?? 60_000,
     rootfsPath: opts.rootfsPath ?? '/',
   };
   let worker: Worker | null = null;

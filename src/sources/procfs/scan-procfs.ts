@@ -74,64 +74,126 @@ class ReadFailure extends Error {
 }
 
 /** Returned (not thrown) when the pid went away under us: normal churn. */
-const VANISHED = Symbol('vanished');
+export const VANISHED = Symbol('vanished');
 
-export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): ProcessSnapshot {
+/** One scan in progress: what every pid's read shares, and what it has found so far. */
+export interface ScanPass {
+  root: string;
+  scratch: ProcfsScratch;
+  pidfile: { pid: number | null; failed: boolean };
+  hostMountNs: string | null;
+  processes: ProcessInfo[];
+  errors: ReadError[];
+  seenSockets: Map<string, string[]>;
+  scannedPids: number;
+  vanished: number;
+}
+
+/** Starts a scan: the boot time (once per scratch), the pidfile and the host's mount namespace. */
+export function beginScan(opts: ProcfsScanOptions, scratch: ProcfsScratch): ScanPass {
   const errors: ReadError[] = [];
   const root = opts.procfsPath;
   if (scratch.bootTimeSeconds === null) scratch.bootTimeSeconds = readBootTime(root, scratch, errors);
-
-  // Not being able to list /proc (EMFILE, a vanished mount) is a failed poll, never an empty host:
-  // an empty snapshot would report every component down.
-  let names: string[];
-  try {
-    names = fs.readdirSync(root);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new Error(`cannot list ${root}: ${e.code ?? e.message}`, { cause: err });
-  }
-
   const pidfile = readPidfile(opts.pidfilePath, errors);
   const hostMountNs = readLink(`${root}/1/ns/mnt`);
-  const processes: ProcessInfo[] = [];
-  const seenSockets = new Map<string, string[]>();
-  let scannedPids = 0;
-  let vanished = 0;
-  for (const name of names) {
-    const first = name.charCodeAt(0);
-    if (first < 48 || first > 57) continue; // not a pid directory
-    scannedPids++;
-    const dir = `${root}/${name}`;
-    try {
-      const comm = readSmall(`${dir}/comm`, scratch);
-      if (comm === VANISHED) {
-        vanished++;
-        continue;
-      }
-      if (!CANDIDATE_COMMS.has(comm.trimEnd())) continue;
-      const info = readCandidate(dir, scratch.bootTimeSeconds, scratch, seenSockets, { pidfileNamed: pidfile.pid !== null, hostMountNs });
-      if (info === VANISHED) vanished++;
-      else processes.push(info);
-    } catch (err) {
-      if (err instanceof ReadFailure) errors.push(err.error);
-      else throw err;
-    }
-  }
+  return { root, scratch, pidfile, hostMountNs, processes: [], errors, seenSockets: new Map(), scannedPids: 0, vanished: 0 };
+}
 
-  scratch.daemonSockets = seenSockets;
-  addManagedContainerdConfig(root, processes, pidfile.pid, scratch, errors);
+/**
+ * Reads one pid's `comm`, and the rest when that names an engine binary. Returns the candidate it
+ * added, `null` for a process that is no candidate (or gone, or unreadable: counted in the pass).
+ */
+export function visitPid(pass: ScanPass, name: string): ProcessInfo | null {
+  pass.scannedPids++;
+  const dir = `${pass.root}/${name}`;
+  try {
+    const comm = readSmall(`${dir}/comm`, pass.scratch);
+    if (comm === VANISHED) {
+      pass.vanished++;
+      return null;
+    }
+    return CANDIDATE_COMMS.has(comm.trimEnd()) ? addCandidate(pass, dir) : null;
+  } catch (err) {
+    if (err instanceof ReadFailure) pass.errors.push(err.error);
+    else throw err;
+    return null;
+  }
+}
+
+/**
+ * visitPid reading `stat` instead of `comm` first: the same name, with the start time that lets the
+ * rooted scan know the process again on the next poll without reading it. Null when gone or unreadable.
+ */
+export function visitChild(pass: ScanPass, name: string): { startTicks: number; info: ProcessInfo | null } | null {
+  pass.scannedPids++;
+  const dir = `${pass.root}/${name}`;
+  try {
+    const text = readSmall(`${dir}/stat`, pass.scratch);
+    if (text === VANISHED) {
+      pass.vanished++;
+      return null;
+    }
+    const stat = parseOrFail(() => parseProcStat(text));
+    if (!CANDIDATE_COMMS.has(stat.comm.trimEnd())) return { startTicks: stat.startTicks, info: null };
+    const info = addCandidate(pass, dir);
+    return info === null ? null : { startTicks: stat.startTicks, info };
+  } catch (err) {
+    if (err instanceof ReadFailure) pass.errors.push(err.error);
+    else throw err;
+    return null;
+  }
+}
+
+function addCandidate(pass: ScanPass, dir: string): ProcessInfo | null {
+  const info = readCandidate(dir, pass.scratch.bootTimeSeconds, pass.scratch, pass.seenSockets, {
+    pidfileNamed: pass.pidfile.pid !== null,
+    hostMountNs: pass.hostMountNs,
+  });
+  if (info === VANISHED) {
+    pass.vanished++;
+    return null;
+  }
+  pass.processes.push(info);
+  return info;
+}
+
+/** Ends a scan: keeps the sockets of this scan's daemons, reads dockerd's containerd's config. */
+export function finishScan(pass: ScanPass): ProcessSnapshot {
+  const { scratch } = pass;
+  scratch.daemonSockets = pass.seenSockets;
+  addManagedContainerdConfig(pass.root, pass.processes, pass.pidfile.pid, scratch, pass.errors);
   return {
     takenAtMs: Date.now(),
     bootTimeSeconds: scratch.bootTimeSeconds,
     ticksPerSecond: TICKS_PER_SECOND,
-    processes,
-    scannedPids,
-    vanished,
-    errors,
-    dockerdPidfilePid: pidfile.pid,
-    dockerdPidfileFailed: pidfile.failed,
-    hostMountNs,
+    processes: pass.processes,
+    scannedPids: pass.scannedPids,
+    vanished: pass.vanished,
+    errors: pass.errors,
+    dockerdPidfilePid: pass.pidfile.pid,
+    dockerdPidfileFailed: pass.pidfile.failed,
+    hostMountNs: pass.hostMountNs,
   };
+}
+
+/** The full scan: every pid directory of procfs. */
+export function scanProcfs(opts: ProcfsScanOptions, scratch: ProcfsScratch): ProcessSnapshot {
+  // Not being able to list /proc (EMFILE, a vanished mount) is a failed poll, never an empty host:
+  // an empty snapshot would report every component down.
+  let names: string[];
+  try {
+    names = fs.readdirSync(opts.procfsPath);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(`cannot list ${opts.procfsPath}: ${e.code ?? e.message}`, { cause: err });
+  }
+  const pass = beginScan(opts, scratch);
+  for (const name of names) {
+    const first = name.charCodeAt(0);
+    if (first < 48 || first > 57) continue; // not a pid directory
+    visitPid(pass, name);
+  }
+  return finishScan(pass);
 }
 
 function readCandidate(
@@ -368,7 +430,7 @@ function parseOrFail<T>(parse: () => T): T {
  * Reads a whole file into the scratch buffer (growing it for a long cmdline) and decodes it.
  * ENOENT/ESRCH mean the process exited: VANISHED. Other errors throw a ReadFailure.
  */
-function readSmall(path: string, scratch: ProcfsScratch): string | typeof VANISHED {
+export function readSmall(path: string, scratch: ProcfsScratch): string | typeof VANISHED {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');

@@ -1,11 +1,13 @@
 /** Worker thread body: runs the synchronous procfs scan so the scrape's event loop never waits on it. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createProcfsScratch, scanProcfs, type ProcfsScanOptions } from './scan-procfs.js';
+import { createProcfsScratch } from './scan-procfs.js';
+import { createEngineScanState, scanEngine, type EngineScanOptions } from './rooted-scan.js';
 import { readHeadroom, type HeadroomPaths } from './headroom.js';
 import type { HeadroomRequest } from '../../engine/headroom.js';
 
-const options = workerData as ProcfsScanOptions & { rootfsPath?: string };
+const options = workerData as EngineScanOptions & { rootfsPath?: string };
 const scratch = createProcfsScratch();
+const state = createEngineScanState();
 
 /** A scan is asked for by its id alone; the headroom reads of the engine it found, by id and request. */
 type WorkerRequest = number | { id: number; headroom: HeadroomRequest };
@@ -13,7 +15,7 @@ type WorkerRequest = number | { id: number; headroom: HeadroomRequest };
 parentPort?.on('message', (message: WorkerRequest) => {
   const id = typeof message === 'number' ? message : message.id;
   try {
-    if (typeof message === 'number') parentPort?.postMessage({ id, snapshot: scanProcfs(options, scratch) });
+    if (typeof message === 'number') parentPort?.postMessage({ id, snapshot: scanEngine(options, scratch, state) });
     else parentPort?.postMessage({ id, headroom: readHeadroom(headroomPaths(), message.headroom) });
   } catch (err) {
     parentPort?.postMessage({ id, error: err instanceof Error ? err.message : String(err) });

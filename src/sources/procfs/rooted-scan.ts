@@ -1,0 +1,298 @@
+/**
+ * The scan that follows the engine instead of the host (docs/architecture.md, "Finding the engine's
+ * processes"). Everything the exporter watches hangs off a few processes: dockerd, containerd, the
+ * shims, and their parents (a supervisor that restarts a daemon, the process that adopts a shim once it
+ * daemonizes). Between full scans only those roots' children are read, from
+ * /proc/<pid>/task/<tid>/children (one file per thread: a child is listed under the thread that forked
+ * it), so a poll costs what the engine has, not what the host has.
+ *
+ * A full scan (every pid's comm, scan-procfs.ts) runs instead at start, on any surprise (the pidfile
+ * changed, a long-lived daemon of the last scan is gone, a children file missing or unreadable,
+ * no engine daemon seen) and every `fullIntervalMs` as an audit: the audit also runs the rooted pass
+ * and reports each candidate the full scan found that the rooted pass missed and that still lives.
+ * After every scan the roots are learnt again from what it found, so what an audit found is followed
+ * from then on.
+ */
+import * as fs from 'node:fs';
+import type { ProcessInfo, ProcessSnapshot, ScanReport, FullScanReason } from '../../engine/process-model.js';
+import { parseProcStat } from './parse-proc.js';
+import {
+  beginScan,
+  finishScan,
+  readSmall,
+  scanProcfs,
+  visitChild,
+  visitPid,
+  VANISHED,
+  type ProcfsScanOptions,
+  type ProcfsScratch,
+  type ScanPass,
+} from './scan-procfs.js';
+
+export interface EngineScanOptions extends ProcfsScanOptions {
+  /** A full scan at least this often, as an audit of the rooted one; 0: every scan is full. */
+  fullIntervalMs: number;
+}
+
+/** What the rooted scan carries from one poll to the next (the worker keeps one). */
+export interface EngineScanState {
+  /** null until probed: does this procfs have children files (Linux CONFIG_PROC_CHILDREN)? */
+  childrenFiles: boolean | null;
+  lastFullMs: number | null;
+  /** The pidfile as the last scan read it; a change is a surprise. */
+  pidfile: string;
+  /** Parents of the last scan's candidates: their children are read. */
+  parents: Set<number>;
+  /** Candidates of the last scan: each read again by pid, wherever it was re-parented to. */
+  candidates: Set<number>;
+  /**
+   * dockerd and containerd of the last scan (pid@start), each with whether it was older than
+   * YOUNG_SECONDS: an old one gone is a surprise. A young one gone is not (look-alikes that come and
+   * go would make every poll a full scan); a daemon that dies young is simply not found again.
+   */
+  daemons: Map<string, boolean>;
+  /**
+   * Parents ever seen of root's (or the exporter's own uid's) dockerd and containerd, kept while they
+   * live: the supervisor that restarts a killed daemon is still read after the daemon is gone.
+   */
+  supervisors: Set<number>;
+  /**
+   * Children of roots that were no candidate and older than YOUNG_SECONDS when read, by pid, with
+   * their start time: not read again while their parent still lists them. Dropped for any pid a full
+   * scan finds to be a candidate.
+   */
+  settled: Map<number, number>;
+}
+
+export function createEngineScanState(): EngineScanState {
+  return {
+    childrenFiles: null,
+    lastFullMs: null,
+    pidfile: '',
+    parents: new Set(),
+    candidates: new Set(),
+    daemons: new Map(),
+    supervisors: new Set(),
+    settled: new Map(),
+  };
+}
+
+/** Candidates whose children are read: where engine processes are born. docker-proxy never forks. */
+const FOLLOWED_COMMS: ReadonlySet<string> = new Set(['dockerd', 'containerd', 'containerd-shim', 'runc', 'docker-init']);
+/** Linux's USER_HZ (as in scan-procfs.ts). */
+const TICKS_PER_SECOND = 100;
+const DAEMON_COMMS: ReadonlySet<string> = new Set(['dockerd', 'containerd']);
+const OWN_UID = process.getuid?.() ?? 0;
+/**
+ * exec changes a process's comm without changing its pid: a child is read again on every poll until
+ * it is this old. A process that execs an engine binary later than this is seen by the next audit.
+ */
+export const YOUNG_SECONDS = 30;
+
+/** Thrown inside a rooted pass: it cannot be trusted, a full scan replaces it. */
+class Surprise extends Error {
+  constructor(readonly reason: FullScanReason) {
+    super(reason);
+  }
+}
+
+/** One poll's scan: rooted when nothing says otherwise, full (and maybe an audit) when something does. */
+export function scanEngine(opts: EngineScanOptions, scratch: ProcfsScratch, state: EngineScanState, nowMs = Date.now()): ProcessSnapshot {
+  state.childrenFiles ??= fs.existsSync(`${opts.procfsPath}/1/task/1/children`);
+  let reason = fullScanDue(opts, state, nowMs);
+  if (reason === null) {
+    try {
+      const pass = rootedPass(opts, scratch, state, true, nowMs);
+      const snapshot = finishScan(pass);
+      learn(state, snapshot, pass, nowMs);
+      state.settled = pass.settled;
+      return withReport(snapshot, { kind: 'rooted', reason: null, missed: [] });
+    } catch (err) {
+      if (!(err instanceof Surprise)) throw err;
+      reason = err.reason;
+    }
+  }
+  const full = scanProcfs(opts, scratch);
+  const missed = reason === 'audit' ? audit(opts, scratch, state, full, nowMs) : [];
+  state.lastFullMs = nowMs;
+  learn(state, full, null, nowMs);
+  for (const p of full.processes) state.settled.delete(p.pid);
+  return withReport(full, { kind: 'full', reason, missed });
+}
+
+function withReport(snapshot: ProcessSnapshot, scan: ScanReport): ProcessSnapshot {
+  snapshot.scan = scan;
+  return snapshot;
+}
+
+function fullScanDue(opts: EngineScanOptions, state: EngineScanState, nowMs: number): FullScanReason | null {
+  if (state.lastFullMs === null) return 'start';
+  if (!state.childrenFiles || opts.fullIntervalMs <= 0) return 'unsupported';
+  if (state.daemons.size === 0) return 'no-engine';
+  if (nowMs - state.lastFullMs >= opts.fullIntervalMs) return 'audit';
+  return null;
+}
+
+/**
+ * Reads the children of every root, and the comm (and, for candidates, the rest) of every child, and
+ * the children of every followed candidate found, until nothing new turns up. `strict`: a daemon of the
+ * last scan that is not found again is a surprise (off for the audit's pass, which only compares).
+ */
+function rootedPass(
+  opts: ProcfsScanOptions,
+  scratch: ProcfsScratch,
+  state: EngineScanState,
+  strict: boolean,
+  nowMs: number,
+): ScanPass & { settled: Map<number, number> } {
+  const pass = beginScan(opts, scratch);
+  if (pidfileKey(pass) !== state.pidfile) throw new Surprise('pidfile');
+  const visited = new Set<number>();
+  const toRead: number[] = [];
+  const settled = new Map<number, number>();
+  const bootTime = scratch.bootTimeSeconds;
+  const oldBefore = bootTime === null ? -1 : (nowMs / 1000 - YOUNG_SECONDS - bootTime) * TICKS_PER_SECOND;
+  // Every candidate of the last scan first, by pid: one whose parent died was re-parented out of sight.
+  for (const pid of state.candidates) {
+    visited.add(pid);
+    const info = visitPid(pass, String(pid));
+    if (info !== null && FOLLOWED_COMMS.has(info.comm)) toRead.push(pid);
+  }
+  const visit = (pid: number): void => {
+    if (visited.has(pid)) return;
+    visited.add(pid);
+    const start = state.settled.get(pid);
+    if (start !== undefined) {
+      settled.set(pid, start);
+      return;
+    }
+    const seen = visitChild(pass, String(pid));
+    if (seen === null) return;
+    if (seen.info === null) {
+      if (seen.startTicks < oldBefore) settled.set(pid, seen.startTicks);
+    } else if (FOLLOWED_COMMS.has(seen.info.comm)) toRead.push(pid);
+  };
+  // pid 1 always: it adopts what daemonizes, such as the first shim of a host that had none (its
+  // parent, `containerd-shim-runc-v2 start`, exits at once); its old children are known, not read.
+  toRead.push(1);
+  for (const pid of state.parents) toRead.push(pid);
+  for (const pid of state.supervisors) toRead.push(pid);
+  const read = new Set<number>();
+  while (toRead.length > 0) {
+    const pid = toRead.pop() as number;
+    if (read.has(pid)) continue;
+    read.add(pid);
+    const children = readChildren(opts.procfsPath, pid, scratch);
+    if (children === null) {
+      // Gone. Whatever it left to be re-parented is found anyway: the candidates among its children
+      // are read by pid above, and their new parent is a root from the next poll on.
+      state.supervisors.delete(pid);
+      continue;
+    }
+    for (const child of children) visit(child);
+  }
+  if (strict) {
+    const found = new Set(pass.processes.filter((p) => DAEMON_COMMS.has(p.comm)).map(identity));
+    for (const [key, old] of state.daemons) if (old && !found.has(key)) throw new Surprise('daemon-gone');
+  }
+  return { ...pass, settled };
+}
+
+/**
+ * The pids listed in every thread's children file; null when the process is gone. A thread that ended
+ * between the listing and its read may have handed its children to another thread already read: a
+ * surprise, as is any error other than the process being gone.
+ */
+function readChildren(root: string, pid: number, scratch: ProcfsScratch): number[] | null {
+  const taskDir = `${root}/${pid}/task`;
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(taskDir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return null;
+    throw new Surprise('children-error');
+  }
+  const pids: number[] = [];
+  for (const tid of tids) {
+    let text: string | typeof VANISHED;
+    try {
+      text = readSmall(`${taskDir}/${tid}/children`, scratch);
+    } catch {
+      throw new Surprise('children-error');
+    }
+    if (text === VANISHED) {
+      if (!fs.existsSync(taskDir)) return null; // the whole process ended meanwhile: gone, not a race
+      throw new Surprise('children-race');
+    }
+    for (const word of text.split(' ')) {
+      const child = Number(word);
+      if (word !== '' && Number.isSafeInteger(child) && child > 0) pids.push(child);
+      else if (word.trim() !== '') throw new Surprise('children-error');
+    }
+  }
+  return pids;
+}
+
+/**
+ * Candidates of the full scan that a rooted pass from the state before it does not find and that
+ * still live with the same start time (one that exited in between was not missed).
+ */
+function audit(
+  opts: ProcfsScanOptions,
+  scratch: ProcfsScratch,
+  state: EngineScanState,
+  full: ProcessSnapshot,
+  nowMs: number,
+): ScanReport['missed'] {
+  let pass: ScanPass;
+  try {
+    pass = rootedPass(opts, scratch, state, false, nowMs);
+  } catch (err) {
+    if (err instanceof Surprise) return []; // the roots were stale anyway: nothing to compare
+    throw err;
+  }
+  const found = new Set(pass.processes.map(identity));
+  const missed: ScanReport['missed'] = [];
+  for (const p of full.processes) {
+    if (found.has(identity(p)) || !stillLives(opts.procfsPath, p, scratch)) continue;
+    missed.push({ pid: p.pid, ppid: p.ppid, comm: p.comm });
+  }
+  return missed;
+}
+
+function stillLives(root: string, p: ProcessInfo, scratch: ProcfsScratch): boolean {
+  try {
+    const text = readSmall(`${root}/${p.pid}/stat`, scratch);
+    return text !== VANISHED && parseProcStat(text).startTicks === p.startTicks;
+  } catch {
+    return false;
+  }
+}
+
+/** The roots for the next rooted pass, from what this scan found. */
+function learn(state: EngineScanState, snapshot: ProcessSnapshot, pass: ScanPass | null, nowMs: number): void {
+  state.pidfile =
+    pass === null
+      ? pidfileKey({ pidfile: { pid: snapshot.dockerdPidfilePid, failed: snapshot.dockerdPidfileFailed === true } })
+      : pidfileKey(pass);
+  state.parents = new Set();
+  state.candidates = new Set();
+  state.daemons = new Map();
+  const youngAfter = nowMs / 1000 - YOUNG_SECONDS;
+  for (const p of snapshot.processes) {
+    if (p.ppid > 0) state.parents.add(p.ppid);
+    state.candidates.add(p.pid);
+    if (!DAEMON_COMMS.has(p.comm)) continue;
+    state.daemons.set(identity(p), p.startTimeSeconds === null || p.startTimeSeconds < youngAfter);
+    if (p.ppid > 0 && (p.uid === 0 || p.uid === OWN_UID)) state.supervisors.add(p.ppid);
+  }
+}
+
+function pidfileKey(pass: Pick<ScanPass, 'pidfile'>): string {
+  return `${pass.pidfile.pid ?? ''}/${pass.pidfile.failed}`;
+}
+
+function identity(p: ProcessInfo): string {
+  return `${p.pid}@${p.startTicks ?? ''}`;
+}
