@@ -97,6 +97,8 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'sweep.interval',
     help: "How often to inspect every running container and ask its shim for the task's state (1s to 1h).",
     default: '15s',
+  },
+  {
     name: 'scan.full-interval',
     help: 'How often the procfs source reads every pid, auditing the scan that follows the engine from its roots (0s: every poll; up to 1h).',
     default: '60s',
