@@ -4,6 +4,9 @@
  *
  * The steps share one engine and run in order. Killing dockerd comes last: without --live-restore the
  * new dockerd stops every container it finds still running.
+ *
+ * A second exporter polls only every 30 s: it must see each kill -9 long before its next scheduled
+ * poll, from the daemons' event streams dropping (docs/architecture.md, "What a poll costs").
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -32,11 +35,15 @@ const RESTARTS = 'docker_engine_component_restarts_total';
 const START_TIME = 'docker_engine_component_start_time_seconds';
 
 const POLL_MS = 500;
+const SLOW_POLL_MS = 30_000;
+const LAST_POLL = 'docker_engine_exporter_last_poll_timestamp_seconds';
+const PROBE_SUCCESS = 'docker_engine_probe_success';
 const skip = skipUnlessEngine();
 
 describe('core exporter against a real Docker engine', { skip, timeout: 600_000 }, () => {
   let rig: EngineRig | undefined;
   let exporter: ExporterProcess | undefined;
+  let slow: ExporterProcess | undefined;
   let initContainer = '';
 
   const r = (): EngineRig => {
@@ -90,6 +97,47 @@ describe('core exporter against a real Docker engine', { skip, timeout: 600_000 
     return `state-change lines since the step began:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`;
   }
 
+  /**
+   * Waits until the 30 s exporter is subscribed to both daemons' event streams and its next scheduled
+   * poll is at least 5 s away; returns when that poll is due (ms since the epoch).
+   */
+  async function slowPollerReady(): Promise<number> {
+    const s = slow;
+    assert.ok(s, 'slow exporter not started');
+    return waitFor(
+      'the 30 s exporter subscribed, with its next scheduled poll 5 s away or more',
+      async () => {
+        const m = await scrape(s.url, 1000);
+        const subscribed = ['containerd_events', 'dockerd_events'].every((probe) => metric(m, PROBE_SUCCESS, { probe }) === 1);
+        const next = (metric(m, LAST_POLL) ?? 0) * 1000 + SLOW_POLL_MS;
+        return subscribed &&
+          metric(m, UP, { component: 'containerd' }) === 1 &&
+          metric(m, UP, { component: 'dockerd' }) === 1 &&
+          next - Date.now() >= 5000
+          ? next
+          : 0;
+      },
+      SLOW_POLL_MS + 20_000,
+      200,
+    );
+  }
+
+  /** After a kill -9 at `killedAt`: the 30 s exporter shows `component` down before `nextPoll`. */
+  async function slowSeesDown(component: string, killedAt: number, nextPoll: number, t: { diagnostic(m: string): void }): Promise<void> {
+    const s = slow;
+    assert.ok(s, 'slow exporter not started');
+    const seenAt = await waitFor(
+      `the 30 s exporter to show up{${component}} 0`,
+      async () => (metric(await scrape(s.url, 1000), UP, { component }) === 0 ? Date.now() : 0),
+      SLOW_POLL_MS + 5000,
+      20,
+    );
+    t.diagnostic(
+      `30 s polling: kill -9 of ${component} seen after ${seenAt - killedAt} ms; next scheduled poll was ${nextPoll - killedAt} ms after the kill`,
+    );
+    assert.ok(seenAt < nextPoll, `${component} down seen ${seenAt - nextPoll} ms after the next scheduled poll: no event-driven poll`);
+  }
+
   async function promtoolCheck(): Promise<void> {
     const { status, body } = await fetchText(`${ex().url}/metrics`);
     assert.equal(status, 200);
@@ -114,11 +162,15 @@ describe('core exporter against a real Docker engine', { skip, timeout: 600_000 
         '--log.level=debug',
       ],
     });
+    slow = await startExporter({
+      args: [`--docker.pidfile=${rig.pidfile}`, `--docker.host=${rig.dockerHost}`, `--poll.interval=${SLOW_POLL_MS}ms`, '--log.format=json'],
+    });
   });
 
   after(async () => {
     try {
       await exporter?.stop();
+      await slow?.stop();
     } finally {
       await rig?.stop();
     }
@@ -146,13 +198,15 @@ describe('core exporter against a real Docker engine', { skip, timeout: 600_000 
     await promtoolCheck();
   });
 
-  it('kill -9 of containerd: down within 2 s, back after dockerd restarts it, exactly one restart', async () => {
+  it('kill -9 of containerd: down within 2 s, back after dockerd restarts it, exactly one restart', async (t) => {
+    const nextSlowPoll = await slowPollerReady();
     const before0 = await scrapeNow();
     const restarts0 = metric(before0, RESTARTS, { component: 'containerd' }) ?? 0;
     const logFrom = ex().jsonLogs().length;
     const old = r().containerdPid();
     assert.ok(old !== null, 'no containerd');
 
+    const killedAt = Date.now();
     process.kill(old, 'SIGKILL');
     await waitFor(
       'docker_engine_component_up{component="containerd"} to be 0 within 2 s of kill -9',
@@ -160,6 +214,7 @@ describe('core exporter against a real Docker engine', { skip, timeout: 600_000 
       2000,
       50,
     );
+    await slowSeesDown('containerd', killedAt, nextSlowPoll, t);
 
     // While containerd is down its shims, containers and docker-init keep running: they still count.
     await countsMatchRealTree(5000);
@@ -204,7 +259,8 @@ describe('core exporter against a real Docker engine', { skip, timeout: 600_000 
     assert.equal(after1['docker-proxy'], before1['docker-proxy'] - 1, 'its docker-proxy left too');
   });
 
-  it('kill -9 of dockerd, then a new dockerd on the same pidfile: one restart each of dockerd and containerd', async () => {
+  it('kill -9 of dockerd, then a new dockerd on the same pidfile: one restart each of dockerd and containerd', async (t) => {
+    const nextSlowPoll = await slowPollerReady();
     const m0 = await scrapeNow();
     const dockerdRestarts0 = metric(m0, RESTARTS, { component: 'dockerd' }) ?? 0;
     const containerdRestarts0 = metric(m0, RESTARTS, { component: 'containerd' }) ?? 0;
@@ -212,8 +268,10 @@ describe('core exporter against a real Docker engine', { skip, timeout: 600_000 
     const oldDockerd = r().dockerdPid();
     assert.ok(oldDockerd !== null);
 
+    const killedAt = Date.now();
     process.kill(oldDockerd, 'SIGKILL');
     await waitFor('up{dockerd} to be 0', async () => metric(await scrapeNow(), UP, { component: 'dockerd' }) === 0, 10_000, 100);
+    await slowSeesDown('dockerd', killedAt, nextSlowPoll, t);
     await r().startDockerd();
     const newDockerd = r().dockerdPid();
     assert.ok(newDockerd !== null && newDockerd !== oldDockerd);
