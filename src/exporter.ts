@@ -27,7 +27,11 @@ import type { ProcessSource } from './sources/process-source.js';
 import { readStateFile } from './sources/state-file.js';
 import { packageVersion } from './version.js';
 
-/** A state older than this many poll intervals is stale: /healthz says 503 and engine series are withheld. */
+/**
+ * A state older than this many poll intervals is stale: /healthz says 503 and engine series are
+ * withheld. The interval is the poller's own cadence: after a slow poll (a busy host) it pauses as long
+ * as the poll took, and the state it then shows is as fresh as it means it to be, not stuck.
+ */
 const STALE_AFTER_INTERVALS = 3;
 
 export interface ExporterOptions {
@@ -87,7 +91,7 @@ export function createExporter(config: Config, opts: ExporterOptions): Exporter 
   const isFresh = (): boolean => {
     // Before the first poll, give it the same grace as any later one.
     const reference = status().lastSuccessMs ?? startedMs;
-    return Date.now() - reference <= STALE_AFTER_INTERVALS * config.pollIntervalMs;
+    return Date.now() - reference <= STALE_AFTER_INTERVALS * Math.max(config.pollIntervalMs, status().cadenceMs);
   };
   const exporterMetrics = registerExporterMetrics({
     registry,

@@ -180,13 +180,17 @@ export function attributeEngine(snapshot: ProcessSnapshot, settings: Attribution
   if (dockerd && managedPath !== null) vouched.add(managedPath);
 
   // Shims of this containerd: naming its socket, as its uid, in its mount namespace (a process in a
-  // container or of another user can name any socket it likes).
+  // container or of another user can name any socket it likes), and hanging where containerd's shims
+  // hang (shimParents).
   const shimUids = containerd?.uid != null ? [containerd.uid] : engineUids;
   const shimNs = containerd ? (containerd.mountNs ?? null) : engineNs;
+  const parents = shimParents(containerd, dockerd);
   const shims =
     target === null
       ? []
-      : of('containerd-shim').filter((s) => shimAddress(s) === target && uidMatches(s, shimUids) && sameNs(s.mountNs, shimNs));
+      : of('containerd-shim').filter(
+          (s) => shimAddress(s) === target && uidMatches(s, shimUids) && sameNs(s.mountNs, shimNs) && (parents === null || parents.has(s.ppid)),
+        );
   const shimPids = new Set(shims.map((s) => s.pid));
   const childrenOfShims = (component: Component): ProcessInfo[] => of(component).filter((p) => shimPids.has(p.ppid));
   const proxies = dockerd ? of('docker-proxy').filter((p) => p.ppid === dockerd.pid) : [];
@@ -223,6 +227,24 @@ export function attributeEngine(snapshot: ProcessSnapshot, settings: Attribution
     zombies,
     notes,
   };
+}
+
+/**
+ * Where a shim of the watched containerd can hang: containerd itself (a shim it runs, `start` or
+ * `delete`), or whatever adopted it when its `start` parent exited. Linux gives an orphan to its nearest
+ * ancestor that is a child subreaper, else to its pid namespace's init (prctl(2),
+ * PR_SET_CHILD_SUBREAPER), and the orphan's ancestors are containerd's: so the adopter is containerd or
+ * one of containerd's ancestors (pid 1, a supervisor that reaps, the init of a container the engine
+ * runs in). A process named like a shim that hangs anywhere else (under a shell, under some other
+ * program) is no shim of this engine, whatever socket it names. While containerd is down, dockerd's
+ * place stands in for it (its managed containerd is dockerd's child; a system containerd's shims
+ * hang off pid 1 or a supervisor dockerd shares). Null (no rule) when neither daemon's ancestry is
+ * known: ps-list without a full listing, recorded fixtures, a chain that changed while it was read.
+ */
+function shimParents(containerd: ProcessInfo | null, dockerd: ProcessInfo | null): Set<number> | null {
+  const daemon = containerd?.ancestors ? containerd : dockerd?.ancestors ? dockerd : null;
+  if (daemon === null) return null;
+  return new Set([daemon.pid, ...(daemon.ancestors ?? []), ...(containerd ? [containerd.pid] : [])]);
 }
 
 function isZombie(p: ProcessInfo): boolean {

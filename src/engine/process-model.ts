@@ -41,6 +41,13 @@ export interface ProcessInfo {
    * stat'ed. Null when the fds or net/unix cannot be read (no root/CAP_SYS_PTRACE, ps-list, fixtures).
    */
   listening?: ListeningSocket[] | null;
+  /**
+   * For dockerd and containerd of root or the exporter's own uid: the pids above it, its parent first,
+   * up to the top of the pid tree (pid 1). An orphan is adopted by its nearest subreaper ancestor or
+   * by pid 1, so a daemonized shim of this containerd has one of these (or containerd) as its parent.
+   * Absent when the chain could not be read whole (an ancestor exited meanwhile) or the source cannot tell.
+   */
+  ancestors?: number[];
 }
 
 interface ListeningSocket {

@@ -20,6 +20,12 @@ interface PollerStatus {
   latest: EngineState | null;
   lastSuccessMs: number | null;
   lastDurationSeconds: number | null;
+  /**
+   * How far apart successful polls are meant to be now: the interval, or twice the last successful
+   * poll's duration when that took longer (the pause after a slow poll, below). Staleness is judged
+   * against this, so a poll slowed by a busy host is not mistaken for a stuck one.
+   */
+  cadenceMs: number;
   /** Failed polls by source name. */
   pollErrors: Readonly<Record<string, number>>;
   /** Reads that failed inside otherwise successful polls, by `file/reason`. */
@@ -77,6 +83,7 @@ export function createPoller(opts: PollerOptions): Poller {
   let lastError: string | null = null;
   let lastErrorKind: string | null = null;
   let lastPollOk = true;
+  let lastOkDurationMs = 0;
   const pollErrors: Record<string, number> = { [source.name]: 0 };
   const readErrors = new Map<string, number>();
   const scans = new Map<string, number>();
@@ -183,6 +190,7 @@ export function createPoller(opts: PollerOptions): Poller {
     } finally {
       lastDurationSeconds = (monotonicMs() - started) / 1000;
       lastPollOk = ok;
+      if (ok) lastOkDurationMs = lastDurationSeconds * 1000;
       opts.onPollDone?.(lastDurationSeconds, ok);
     }
   };
@@ -233,7 +241,8 @@ export function createPoller(opts: PollerOptions): Poller {
       timer = null;
     },
     status(): PollerStatus {
-      return { latest, lastSuccessMs, lastDurationSeconds, pollErrors, readErrors, scans, auditMissed, lastError };
+      const cadenceMs = lastOkDurationMs >= opts.intervalMs ? 2 * lastOkDurationMs : opts.intervalMs;
+      return { latest, lastSuccessMs, lastDurationSeconds, cadenceMs, pollErrors, readErrors, scans, auditMissed, lastError };
     },
   };
 }

@@ -15,12 +15,19 @@ import { join } from 'node:path';
 import { createProcfsScratch } from '../../src/sources/procfs/scan-procfs.js';
 import { createEngineScanState, scanEngine, type EngineScanOptions } from '../../src/sources/procfs/rooted-scan.js';
 import type { ProcessSnapshot } from '../../src/engine/process-model.js';
+import { compileFixture } from '../support/c-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dee-rooted-'));
 for (const name of ['containerd', 'dockerd', 'runc']) {
   copyFileSync('/bin/sleep', join(dir, name));
   chmodSync(join(dir, name), 0o755);
 }
+// A shim stand-in that takes a shim's arguments (sleep would reject them), and the subreaper wrapper.
+const idle = await compileFixture('idle', join(dir, 'idle'));
+copyFileSync(idle, join(dir, 'containerd-shim-runc-v2'));
+chmodSync(join(dir, 'containerd-shim-runc-v2'), 0o755);
+const subreaper = await compileFixture('subreaper', join(dir, 'subreaper'));
+const SHIM_ARGS = '-namespace moby -id x -address /run/containerd/containerd.sock';
 const worlds: { ns: ChildProcess; proc: string; fds: number[] }[] = [];
 after(() => {
   for (const w of worlds) {
@@ -34,7 +41,7 @@ after(() => {
 const READ_LOOP = 'while read -r line; do eval "$line &"; done';
 
 /** A pid namespace whose procfs is mounted at `proc`; its init (pid 1) runs each line written to it. */
-async function world(): Promise<{ proc: string; supervisor: () => Promise<Supervisor> }> {
+async function world(): Promise<{ proc: string; supervisor: (opts?: { subreaper?: boolean }) => Promise<Supervisor> }> {
   const proc = mkdtempSync(join(dir, 'proc-'));
   const ns = spawn('unshare', ['--pid', '--kill-child', 'sh', '-c', `mount -t proc proc ${proc} && exec sh -c '${READ_LOOP}'`], {
     cwd: dir,
@@ -46,12 +53,13 @@ async function world(): Promise<{ proc: string; supervisor: () => Promise<Superv
   let made = 0;
   return {
     proc,
-    supervisor: async () => {
-      // A shell reading its own FIFO, started by the namespace's init: pid 1 is its parent.
+    supervisor: async (opts: { subreaper?: boolean } = {}) => {
+      // A shell reading its own FIFO, started by the namespace's init: pid 1 is its parent. As a
+      // subreaper, orphans below it are re-parented to it rather than to init.
       const fifo = join(dir, `${made++}-${Date.now()}.fifo`);
       spawnSync('mkfifo', [fifo]);
       const before = new Set(childrenOf(proc, 1));
-      ns.stdin?.write(`exec sh -c '${READ_LOOP}' < ${fifo}\n`);
+      ns.stdin?.write(`exec ${opts.subreaper ? `${subreaper} ` : ''}sh -c '${READ_LOOP}' < ${fifo}\n`);
       const fd = openSync(fifo, 'r+'); // read-write: a FIFO opened so never waits for the other end
       w.fds.push(fd);
       let pid = 0;
@@ -59,6 +67,19 @@ async function world(): Promise<{ proc: string; supervisor: () => Promise<Superv
       const run = (line: string): void => void writeSync(fd, `${line}\n`);
       return {
         pid,
+        run,
+        // The way a shim daemonizes: a child (`shim start`) starts it and exits at once, so it is
+        // adopted by the nearest subreaper above, or by init. Resolves with its pid once adopted.
+        daemonize: async (adopter) => {
+          const before = new Set(childrenOf(proc, adopter));
+          run(`(./containerd-shim-runc-v2 ${SHIM_ARGS} &)`);
+          let shim = 0;
+          await until(
+            () => (shim = childrenOf(proc, adopter).find((c) => !before.has(c) && comm(proc, c) === 'containerd-shim') ?? 0) > 0,
+            `a shim adopted by ${adopter}`,
+          );
+          return shim;
+        },
         start: async (name) => {
           run(`exec ./${name} 300`);
           let child = 0;
@@ -81,6 +102,8 @@ async function world(): Promise<{ proc: string; supervisor: () => Promise<Superv
 
 interface Supervisor {
   pid: number;
+  run: (line: string) => void;
+  daemonize: (adopter: number) => Promise<number>;
   start: (name: string) => Promise<number>;
   kill: (pid: number) => Promise<void>;
 }
@@ -140,31 +163,104 @@ test('rooted scans find what a supervisor of the engine starts, without reading 
   assert.equal(second.processes.find((p) => p.pid === runc)?.ppid, sup.pid, 'the new child of the root is found');
 });
 
-test('the audit finds a candidate the rooted scan cannot reach, and it is followed from then on', async () => {
+test('the audit finds an engine daemon the rooted scan cannot reach, and it is followed from then on', async () => {
   const w = await world();
   const sup = await w.supervisor();
   await sup.start('containerd');
   const scan = engineScanner(w.proc, null);
   scan(0);
-  // Forced miss: a runc started by a shell that is no root (it had no candidate child at the last scan).
+  // Forced miss: a containerd started by a shell that is no root (nothing of the engine's hung off it).
   const stranger = await w.supervisor();
-  const runc = await stranger.start('runc');
+  const second = await stranger.start('containerd');
   const rooted = scan(1000);
   assert.equal(rooted.scan?.kind, 'rooted');
-  assert.ok(!has(rooted, runc), 'the rooted scan cannot see it: its parent is not a root');
+  assert.ok(!has(rooted, second), 'the rooted scan cannot see it: its parent is not a root');
 
   const audit = scan(60_000);
   assert.equal(audit.scan?.kind, 'full');
   assert.equal(audit.scan?.reason, 'audit');
-  assert.deepEqual(
-    audit.scan?.missed.filter((m) => m.pid === runc),
-    [{ pid: runc, ppid: stranger.pid, comm: 'runc' }],
-  );
-  assert.ok(has(audit, runc));
+  assert.deepEqual(audit.scan?.missed, [{ pid: second, ppid: stranger.pid, comm: 'containerd' }]);
+  assert.ok(has(audit, second));
 
   const next = scan(1000);
   assert.equal(next.scan?.kind, 'rooted');
-  assert.ok(has(next, runc), 'its parent is a root now');
+  assert.ok(has(next, second), 'it is read again, and its parent is a root now');
+});
+
+test('a look-alike under a program that is no root is only seen by full scans, and is no miss of the audit', async () => {
+  const w = await world();
+  const sup = await w.supervisor();
+  await sup.start('containerd');
+  const loner = await w.supervisor();
+  const runc = await loner.start('runc');
+  const scan = engineScanner(w.proc, null);
+  assert.ok(has(scan(0), runc), 'the full scan reads it');
+  const rooted = scan(1000);
+  assert.equal(rooted.scan?.kind, 'rooted');
+  assert.ok(!has(rooted, runc), 'not read again by pid: it hangs off nothing of the engine');
+  const audit = scan(60_000);
+  assert.equal(audit.scan?.reason, 'audit');
+  assert.ok(has(audit, runc));
+  assert.deepEqual(audit.scan?.missed, [], 'not the engine: not a miss');
+  assert.ok(!has(scan(1000), runc), 'and not followed after the audit either');
+});
+
+test('a shim that daemonizes is found by the next rooted scan, adopted by init or by a subreaper above containerd', async () => {
+  const w = await world();
+  const reaper = await w.supervisor({ subreaper: true });
+  const containerd = await reaper.start('containerd');
+  const plain = await w.supervisor();
+  const scan = engineScanner(w.proc, null);
+  const first = scan(0);
+  assert.deepEqual(first.processes.find((p) => p.pid === containerd)?.ancestors, [reaper.pid, 1], "containerd's ancestry");
+
+  const adopted = await reaper.daemonize(reaper.pid); // a supervisor that reaps (systemd --user, tini -s)
+  const toInit = await plain.daemonize(1); // a containerd-only node: containerd under systemd, shims under pid 1
+  const next = scan(1000);
+  assert.equal(next.scan?.kind, 'rooted');
+  assert.equal(next.processes.find((p) => p.pid === adopted)?.ppid, reaper.pid, 'the shim adopted by the subreaper');
+  assert.equal(next.processes.find((p) => p.pid === toInit)?.ppid, 1, 'the shim adopted by init');
+  assert.deepEqual(next.scan?.missed, []);
+});
+
+test('exec: a young child of a root that becomes an engine binary is found at once; an old one by the audit', async () => {
+  const w = await world();
+  const sup = await w.supervisor();
+  await sup.start('containerd');
+  const gates = [join(dir, `gate-young-${Date.now()}`), join(dir, `gate-old-${Date.now()}`)];
+  const kids: number[] = [];
+  for (const gate of gates) {
+    spawnSync('mkfifo', [gate]);
+    const before = new Set(childrenOf(w.proc, sup.pid));
+    sup.run(`sh -c "read x < ${gate}; exec ./runc 300"`);
+    let kid = 0;
+    await until(() => (kid = childrenOf(w.proc, sup.pid).find((c) => !before.has(c) && comm(w.proc, c) === 'sh') ?? 0) > 0, 'the child shell');
+    kids.push(kid);
+  }
+  const [young, old] = kids as [number, number];
+  const scan = engineScanner(w.proc, null);
+  scan(0);
+  const open = async (gate: string, pid: number): Promise<void> => {
+    const fd = openSync(gate, 'w');
+    writeSync(fd, 'go\n');
+    closeSync(fd);
+    await until(() => comm(w.proc, pid) === 'runc', `pid ${pid} exec'ing runc`);
+  };
+  await open(gates[0] as string, young);
+  assert.ok(has(scan(1000), young), 'same pid, new comm: read again while young');
+
+  // The test's clock says 31 s later: the other child is old and known by pid and start, not read again.
+  assert.ok(!has(scan(31_000), old));
+  await open(gates[1] as string, old);
+  const rooted = scan(1000);
+  assert.equal(rooted.scan?.kind, 'rooted');
+  assert.ok(!has(rooted, old), 'the blind spot: an old child that execs later');
+  const audit = scan(60_000);
+  assert.deepEqual(
+    audit.scan?.missed.map((m) => m.pid),
+    [old],
+    'the audit catches it',
+  );
 });
 
 test('a daemon that is gone or a rewritten pidfile makes the next scan full; a restart under its supervisor is found', async () => {

@@ -1,8 +1,8 @@
 /**
  * The poller's clock, against a fake ProcessSource under mocked setTimeout and a fake monotonic clock
  * (virtual time: nothing here waits or measures real time). What this proves: polls come every
- * interval; a poll that overruns the interval is followed by a pause as long as itself, a failed
- * one is not; pollNow() polls at once when idle and exactly once more after a poll in flight; stop()
+ * interval; a poll that overruns the interval is followed by a pause as long as itself (the cadence
+ * staleness is judged by), a failed one is not; pollNow() polls at once when idle and exactly once more after a poll in flight; stop()
  * waits for the poll in flight and nothing polls after it; only the first poll waits for its probe round.
  */
 import assert from 'node:assert/strict';
@@ -106,6 +106,7 @@ describe('poller schedule', () => {
     assert.equal(source.scans, 1, 'no poll before the pause is over');
     await advance(1);
     assert.equal(source.scans, 2);
+    assert.equal(poller.status().cadenceMs, 6 * INTERVAL, 'successful polls now come twice their duration apart');
     await poller.stop();
   });
 
@@ -116,6 +117,7 @@ describe('poller schedule', () => {
     poller.start();
     await settle();
     assert.equal(poller.status().pollErrors.procfs, 1);
+    assert.equal(poller.status().cadenceMs, INTERVAL, 'a failed poll, however long, does not stretch the cadence');
     await advance(INTERVAL);
     assert.equal(source.scans, 2);
     await poller.stop();

@@ -1,8 +1,8 @@
 /**
  * The scan that follows the engine instead of the host (docs/architecture.md, "Finding the engine's
  * processes"). Everything the exporter watches hangs off a few processes: dockerd, containerd, the
- * shims, and their parents (a supervisor that restarts a daemon, the process that adopts a shim once it
- * daemonizes). Between full scans only those roots' children are read, from
+ * shims, and the daemons' ancestors (a supervisor that restarts a daemon, the process that adopts a
+ * shim once it daemonizes). Between full scans only those roots' children are read, from
  * /proc/<pid>/task/<tid>/children (one file per thread: a child is listed under the thread that forked
  * it), so a poll costs what the engine has, not what the host has.
  *
@@ -41,12 +41,12 @@ export interface EngineScanState {
   lastFullMs: number | null;
   /** The pidfile as the last scan read it; a change is a surprise. */
   pidfile: string;
-  /** Parents of the last scan's candidates: their children are read. */
+  /** pid 1 and the ancestors of the last scan's engine daemons: their children are read. */
   parents: Set<number>;
-  /** Candidates of the last scan: each read again by pid, wherever it was re-parented to. */
+  /** Candidates of the last scan that hang off the roots: each read again by pid, wherever it was re-parented to. */
   candidates: Set<number>;
   /**
-   * dockerd and containerd of the last scan (pid@start), each with whether it was older than
+   * dockerd and containerd of the last scan that can be the engine's (pid@start), each with whether it was older than
    * YOUNG_SECONDS: an old one gone is a surprise. A young one gone is not (look-alikes that come and
    * go would make every poll a full scan); a daemon that dies young is simply not found again.
    */
@@ -113,9 +113,10 @@ export function scanEngine(opts: EngineScanOptions, scratch: ProcfsScratch, stat
     }
   }
   const full = scanProcfs(opts, scratch);
-  const missed = reason === 'audit' ? audit(opts, scratch, state, full, nowMs) : [];
+  const auditPass = reason === 'audit' ? rootedPassFromBefore(opts, scratch, state, nowMs) : null;
   state.lastFullMs = nowMs;
   learn(state, full, null, nowMs);
+  const missed = auditPass === null ? [] : auditMissed(opts.procfsPath, scratch, auditPass, full, state.candidates);
   for (const p of full.processes) state.settled.delete(p.pid);
   return withReport(full, { kind: 'full', reason, missed });
 }
@@ -234,28 +235,32 @@ function readChildren(root: string, pid: number, scratch: ProcfsScratch): number
   return pids;
 }
 
-/**
- * Candidates of the full scan that a rooted pass from the state before it does not find and that
- * still live with the same start time (one that exited in between was not missed).
- */
-function audit(
-  opts: ProcfsScanOptions,
-  scratch: ProcfsScratch,
-  state: EngineScanState,
-  full: ProcessSnapshot,
-  nowMs: number,
-): ScanReport['missed'] {
-  let pass: ScanPass;
+/** The audit's rooted pass, from the roots as they were before the full scan; null when it hit a surprise. */
+function rootedPassFromBefore(opts: ProcfsScanOptions, scratch: ProcfsScratch, state: EngineScanState, nowMs: number): ScanPass | null {
   try {
-    pass = rootedPass(opts, scratch, state, false, nowMs);
+    return rootedPass(opts, scratch, state, false, nowMs);
   } catch (err) {
-    if (err instanceof Surprise) return []; // the roots were stale anyway: nothing to compare
+    if (err instanceof Surprise) return null; // the roots were stale anyway: nothing to compare
     throw err;
   }
+}
+
+/**
+ * Candidates of the full scan that hang where the engine's processes hang (`inTree`: a look-alike
+ * under some other program is no miss, it is not the engine's), that the audit's rooted pass did not
+ * find, and that still live with the same start time (one that exited in between was not missed).
+ */
+function auditMissed(
+  root: string,
+  scratch: ProcfsScratch,
+  pass: ScanPass,
+  full: ProcessSnapshot,
+  inTree: ReadonlySet<number>,
+): ScanReport['missed'] {
   const found = new Set(pass.processes.map(identity));
   const missed: ScanReport['missed'] = [];
   for (const p of full.processes) {
-    if (found.has(identity(p)) || !stillLives(opts.procfsPath, p, scratch)) continue;
+    if (!inTree.has(p.pid) || found.has(identity(p)) || !stillLives(root, p, scratch)) continue;
     missed.push({ pid: p.pid, ppid: p.ppid, comm: p.comm });
   }
   return missed;
@@ -270,23 +275,56 @@ function stillLives(root: string, p: ProcessInfo, scratch: ProcfsScratch): boole
   }
 }
 
-/** The roots for the next rooted pass, from what this scan found. */
+/**
+ * The roots for the next rooted pass, from what this scan found: pid 1, the engine's daemons' ancestors
+ * (whoever started them, and whoever adopts their shims: an orphan goes to its nearest subreaper
+ * ancestor or to init) and every parent ever seen of one of them. Look-alikes elsewhere (another
+ * user's, one in a container, one under some program) add no root and are not read again by pid: a
+ * decoy costs the full scans' reads of it, no more.
+ */
 function learn(state: EngineScanState, snapshot: ProcessSnapshot, pass: ScanPass | null, nowMs: number): void {
   state.pidfile =
     pass === null
       ? pidfileKey({ pidfile: { pid: snapshot.dockerdPidfilePid, failed: snapshot.dockerdPidfileFailed === true } })
       : pidfileKey(pass);
-  state.parents = new Set();
-  state.candidates = new Set();
+  state.parents = new Set([1]);
   state.daemons = new Map();
   const youngAfter = nowMs / 1000 - YOUNG_SECONDS;
+  const hostNs = snapshot.hostMountNs ?? null;
   for (const p of snapshot.processes) {
-    if (p.ppid > 0) state.parents.add(p.ppid);
-    state.candidates.add(p.pid);
-    if (!DAEMON_COMMS.has(p.comm)) continue;
+    if (!mayBeEngineDaemon(p, hostNs)) continue;
     state.daemons.set(identity(p), p.startTimeSeconds === null || p.startTimeSeconds < youngAfter);
-    if (p.ppid > 0 && (p.uid === 0 || p.uid === OWN_UID)) state.supervisors.add(p.ppid);
+    for (const pid of p.ancestors ?? [p.ppid]) if (pid > 0) state.parents.add(pid);
+    if (p.ppid > 0) state.supervisors.add(p.ppid);
   }
+  // A rooted pass found only what hangs off the roots; of a full scan, keep what would have been found.
+  state.candidates = new Set((pass === null ? inTree(snapshot.processes, hostNs, state) : snapshot.processes).map((p) => p.pid));
+}
+
+/** dockerd or containerd that can be the engine's: root's (or the exporter's own uid's), not in a container. */
+function mayBeEngineDaemon(p: ProcessInfo, hostNs: string | null): boolean {
+  return DAEMON_COMMS.has(p.comm) && (p.uid === 0 || p.uid === OWN_UID) && (hostNs === null || p.mountNs == null || p.mountNs === hostNs);
+}
+
+/**
+ * The candidates of a full scan that a rooted pass from these roots reaches: the engine's daemons,
+ * children of a root, and children of those of them that are followed, transitively.
+ */
+function inTree(processes: readonly ProcessInfo[], hostNs: string | null, state: EngineScanState): ProcessInfo[] {
+  const reached = new Set<number>();
+  const followed = new Set<number>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of processes) {
+      if (reached.has(p.pid)) continue;
+      if (!mayBeEngineDaemon(p, hostNs) && !state.parents.has(p.ppid) && !state.supervisors.has(p.ppid) && !followed.has(p.ppid)) continue;
+      reached.add(p.pid);
+      if (FOLLOWED_COMMS.has(p.comm)) followed.add(p.pid);
+      grew = true;
+    }
+  }
+  return processes.filter((p) => reached.has(p.pid));
 }
 
 function pidfileKey(pass: Pick<ScanPass, 'pidfile'>): string {

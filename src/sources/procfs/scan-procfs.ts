@@ -162,6 +162,7 @@ export function finishScan(pass: ScanPass): ProcessSnapshot {
   const { scratch } = pass;
   scratch.daemonSockets = pass.seenSockets;
   addManagedContainerdConfig(pass.root, pass.processes, pass.pidfile.pid, scratch, pass.errors);
+  addDaemonAncestry(pass);
   return {
     takenAtMs: Date.now(),
     bootTimeSeconds: scratch.bootTimeSeconds,
@@ -353,6 +354,52 @@ function addManagedContainerdConfig(
     c.containerdAddress = read.address;
   }
   scratch.containerdConfigs = seen;
+}
+
+/** Longer parent chains than this are not followed (Linux's pid trees are shallow; a loop is a race). */
+const MAX_ANCESTRY = 64;
+
+/**
+ * Each dockerd and containerd of root (or of the exporter's own uid) gets its chain of parents up to
+ * pid 1: a shim of the engine hangs off containerd or off one of these (the process that adopted it
+ * when it daemonized), and the rooted scan reads their children. A few `stat` reads per daemon, shared
+ * by daemons with common ancestors; none for another user's look-alikes.
+ */
+function addDaemonAncestry(pass: ScanPass): void {
+  const parentOf = new Map<number, number>();
+  for (const p of pass.processes) parentOf.set(p.pid, p.ppid);
+  for (const p of pass.processes) {
+    if ((p.comm !== 'dockerd' && p.comm !== 'containerd') || (p.uid !== 0 && p.uid !== OWN_UID)) continue;
+    const chain = ancestry(pass, p.ppid, parentOf);
+    if (chain !== null) p.ancestors = chain;
+  }
+}
+
+/** Pids from `first` up its parents to the top (a pid whose parent is 0); null when a link cannot be read. */
+function ancestry(pass: ScanPass, first: number, parentOf: Map<number, number>): number[] | null {
+  const chain: number[] = [];
+  for (let pid = first; pid > 0;) {
+    if (chain.length === MAX_ANCESTRY || chain.includes(pid)) return null;
+    chain.push(pid);
+    let ppid = parentOf.get(pid);
+    if (ppid === undefined) {
+      let text: string | typeof VANISHED;
+      try {
+        text = readSmall(`${pass.root}/${pid}/stat`, pass.scratch);
+      } catch {
+        return null;
+      }
+      if (text === VANISHED) return null; // it exited: its children are being re-parented
+      try {
+        ppid = parseProcStat(text).ppid;
+      } catch {
+        return null;
+      }
+      parentOf.set(pid, ppid);
+    }
+    pid = ppid;
+  }
+  return chain;
 }
 
 /** A child of `dockerd` with its uid and mount namespace (both known and equal). */

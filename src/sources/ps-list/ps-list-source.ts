@@ -59,9 +59,17 @@ export function createPsListSource(opts: PsListSourceOptions): ProcessSource {
 /** Pure: ps-list entries to a snapshot of the candidate processes. */
 export function psListSnapshot(entries: readonly PsListEntry[], takenAtMs: number): ProcessSnapshot {
   const processes: ProcessInfo[] = [];
+  const parentOf = new Map<number, number>();
   for (const entry of entries) {
+    parentOf.set(entry.pid, entry.ppid);
     const info = toProcessInfo(entry);
     if (info) processes.push(info);
+  }
+  for (const p of processes) {
+    if (p.comm === 'dockerd' || p.comm === 'containerd') {
+      const chain = ancestry(p.ppid, parentOf);
+      if (chain !== null) p.ancestors = chain;
+    }
   }
   return {
     takenAtMs,
@@ -73,6 +81,19 @@ export function psListSnapshot(entries: readonly PsListEntry[], takenAtMs: numbe
     errors: [],
     dockerdPidfilePid: null,
   };
+}
+
+/** The daemon's parents up to the top of the listing (as scan-procfs.ts); null when a link is missing. */
+function ancestry(first: number, parentOf: ReadonlyMap<number, number>): number[] | null {
+  const chain: number[] = [];
+  for (let pid = first; pid > 0;) {
+    if (chain.includes(pid)) return null;
+    chain.push(pid);
+    const ppid = parentOf.get(pid);
+    if (ppid === undefined) return null;
+    pid = ppid;
+  }
+  return chain;
 }
 
 function toProcessInfo(entry: PsListEntry): ProcessInfo | null {
