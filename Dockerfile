@@ -59,6 +59,5 @@ EXPOSE 9733
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["/usr/local/bin/node", "-e", "const a=process.env.DOCKER_ENGINE_EXPORTER_WEB_LISTEN_ADDRESS||':9733';const i=a.lastIndexOf(':');let h=a.slice(0,i).replace(/^\\[|\\]$/g,'');if(h===''||h==='0.0.0.0'||h==='::')h='127.0.0.1';require('http').get({host:h,port:Number(a.slice(i+1)),path:'/healthz',timeout:4000},(r)=>process.exit(r.statusCode===200?0:1)).on('timeout',function(){this.destroy()}).on('error',()=>process.exit(1))"]
 # A 2 MiB young generation instead of V8's 16 MiB: the exporter allocates little per poll, and the
-# default lets V8 grow the heap by ~25 MiB of RSS for no gain. --optimize-for-size: a full GC once
-# the old generation grew by 30 % instead of up to 300 % (docs/benchmarks.md, memory). As main.js's shebang.
-ENTRYPOINT ["/usr/local/bin/node", "--max-semi-space-size=2", "--optimize-for-size", "/app/dist/main.js"]
+# default lets V8 grow the heap by ~25 MiB of RSS for no gain (docs/benchmarks.md, memory).
+ENTRYPOINT ["/usr/local/bin/node", "--max-semi-space-size=2", "/app/dist/main.js"]

@@ -1,14 +1,12 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --optimize-for-size
+#!/usr/bin/env -S node --max-semi-space-size=2
 /**
  * The process: flags → config → logger → the exporter (exporter.ts builds the pipeline) → listen, and
  * the signals that end it.
  *
  * The shebang (the bin `npm install -g` installs) and the Dockerfile's ENTRYPOINT pass
  * --max-semi-space-size=2: V8's default 16 MiB young generation adds ~25 MiB of RSS to a process that
- * allocates little per poll; and --optimize-for-size: without it V8 lets the old generation grow to
- * up to four times what survived the last full GC (at least 8 MiB more) before collecting again, with
- * it 1.3 times (at least 2 MiB more), ~10 MiB less RSS (docs/benchmarks.md, memory). Neither can be
- * set from here: V8 sizes the heap before any script runs.
+ * allocates little per poll (docs/benchmarks.md, memory). It cannot be set from here: V8 sizes the
+ * heap before any script runs.
  */
 import { FlagError, helpText, parseFlags, type Config } from './config/flags.js';
 import { createLogger } from './log/logger.js';

@@ -218,7 +218,7 @@ describe('container image built from the Dockerfile, run against a real Docker e
       ExposedPorts?: Record<string, unknown>;
     };
     assert.match(config.User ?? '', /^[1-9]\d*(:\d+)?$/, `a numeric non-root USER, got ${JSON.stringify(config.User)}`);
-    assert.deepEqual(config.Entrypoint, ['/usr/local/bin/node', '--max-semi-space-size=2', '--optimize-for-size', '/app/dist/main.js']);
+    assert.deepEqual(config.Entrypoint, ['/usr/local/bin/node', '--max-semi-space-size=2', '/app/dist/main.js']);
     assert.equal(config.Healthcheck?.Test?.[0], 'CMD', 'HEALTHCHECK in exec form (the image has no shell)');
     assert.ok(
       config.Healthcheck?.Test?.some((a) => a.includes('/healthz')),

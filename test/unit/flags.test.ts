@@ -110,9 +110,8 @@ test('the built binary: a bad flag is one line on stderr and exit 2, before anyt
 test("the built binary's shebang (the bin `npm install -g` puts on the PATH) runs it with the deployed node flags", () => {
   const main = new URL('../../../dist/main.js', import.meta.url).pathname;
   const shebang = readFileSync(main, 'utf8').split('\n')[0] ?? '';
-  // The same flags as the Dockerfile's ENTRYPOINT: a small young generation, an old generation that
-  // grows little between full GCs (docs/benchmarks.md, memory).
-  assert.equal(shebang, '#!/usr/bin/env -S node --max-semi-space-size=2 --optimize-for-size');
+  // The same flag as the Dockerfile's ENTRYPOINT: a small young generation (docs/benchmarks.md, memory).
+  assert.equal(shebang, '#!/usr/bin/env -S node --max-semi-space-size=2');
   const [interpreter = '', ...args] = shebang.slice(2).split(' ');
   // As the kernel would run it, but with this test's node first on the PATH.
   const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` };
