@@ -6,15 +6,14 @@
  * a core, its mean poll and the split by thread, while process-exporter and node_exporter are looked at
  * once a second beside it. The points at 0 and 10 containers are the engine-only figure.
  */
-import { startEngineRig, type EngineRig } from '../../test/support/engine-rig.js';
+import { startEngineRig } from '../../test/support/engine-rig.js';
 import type { Context, Section } from '../harness.js';
 import { countProcesses } from '../lib/c-tools.js';
+import { PARALLEL_RUNS, startContainers } from '../lib/churn.js';
 import { measureWindow, SCRAPE_EVERY_S, startNeighbours, startShipped, type Neighbour, type WindowResult } from '../lib/exporter-cpu.js';
 import { corePct, count, fmtMs, fmtRatio, mdTable, medP90 } from '../lib/markdown.js';
 import { deployedNodeFlags, sleep } from '../lib/programs.js';
 
-/** docker runs at once: enough to keep both cores busy, few enough that none times out. */
-const PARALLEL = 8;
 const TARGET_MS_PER_POLL = 10;
 
 interface Step {
@@ -25,18 +24,6 @@ interface Step {
   window: WindowResult;
 }
 type Result = { nodeFlags: string[]; steps: Step[]; failedRuns: number };
-
-async function startContainers(rig: EngineRig, n: number): Promise<number> {
-  let [next, failed] = [0, 0];
-  const runOne = async (): Promise<void> => {
-    while (next < n) {
-      next++;
-      await rig.docker(['run', '-d', 'rig/busybox', 'sleep', '1d'], { timeoutMs: 120_000 }).catch(() => void failed++);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, n) }, runOne));
-  return failed;
-}
 
 async function run(ctx: Context): Promise<Result> {
   const log = (line: string): void => ctx.log(`exporter-cpu: ${line}`);
@@ -76,6 +63,11 @@ async function run(ctx: Context): Promise<Result> {
   return { nodeFlags: deployedNodeFlags(ctx.mainJs), steps, failedRuns };
 }
 
+const HEADS = [
+  'containers|processes|window, polls|CPU per poll (ms)|share of a core|poll, wall (ms)|by thread: main / scan worker / rest (ms per poll)|scans',
+  'process-exporter: CPU per look, look (ms)|node_exporter: CPU per look, look (ms)|process-exporter / exporter, CPU|start of the added containers (s)',
+].flatMap((h) => h.split('|'));
+
 function render(r: Result): string[] {
   const nb = (s: Step, name: string) => s.window.neighbours.find((n) => n.name === name);
   const rows = r.steps.map((s) => {
@@ -102,28 +94,12 @@ function render(r: Result): string[] {
   return [
     `\`node ${r.nodeFlags.map((f) => `${f} `).join('')}dist/main.js --poll.interval=1s\` with \`MALLOC_ARENA_MAX=2\` against the test rig (Debian's dockerd and its containerd), ` +
       `every other flag at its default (probes on, the sweep every 15 s, the audit every 60 s), GET /metrics every ${SCRAPE_EVERY_S} s; one process for the whole run, ` +
-      `containers added between the windows (\`docker run -d rig/busybox sleep 1d\`, ${PARALLEL} at a time${r.failedRuns ? `; ${r.failedRuns} runs failed and were made up` : ''}). ` +
+      `containers added between the windows (\`docker run -d rig/busybox sleep 1d\`, ${PARALLEL_RUNS} at a time${r.failedRuns ? `; ${r.failedRuns} runs failed and were made up` : ''}). ` +
       `CPU: utime + stime of all its threads (/proc/PID/stat) over the window. By thread: time on a CPU (/proc/PID/task/*/schedstat) per poll of the main thread, ` +
       `of the thread with the most read syscalls besides it (the scan worker), and of the rest (V8's platform threads, libuv's pool). ` +
       `process-exporter (six comm matchers) and node_exporter (default collectors) are looked at once a second beside it, its polling cadence: CPU ms per look, and the look's wall ms, median (p90).`,
     '',
-    mdTable(
-      [
-        'containers',
-        'processes',
-        'window, polls',
-        'CPU per poll (ms)',
-        'share of a core',
-        'poll, wall (ms)',
-        'by thread: main / scan worker / rest (ms per poll)',
-        'scans',
-        'process-exporter: CPU per look, look (ms)',
-        'node_exporter: CPU per look, look (ms)',
-        'process-exporter / exporter, CPU',
-        'start of the added containers (s)',
-      ],
-      rows,
-    ),
+    mdTable(HEADS, rows),
     '',
     ...engineOnly.map(
       (s) =>

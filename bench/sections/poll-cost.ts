@@ -153,6 +153,10 @@ function expectScan(scan: { kind: string; reason: string | null } | undefined, k
     throw new Error(`expected a ${kind} scan${reason ? ` (${reason})` : ''}, got ${JSON.stringify(scan)}`);
 }
 
+const LOOK_HEADS = 'C floor|full scan|rooted scan|audit poll|procfs source (worker)|rooted + audit'.split('|');
+const CPU_HEADS =
+  'process-exporter|node_exporter|rooted + audit / C|shipped exporter, CPU per poll|against the host row|its poll, wall|its scans'.split('|');
+
 /** Median of the rooted scan with the audit's poll every AUDIT_EVERY polls. */
 const amortised = (row: Row, k: 'wall' | 'cpu'): number => ((AUDIT_EVERY - 1) * row.rooted[k].median + row.audit[k].median) / AUDIT_EVERY;
 
@@ -200,21 +204,7 @@ function render(r: Result): string[] {
     'Wall time, ms, median (p90):',
     '',
     mdTable(
-      [
-        'processes',
-        'candidates',
-        'C floor',
-        'full scan',
-        'rooted scan',
-        'audit poll',
-        'procfs source (worker)',
-        'rooted + audit',
-        'process-exporter',
-        'node_exporter',
-        'ps-list',
-        'full / C',
-        'rooted + audit / C',
-      ],
+      ['processes', 'candidates', ...LOOK_HEADS, ...'process-exporter|node_exporter|ps-list|full / C|rooted + audit / C'.split('|')],
       wall,
     ),
     '',
@@ -222,25 +212,7 @@ function render(r: Result): string[] {
       `**Shipped exporter**: \`node dist/main.js --poll.interval=1s\` (main.js's node flags) watching the rig for ${r.windowS} s, probes and the sweep on, ` +
       `GET /metrics every 15 s: CPU of all its threads per poll (share of one core), against the host row, its mean poll, and its scans:`,
     '',
-    mdTable(
-      [
-        'processes',
-        'C floor',
-        'full scan',
-        'rooted scan',
-        'audit poll',
-        'procfs source (worker)',
-        'rooted + audit',
-        'process-exporter',
-        'node_exporter',
-        'rooted + audit / C',
-        'shipped exporter, CPU per poll',
-        'against the host row',
-        'its poll, wall',
-        'its scans',
-      ],
-      cpu,
-    ),
+    mdTable(['processes', ...LOOK_HEADS, ...CPU_HEADS], cpu),
     '',
     ...(target
       ? [
