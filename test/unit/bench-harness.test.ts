@@ -149,6 +149,7 @@ describe('rendering a saved results file', () => {
               psList: null,
               neighbours: [],
               peFirstMs: null,
+              surprises: 0,
               exporter: {
                 seconds: 60,
                 polls: 60,
