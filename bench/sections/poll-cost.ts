@@ -38,6 +38,7 @@ async function run(ctx: Context) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const rows = [];
   let neighbours: Neighbour[] = [];
+  let stopped = null as string | null; // set in a callback: not narrowed to null
   try {
     neighbours = await startNeighbours(ctx.workDir, (line) => ctx.log(`poll-cost: ${line}`));
     for (const size of ctx.opts.sizes) {
@@ -58,7 +59,8 @@ async function run(ctx: Context) {
         } finally {
           await exporter.stop();
         }
-        const worker = createProcfsSource({ ...scanOpts, fullIntervalMs: HOUR_MS });
+        // A first full scan of 20,000 pids on a saturated machine can take longer than the exporter's 10 s.
+        const worker = createProcfsSource({ ...scanOpts, fullIntervalMs: HOUR_MS, scanTimeoutMs: 120_000 });
         const [rootedState, auditState] = [createEngineScanState(), createEngineScanState()];
         // A daemon of another engine on the host that goes away makes a rooted look full: left out, counted.
         let rootedKinds: boolean[] = [];
@@ -135,8 +137,14 @@ async function run(ctx: Context) {
           await worker.close();
         }
       };
-      const { result, notes } = await withProcesses(bins, size, perMille, log, measure);
-      rows.push({ ...result, notes });
+      // A size that fails ends the curve there; the sizes before it stay measured.
+      const done = await withProcesses(bins, size, perMille, log, measure).catch((err: unknown) => {
+        stopped = `at ${size} processes: ${err instanceof Error ? err.message : String(err)}`;
+        log(stopped);
+        return null;
+      });
+      if (done === null) break;
+      rows.push({ ...done.result, notes: done.notes });
     }
   } finally {
     agent.destroy();
@@ -146,7 +154,8 @@ async function run(ctx: Context) {
   const versions = Object.fromEntries(
     neighbours.map((n) => [n.name, programVersion(n.name === 'node_exporter' ? NODE_EXPORTER : PROCESS_EXPORTER)]),
   );
-  return { rounds, perRound, psListPolls, windowS, perMille, rows, versions };
+  if (rows.length === 0 && stopped !== null) throw new Error(stopped);
+  return { rounds, perRound, psListPolls, windowS, perMille, rows, versions, stopped };
 }
 
 const COLUMNS = ['floor', 'full', 'rooted', 'audit', 'worker'] as const;
@@ -240,6 +249,7 @@ function render(r: Result): string[] {
           `- ${label(row)}: ${row.surprises} rooted looks were full scans (a surprise: an engine daemon elsewhere on the host went away) and are left out.`,
       ),
     ...r.rows.flatMap((row) => row.notes.map((n) => `- ${label(row)}: ${n}`)),
+    ...(r.stopped ? [`- The curve stopped ${r.stopped}.`] : []),
   ];
 }
 

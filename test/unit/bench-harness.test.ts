@@ -136,6 +136,7 @@ describe('rendering a saved results file', () => {
           windowS: 60,
           perMille: 0,
           versions: {},
+          stopped: null,
           rows: [
             {
               size: 'host',
