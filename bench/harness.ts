@@ -10,8 +10,8 @@ import type { MachineInfo } from './lib/programs.js';
 const NUMBERS = {
   rounds: [10, 2, 1, 100],
   'per-round': [3, 2, 1, 100],
-  'pslist-polls': [8, 2, 0, 100],
-  'candidates-per-mille': [10, 10, 0, 1000],
+  'pslist-polls': [3, 2, 0, 100],
+  'candidates-per-mille': [0, 0, 0, 1000],
   'latency-processes': [10_000, 500, 1, 30_000],
   requests: [500, 40, 2, 100_000],
   clients: [50, 5, 1, 500],
@@ -28,6 +28,8 @@ const NUMBERS = {
   'settle-ms': [2_000, 500, 0, 60_000],
   'probe-calls': [200, 20, 1, 10_000],
   'flood-s': [15, 3, 1, 600],
+  'window-s': [60, 10, 5, 3_600],
+  'cpu-window-s': [120, 15, 5, 3_600],
 } as const satisfies Record<string, readonly [number, number, number, number]>;
 
 type NumberOption = keyof typeof NUMBERS;
@@ -37,6 +39,8 @@ export interface Options {
   quick: boolean;
   /** Process counts to reach for poll-cost; 'host' adds none. */
   sizes: Array<number | 'host'>;
+  /** Running containers for exporter-cpu. */
+  containers: number[];
   num: Record<NumberOption, number>;
   out: string;
   write: boolean;
@@ -53,6 +57,7 @@ export function parseOptions(argv: readonly string[], known: readonly string[]):
       ...numeric,
       sections: { type: 'string' },
       sizes: { type: 'string' },
+      containers: { type: 'string' },
       quick: { type: 'boolean', default: false },
       out: { type: 'string', default: 'build/bench/results.json' },
       write: { type: 'boolean', default: false },
@@ -77,9 +82,13 @@ export function parseOptions(argv: readonly string[], known: readonly string[]):
   if (sections.length === 0) throw new Error('--sections: name at least one section');
   const sizeText = typeof v['sizes'] === 'string' ? v['sizes'] : quick ? 'host,500' : 'host,1000,10000,20000';
   const sizes = sizeText.split(',').map((s) => (s === 'host' ? ('host' as const) : int('sizes', s, 1, 30_000)));
+  const containerText = typeof v['containers'] === 'string' ? v['containers'] : quick ? '0,10' : '0,10,100,500';
+  const containers = containerText.split(',').map((s) => int('containers', s, 0, 1_000));
+  if (containers.some((n, i) => i > 0 && n <= containers[i - 1]!))
+    throw new Error(`--containers: expected ascending counts, got "${containerText}"`);
   if (num.warmup >= num.polls) throw new Error(`--warmup: must be below --polls (${num.polls})`);
   const render = typeof v['render'] === 'string' ? v['render'] : null;
-  return { sections, quick, sizes, num, out: v['out'] as string, write: v['write'] === true, render };
+  return { sections, quick, sizes, containers, num, out: v['out'] as string, write: v['write'] === true, render };
 }
 
 export interface Context {

@@ -13,6 +13,7 @@ import { checkoutCommit, machineInfo, sleep } from './lib/programs.js';
 import { othersShare, sampleCpu } from './lib/stats.js';
 import { authFlood } from './sections/auth-flood.js';
 import { detection } from './sections/detection.js';
+import { exporterCpu } from './sections/exporter-cpu.js';
 import { exporterRss } from './sections/exporter-rss.js';
 import { memorySoak } from './sections/memory-soak.js';
 import { metricsLatency } from './sections/metrics-latency.js';
@@ -23,6 +24,7 @@ import { sweep } from './sections/sweep.js';
 /** Every section, in the order a full run takes them (and the document shows them). */
 export const SECTIONS: ReadonlyArray<Section<unknown>> = [
   pollCost,
+  exporterCpu,
   metricsLatency,
   memorySoak,
   exporterRss,

@@ -84,7 +84,9 @@ function countGroup(pgid: number): number {
 /**
  * Runs `fn` with the host raised to `total` processes by idle children, `perMille` of them named
  * containerd-shim (the candidate path: five more reads each), then reaps them by pid and checks
- * that none is left. `total` 'host' adds none. Returns fn's result and notes on what went amiss.
+ * that none is left. `total` 'host' adds none. The candidates have a parent of their own, as shims
+ * share the process that adopted them: that parent becomes a root of the rooted scan, the parent of
+ * the others does not. Returns fn's result and notes on what went amiss.
  */
 export async function withProcesses<T>(
   bins: CBinaries,
@@ -98,14 +100,20 @@ export async function withProcesses<T>(
   if (total !== 'host' && need <= 0) notes.push(`the host already ran ${countProcesses()} processes; measured as it was`);
   const candidates = Math.round((need * perMille) / 1000);
   if (need > 0) log(`starting ${need} idle processes (${candidates} named containerd-shim)`);
-  const idle = need > 0 ? await startIdle(bins.spawnIdle, need, candidates) : null;
+  // Each group is one spawn-idle: [count, of which named containerd-shim].
+  const groups = [
+    [candidates, candidates],
+    [need - candidates, 0],
+  ];
+  const idle: Array<Awaited<ReturnType<typeof startIdle>>> = [];
   try {
-    return { result: await fn(idle?.children ?? 0), notes };
+    for (const [count, named] of groups) if (count! > 0) idle.push(await startIdle(bins.spawnIdle, count!, named!));
+    return { result: await fn(idle.reduce((a, g) => a + g.children, 0)), notes };
   } finally {
-    if (idle) {
-      await idle.stop();
-      let left = countGroup(idle.pid);
-      for (let i = 0; i < 100 && left > 0; i++, left = countGroup(idle.pid)) await sleep(100);
+    for (const group of idle) {
+      await group.stop();
+      let left = countGroup(group.pid);
+      for (let i = 0; i < 100 && left > 0; i++, left = countGroup(group.pid)) await sleep(100);
       if (left > 0) notes.push(`${left} idle processes left behind after the reap`);
     }
   }

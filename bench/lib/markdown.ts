@@ -10,6 +10,8 @@ export const fmtRatio = (a: number | null | undefined, b: number | null | undefi
   missing(a) || missing(b) || !(b > 0) ? '–' : `${(a / b).toFixed(2)}x`;
 export const fmtMiB = (v: number | null | undefined): string => (missing(v) ? '–' : v.toFixed(1));
 export const pct = (v: number | null | undefined): string => (missing(v) ? '?' : `${Math.round(v * 100)}%`);
+/** A share of one core, 0..1, as a percentage with two decimals. */
+export const corePct = (v: number | null | undefined): string => (missing(v) ? '–' : `${(v * 100).toFixed(2)} %`);
 export const signedPct = (v: number | null | undefined): string => (missing(v) ? '–' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`);
 export const signedNum = (v: number | null | undefined): string => (missing(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(2)}`);
 export const count = (v: number | null | undefined): string => (missing(v) ? '–' : v.toLocaleString('en-US'));

@@ -94,8 +94,8 @@ export async function startProgram(binary: string, args: (port: number) => strin
 }
 
 /** `node dist/main.js <flags>` (test/support's), once its /metrics shows a finished poll. */
-export async function exporterPolled(args: string[]): Promise<ExporterProcess> {
-  const ex = await startExporter({ args });
+export async function exporterPolled(args: string[], nodeArgs: string[] = [], env = process.env): Promise<ExporterProcess> {
+  const ex = await startExporter({ args, nodeArgs, env });
   const polled = async (): Promise<boolean> => (sampleValue((await fetchText(`${ex.url}/metrics`)).body, POLLS) ?? 0) >= 1;
   await waitFor('the exporter to finish a poll', polled, 20_000, 200).catch(async (err: unknown) => {
     await ex.stop();

@@ -1,220 +1,256 @@
 /**
- * One look at the process table against the host's process count: the C floor (bench/c/scan-floor.c),
- * scanProcfs() on this thread, the procfs source (the same scan in its worker, with the round trip),
- * Debian's process-exporter (it reads /proc on every scrape: one look is one GET /metrics), then the
- * ps-list source. The first four take turns in rounds, each column pooling its rounds, so that load
- * coming and going weighs on all alike. Event-loop stalls: the longest delay of a 1 ms timer here.
+ * One look at the engine's processes against the host's process count, a test rig's engine (no
+ * containers) on the host: the C floor (bench/c/scan-floor.c), the full scan and the rooted scan on
+ * this thread, the audit poll (full scan plus the rooted pass it checks), the procfs source (the
+ * rooted scan in its worker, with the round trip), Debian's process-exporter and node_exporter (one
+ * GET /metrics each), then the ps-list source. They take turns in rounds, each column pooling its
+ * rounds, so that load coming and going weighs on all alike. Before the rounds, the shipped exporter
+ * watches the rig for a window at 1 s polling: its CPU per poll, all threads, at that process count.
  */
-import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createProcfsScratch, scanProcfs } from '../../src/sources/procfs/scan-procfs.js';
 import { createProcfsSource } from '../../src/sources/procfs/procfs-source.js';
 import { createEngineScanState, scanEngine, YOUNG_SECONDS } from '../../src/sources/procfs/rooted-scan.js';
 import { createPsListSource } from '../../src/sources/ps-list/ps-list-source.js';
+import { startEngineRig } from '../../test/support/engine-rig.js';
 import type { Context, Section } from '../harness.js';
 import { countProcesses, runScanFloor, withProcesses } from '../lib/c-tools.js';
-import { count, fmtMiB, fmtMs, fmtRatio, mdTable, medP90 } from '../lib/markdown.js';
-import { httpGet, PROCESS_EXPORTER, processCpuMs, programVersion, residentMiB, sleep, startProgram, type Program } from '../lib/programs.js';
+import { look, measureWindow, startNeighbours, startShipped, type Neighbour, type WindowResult } from '../lib/exporter-cpu.js';
+import { corePct, count, fmtMs, fmtRatio, mdTable, medP90 } from '../lib/markdown.js';
+import { processCpuMs, programVersion, NODE_EXPORTER, PROCESS_EXPORTER, sleep } from '../lib/programs.js';
 import { repeat, summarize, type Summary } from '../lib/stats.js';
 
 type Result = Awaited<ReturnType<typeof run>>;
 type Row = Result['rows'][number];
 
-/** The six components as process-exporter's comm matchers (comm is cut to 15 bytes: containerd-shim). */
-const COMMS = ['dockerd', 'containerd', 'containerd-shim', 'runc', 'docker-proxy', 'docker-init'];
-
-async function loopMax<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  // A fresh histogram each time: a re-enabled one counts the time it was off.
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
-  const r = await fn();
-  h.disable();
-  return [r, h.max / 1e6];
-}
+/** At 1 s polling and the default --scan.full-interval of 60 s, one poll in 60 is the audit. */
+const AUDIT_EVERY = 60;
+const HOUR_MS = 3_600_000;
 
 async function run(ctx: Context) {
-  const { rounds, 'per-round': perRound, 'pslist-polls': psListPolls, 'candidates-per-mille': perMille } = ctx.opts.num;
-  const scanOpts = { procfsPath: '/proc', pidfilePath: null };
+  const { rounds, 'per-round': perRound, 'pslist-polls': psListPolls, 'candidates-per-mille': perMille, 'window-s': windowS } = ctx.opts.num;
   const bins = ctx.bins();
-  let pe: Program | null = null;
-  let peStartMs: number | null = null;
-  if (existsSync(PROCESS_EXPORTER)) {
-    const config = path.join(ctx.workDir, 'process-exporter.yml');
-    writeFileSync(config, `process_names:\n${COMMS.map((c) => `  - name: "${c}"\n    comm: ["${c}"]\n`).join('')}`);
-    const t0 = performance.now();
-    const args = (port: number): string[] => ['-config.path', config, '-web.listen-address', `127.0.0.1:${port}`];
-    pe = await startProgram(PROCESS_EXPORTER, args, path.join(ctx.workDir, 'process-exporter.log'));
-    peStartMs = performance.now() - t0;
-  } else ctx.log(`poll-cost: ${PROCESS_EXPORTER} not installed, no process-exporter column`);
+  const rig = await startEngineRig({ noImage: true });
+  const scanOpts = { procfsPath: '/proc', pidfilePath: rig.pidfile };
+  // The audit off: these looks are rooted unless something surprises them.
+  const rootedOpts = { ...scanOpts, fullIntervalMs: HOUR_MS };
   const scratch = createProcfsScratch();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const rows = [];
+  let neighbours: Neighbour[] = [];
+  let stopped = null as string | null; // set in a callback: not narrowed to null
   try {
+    neighbours = await startNeighbours(ctx.workDir, (line) => ctx.log(`poll-cost: ${line}`));
     for (const size of ctx.opts.sizes) {
       const log = (line: string): void => ctx.log(`poll-cost ${size}: ${line}`);
-      const { result, notes } = await withProcesses(bins, size, perMille, log, async (spawned) => {
-        // Fresh roots for each size (its first scan is full), measured once the new processes are no longer young.
-        const [worker, state] = [createProcfsSource(scanOpts), createEngineScanState()];
-        const rooted = (): unknown => scanEngine({ ...scanOpts, fullIntervalMs: 3_600_000 }, scratch, state);
-        if (spawned > 0) await sleep((YOUNG_SECONDS + 1) * 1000);
-        const peUrl = pe ? `${pe.url}/metrics` : null;
-        const peGet = async (): Promise<number> => {
-          const r = await httpGet(peUrl!, agent, 120_000);
-          if (r.status !== 200) throw new Error(`process-exporter answered ${r.status}`);
-          return r.ms;
-        };
-        const first = peUrl && size !== 'host' ? await peGet() : null;
-        const [, stallIdleMs] = await loopMax(() => sleep(1_000));
-        // Unmeasured: the worker's start, the JIT, the dentry cache, process-exporter's pass over new pids.
-        for (let i = 0; i < 3; i++) {
-          scanProcfs(scanOpts, scratch);
-          rooted();
-          await worker.scan();
-          if (peUrl) await peGet();
+      const measure = async (spawned: number) => {
+        const spawnedAt = performance.now();
+        const pe = neighbours.find((n) => n.name === 'process-exporter');
+        // process-exporter reads every new process once; the shipped exporter's JIT warms meanwhile.
+        const exporter = await startShipped(ctx.mainJs, rig);
+        let window: WindowResult;
+        let peFirstMs: number | null = null;
+        try {
+          if (pe && spawned > 0) peFirstMs = await look(`${pe.url}/metrics`);
+          // Looks start once the new processes are no longer young (a young child of a root is read every poll).
+          await sleep(Math.max(ctx.opts.quick ? 3_000 : 10_000, spawned > 0 ? spawnedAt + (YOUNG_SECONDS + 1) * 1000 - performance.now() : 0));
+          log(`the shipped exporter for ${windowS} s`);
+          window = await measureWindow(exporter, [], windowS);
+        } finally {
+          await exporter.stop();
         }
-        const looks = (): number[] => [];
-        const s = {
-          floor: looks(),
-          floorCpu: looks(),
-          sync: looks(),
-          syncCpu: looks(),
-          rooted: looks(),
-          rootedCpu: looks(),
-          worker: looks(),
-          pe: looks(),
+        // A first full scan of 20,000 pids on a saturated machine can take longer than the exporter's 10 s.
+        const worker = createProcfsSource({ ...scanOpts, fullIntervalMs: HOUR_MS, scanTimeoutMs: 120_000 });
+        const [rootedState, auditState] = [createEngineScanState(), createEngineScanState()];
+        // A daemon of another engine on the host that goes away makes a rooted look full: left out, counted.
+        let rootedKinds: boolean[] = [];
+        const rooted = (): void => void rootedKinds.push(scanEngine(rootedOpts, scratch, rootedState).scan?.kind === 'rooted');
+        const audit = (): void => {
+          auditState.lastFullMs = Date.now() - HOUR_MS;
+          expectScan(scanEngine(rootedOpts, scratch, auditState).scan, 'full', 'audit');
         };
-        let [candidates, peCpu, stallWorkerMs] = [0, 0, 0];
-        const processes = countProcesses();
-        log(`${processes} processes: ${rounds} rounds of ${perRound} looks per column`);
-        for (let round = 0; round < rounds; round++) {
-          const f = await runScanFloor(bins.scanFloor, perRound);
-          s.floor.push(...f.samples_us.map((us) => us / 1000));
-          s.floorCpu.push(...f.cpu_samples_us.map((us) => us / 1000));
-          candidates = f.candidates;
-          const direct = await repeat(() => scanProcfs(scanOpts, scratch), perRound);
-          s.sync.push(...direct.wall);
-          s.syncCpu.push(...direct.cpu);
-          const fast = await repeat(rooted, perRound);
-          [s.rooted, s.rootedCpu].forEach((a, i) => a.push(...(i ? fast.cpu : fast.wall)));
-          const [viaWorker, stall] = await loopMax(() => repeat(() => worker.scan(), perRound));
-          s.worker.push(...viaWorker.wall);
-          stallWorkerMs = Math.max(stallWorkerMs, stall);
-          if (pe) {
-            const c0 = processCpuMs(pe.pid);
-            for (let i = 0; i < perRound; i++) s.pe.push(await peGet());
-            peCpu += processCpuMs(pe.pid) - c0;
+        try {
+          [rootedState, auditState].forEach((s) => scanEngine(rootedOpts, scratch, s)); // the first scan is full
+          // Unmeasured: the worker's start, the JIT, the dentry cache, the neighbours' first pass.
+          for (let i = 0; i < 3; i++) {
+            [() => scanProcfs(scanOpts, scratch), rooted, audit].forEach((f) => f());
+            await worker.scan();
+            for (const n of neighbours) await look(`${n.url}/metrics`, agent);
           }
-        }
-        await worker.close();
-        let psList: Summary | null = null;
-        let stallPsListMs: number | null = null;
-        if (psListPolls > 0) {
-          const source = createPsListSource({ pidfilePath: null });
-          try {
-            await source.scan();
-            const [samples, stall] = await loopMax(() => repeat(() => source.scan(), psListPolls, 20_000));
-            [psList, stallPsListMs] = [summarize(samples.wall), stall];
-          } finally {
-            await source.close();
+          const s = Object.fromEntries(COLUMNS.map((c) => [c, { wall: [] as number[], cpu: [] as number[] }])) as Record<Column, Looks>;
+          const nb = neighbours.map(() => ({ wall: [] as number[], cpuMs: 0 }));
+          let [candidates, surprises] = [0, 0];
+          const processes = countProcesses();
+          log(`${processes} processes: ${rounds} rounds of ${perRound} looks per column`);
+          for (let round = 0; round < rounds; round++) {
+            const f = await runScanFloor(bins.scanFloor, perRound);
+            s.floor.wall.push(...f.samples_us.map((us) => us / 1000));
+            s.floor.cpu.push(...f.cpu_samples_us.map((us) => us / 1000));
+            candidates = f.candidates;
+            const fns: Record<Exclude<Column, 'floor'>, () => unknown> = {
+              full: () => scanProcfs(scanOpts, scratch),
+              rooted,
+              audit,
+              worker: () => worker.scan(),
+            };
+            for (const [c, fn] of Object.entries(fns) as Array<[Exclude<Column, 'floor'>, () => unknown]>) {
+              rootedKinds = [];
+              const r = await repeat(fn, perRound);
+              const kept = (_: number, i: number): boolean => c !== 'rooted' || rootedKinds[i] === true;
+              s[c].wall.push(...r.wall.filter(kept));
+              s[c].cpu.push(...r.cpu.filter(kept));
+              if (c === 'rooted') surprises += rootedKinds.filter((k) => !k).length;
+            }
+            for (const [i, n] of neighbours.entries()) {
+              const c0 = processCpuMs(n.pid);
+              for (let k = 0; k < perRound; k++) nb[i]!.wall.push(await look(`${n.url}/metrics`, agent));
+              nb[i]!.cpuMs += processCpuMs(n.pid) - c0;
+            }
           }
+          let psList: Summary | null = null;
+          if (psListPolls > 0) {
+            const source = createPsListSource({ pidfilePath: rig.pidfile });
+            try {
+              await source.scan();
+              psList = summarize((await repeat(() => source.scan(), psListPolls, 20_000)).wall);
+            } finally {
+              await source.close();
+            }
+          }
+          const summaries = Object.fromEntries(COLUMNS.map((c) => [c, { wall: summarize(s[c].wall), cpu: summarize(s[c].cpu) }]));
+          return {
+            size,
+            processes,
+            candidates, // processes with a candidate comm (read in full), as the C floor counted them
+            ...(summaries as Record<Column, Record<'wall' | 'cpu', Summary>>),
+            psList,
+            neighbours: neighbours.map((n, i) => ({
+              name: n.name,
+              wall: summarize(nb[i]!.wall),
+              cpuMsPerLook: nb[i]!.cpuMs / nb[i]!.wall.length,
+            })),
+            peFirstMs,
+            surprises,
+            exporter: window,
+          };
+        } finally {
+          await worker.close();
         }
-        return {
-          size,
-          processes,
-          candidates, // processes whose comm is a candidate (full reads), as the C floor counted them
-          floor: summarize(s.floor),
-          floorCpu: summarize(s.floorCpu),
-          sync: summarize(s.sync),
-          syncCpu: summarize(s.syncCpu),
-          rooted: summarize(s.rooted),
-          rootedCpu: summarize(s.rootedCpu),
-          worker: summarize(s.worker),
-          psList,
-          processExporter: pe ? summarize(s.pe) : null,
-          processExporterCpuMs: pe ? peCpu / s.pe.length : null, // from its /proc/PID/stat over all measured scrapes
-          processExporterFirstMs: first, // it reads every new process once
-          processExporterRssMiB: pe ? residentMiB(pe.pid).rss : null,
-          // Longest event-loop stall, ms: 1 s of doing nothing (the machine's noise), the worker source polling, ps-list polling.
-          stallIdleMs,
-          stallWorkerMs,
-          stallPsListMs,
-          notes: [] as string[],
-        };
+      };
+      // A size that fails ends the curve there; the sizes before it stay measured.
+      const done = await withProcesses(bins, size, perMille, log, measure).catch((err: unknown) => {
+        stopped = `at ${size} processes: ${err instanceof Error ? err.message : String(err)}`;
+        log(stopped);
+        return null;
       });
-      rows.push({ ...result, notes });
+      if (done === null) break;
+      rows.push({ ...done.result, notes: done.notes });
     }
   } finally {
     agent.destroy();
-    await pe?.stop();
+    for (const n of neighbours) await n.stop();
+    await rig.stop();
   }
-  return {
-    rounds,
-    perRound,
-    psListPolls,
-    rows,
-    processExporterVersion: pe ? programVersion(PROCESS_EXPORTER) : null,
-    processExporterStartMs: peStartMs,
-  };
+  const versions = Object.fromEntries(
+    neighbours.map((n) => [n.name, programVersion(n.name === 'node_exporter' ? NODE_EXPORTER : PROCESS_EXPORTER)]),
+  );
+  if (rows.length === 0 && stopped !== null) throw new Error(stopped);
+  return { rounds, perRound, psListPolls, windowS, perMille, rows, versions, stopped };
 }
 
-const LOOKS = [
-  'processes',
-  'candidates',
-  'C floor',
-  'procfs scan (sync)',
-  'rooted scan (sync)',
-  'procfs source (worker, rooted)',
-  'ps-list source',
-  'process-exporter GET /metrics',
-];
-const RATIOS = [
-  'sync / C',
-  'rooted / C',
-  'worker / C',
-  'ps-list / C',
-  'process-exporter / procfs source',
-  'process-exporter / C',
-  'sync / C, CPU time',
-  'rooted / C, CPU time',
-];
+const COLUMNS = ['floor', 'full', 'rooted', 'audit', 'worker'] as const;
+type Column = (typeof COLUMNS)[number];
+type Looks = Record<'wall' | 'cpu', number[]>;
+
+/** A look that was not the scan it measures would measure the wrong thing: the section fails instead. */
+function expectScan(scan: { kind: string; reason: string | null } | undefined, kind: string, reason: string | null = null): void {
+  if (scan?.kind !== kind || scan.reason !== reason)
+    throw new Error(`expected a ${kind} scan${reason ? ` (${reason})` : ''}, got ${JSON.stringify(scan)}`);
+}
+
+const LOOK_HEADS = 'C floor|full scan|rooted scan|audit poll|procfs source (worker)|rooted + audit'.split('|');
+const CPU_HEADS =
+  'process-exporter|node_exporter|rooted + audit / C|shipped exporter, CPU per poll|against the host row|its poll, wall|its scans'.split('|');
+
+/** Median of the rooted scan with the audit's poll every AUDIT_EVERY polls. */
+const amortised = (row: Row, k: 'wall' | 'cpu'): number => ((AUDIT_EVERY - 1) * row.rooted[k].median + row.audit[k].median) / AUDIT_EVERY;
 
 function render(r: Result): string[] {
   const label = (row: Row): string => `${count(row.processes)}${row.size === 'host' ? ' (host)' : ''}`;
-  const stalls = (row: Row): string => [row.stallIdleMs, row.stallWorkerMs, row.stallPsListMs].map(fmtMs).join(' / ');
-  // The looks of each column, then the ratios of their medians, in the headers' order.
-  const times = r.rows.map((row) => {
-    const looks = [row.floor, row.sync, row.rooted, row.worker, row.psList, row.processExporter];
-    const ratio = (a: Summary | null, b: Summary): string => fmtRatio(a?.median, b.median);
-    const pe = [ratio(row.processExporter, row.worker), ratio(row.processExporter, row.floor)];
-    const cpu = [ratio(row.syncCpu, row.floorCpu), ratio(row.rootedCpu, row.floorCpu)];
-    const ratios = [...[row.sync, row.rooted, row.worker, row.psList].map((a) => ratio(a, row.floor)), ...pe, ...cpu];
-    return [label(row), String(row.candidates), ...looks.map(medP90), ...ratios, stalls(row)];
-  });
-  const out = [
-    `Milliseconds, median (p90) of ${r.rounds * r.perRound} looks per column (${r.rounds} rounds in which the columns take turns, ` +
-      `${r.perRound} looks each)${r.psListPolls > 0 ? `; ps-list up to ${r.psListPolls} polls after them` : ''}.` +
-      (r.processExporterVersion ? ` process-exporter: Debian's prometheus-process-exporter ${r.processExporterVersion}.` : ''),
+  const nb = (row: Row, name: string) => row.neighbours.find((n) => n.name === name) ?? null;
+  const host = r.rows.find((row) => row.size === 'host') ?? r.rows[0];
+  const wall = r.rows.map((row) => [
+    label(row),
+    String(row.candidates),
+    ...COLUMNS.map((c) => medP90(row[c].wall)),
+    fmtMs(amortised(row, 'wall')),
+    medP90(nb(row, 'process-exporter')?.wall),
+    medP90(nb(row, 'node_exporter')?.wall),
+    medP90(row.psList),
+    fmtRatio(row.full.wall.median, row.floor.wall.median),
+    fmtRatio(amortised(row, 'wall'), row.floor.wall.median),
+  ]);
+  const cpu = r.rows.map((row) => [
+    label(row),
+    ...COLUMNS.map((c) => fmtMs(row[c].cpu.median)),
+    fmtMs(amortised(row, 'cpu')),
+    fmtMs(nb(row, 'process-exporter')?.cpuMsPerLook),
+    fmtMs(nb(row, 'node_exporter')?.cpuMsPerLook),
+    fmtRatio(amortised(row, 'cpu'), row.floor.cpu.median),
+    `${fmtMs(row.exporter.cpuMsPerPoll)} (${corePct(row.exporter.coreShare)})`,
+    fmtRatio(row.exporter.cpuMsPerPoll, host?.exporter.cpuMsPerPoll),
+    fmtMs(row.exporter.pollMs),
+    Object.entries(row.exporter.scans)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', '),
+  ]);
+  const target = r.rows.find((row) => row.size === 10_000);
+  const looks = r.rounds * r.perRound;
+  const v = (name: string): string => (r.versions[name] ? ` ${r.versions[name]}` : ' (not installed)');
+  return [
+    `A test rig's engine (dockerd and its containerd, no containers) runs on the host throughout. Idle processes raise the count, ` +
+      (r.perMille > 0
+        ? `${r.perMille / 10}% of them named containerd-shim (candidates, read in full) under a parent of their own. `
+        : 'none of them a candidate: the engine stays the same while the host grows. ') +
+      `Per column ${looks} looks (${r.rounds} rounds of ${r.perRound}, the columns taking turns)${r.psListPolls > 0 ? `, ps-list up to ${r.psListPolls} polls after them` : ''}. ` +
+      `**rooted + audit** is the rooted scan with the audit's poll once in ${AUDIT_EVERY} (1 s polling, \`--scan.full-interval=60s\`): (59 × rooted + audit) / 60, of medians. ` +
+      `process-exporter${v('process-exporter')} (six comm matchers) and node_exporter${v('node_exporter')} (default collectors): one GET /metrics each.`,
     '',
-    mdTable([...LOOKS, ...RATIOS, 'event loop stall, max: idle / worker / ps-list'], times),
+    'Wall time, ms, median (p90):',
+    '',
+    mdTable(
+      ['processes', 'candidates', ...LOOK_HEADS, ...'process-exporter|node_exporter|ps-list|full / C|rooted + audit / C'.split('|')],
+      wall,
+    ),
+    '',
+    `CPU time (user + system), ms per look, median; the procfs source's counts all this process's threads. ` +
+      `**Shipped exporter**: \`node dist/main.js --poll.interval=1s\` (main.js's node flags) watching the rig for ${r.windowS} s, probes and the sweep on, ` +
+      `GET /metrics every 15 s: CPU of all its threads per poll (share of one core), against the host row, its mean poll, and its scans:`,
+    '',
+    mdTable(['processes', ...LOOK_HEADS, ...CPU_HEADS], cpu),
+    '',
+    ...(target
+      ? [
+          `Targets at ${count(target.processes)} processes: poll (rooted + audit, wall) ≤ 0.25x the C floor: **${fmtRatio(amortised(target, 'wall'), target.floor.wall.median)}**; ` +
+            `the shipped exporter's CPU per poll ≤ 2x the host row's: **${fmtRatio(target.exporter.cpuMsPerPoll, host?.exporter.cpuMsPerPoll)}**.`,
+          '',
+        ]
+      : []),
+    ...r.rows
+      .filter((row) => row.peFirstMs !== null)
+      .map(
+        (row) =>
+          `- ${label(row)}: process-exporter's first scrape after the processes appeared took ${fmtMs(row.peFirstMs)} ms (it reads each new process once).`,
+      ),
+    ...r.rows
+      .filter((row) => row.surprises > 0)
+      .map(
+        (row) =>
+          `- ${label(row)}: ${row.surprises} rooted looks were full scans (a surprise: an engine daemon elsewhere on the host went away) and are left out.`,
+      ),
+    ...r.rows.flatMap((row) => row.notes.map((n) => `- ${label(row)}: ${n}`)),
+    ...(r.stopped ? [`- The curve stopped ${r.stopped}.`] : []),
   ];
-  if (r.processExporterVersion) {
-    const rows = r.rows.map((row) => {
-      const [cpu, first, rss] = [row.processExporterCpuMs, row.processExporterFirstMs, row.processExporterRssMiB];
-      return [label(row), `${fmtMs(row.syncCpu.mean)} / ${fmtMs(cpu)}`, fmtRatio(cpu, row.syncCpu.mean), fmtMs(first), fmtMiB(rss)];
-    });
-    const pe = 'process-exporter';
-    const headers = [`CPU ms per look: procfs scan / ${pe}`, `${pe} / procfs, CPU`, `${pe} first scrape after the processes appeared (ms)`];
-    out.push(
-      '',
-      mdTable(['processes', ...headers, `${pe} RSS (MiB)`], rows),
-      '',
-      `process-exporter took ${fmtMs(r.processExporterStartMs)} ms from its start to its first answer (it reads every process before it listens).`,
-    );
-  }
-  out.push(...r.rows.flatMap((row) => row.notes.map((n) => `- ${label(row)}: ${n}`)));
-  return out;
 }
 
 export const pollCost: Section<Result> = { name: 'poll-cost', title: () => 'Cost of one poll against the process count', run, render };

@@ -10,6 +10,7 @@ import { createSweepProbes } from '../../src/sources/probes/sweep.js';
 import { startEngineRig, type EngineRig } from '../../test/support/engine-rig.js';
 import type { Context, Section } from '../harness.js';
 import { fmtMs, mdTable } from '../lib/markdown.js';
+import { startContainers } from '../lib/churn.js';
 import { sleep } from '../lib/programs.js';
 
 const TIMEOUT_MS = 2_000;
@@ -38,16 +39,6 @@ function shimsOf(rig: EngineRig): { pid: number; argv: string[] }[] {
   return out;
 }
 
-async function startContainers(rig: EngineRig, total: number, ctx: Context): Promise<void> {
-  let started = 0;
-  while (started < total) {
-    const batch = Math.min(8, total - started);
-    await Promise.all(Array.from({ length: batch }, () => rig.docker(['run', '-d', 'rig/busybox', 'sleep', '1d'], { timeoutMs: 120_000 })));
-    started += batch;
-    if (started % 40 === 0) ctx.log(`sweep: ${started} containers`);
-  }
-}
-
 async function run(ctx: Context): Promise<Result> {
   const sizes = ctx.opts.quick ? [10, 40] : [10, 200];
   const rig = await startEngineRig();
@@ -56,7 +47,8 @@ async function run(ctx: Context): Promise<Result> {
   try {
     let running = 0;
     for (const size of sizes) {
-      await startContainers(rig, size - running, ctx);
+      const failed = await startContainers(rig, size - running);
+      if (failed > 0) throw new Error(`${failed} of ${size - running} docker runs failed`);
       running = size;
       await sleep(2_000); // let the engine settle after the starts
       const sweep = createSweepProbes({

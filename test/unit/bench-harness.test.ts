@@ -26,6 +26,8 @@ describe('bench options', () => {
     assert.ok(quick.num.polls < full.num.polls && quick.num['process-duration-s'] < full.num['process-duration-s']);
     assert.ok(!quick.sizes.includes(10000));
     assert.equal(quick.num.rounds, 4);
+    assert.deepEqual(full.containers, [0, 10, 100, 500]);
+    assert.deepEqual(parseOptions(['--containers=0,10'], KNOWN).containers, [0, 10]);
   });
 
   it('bad values are one-line errors naming the option', () => {
@@ -39,6 +41,8 @@ describe('bench options', () => {
       [['--sizes=host,-3'], /^--sizes: expected an integer/],
       [['--sections=poll-cost,nope'], /^--sections: unknown section "nope"/],
       [['--sections=,'], /^--sections: name at least one section$/],
+      [['--containers=10,0'], /^--containers: expected ascending counts, got "10,0"$/],
+      [['--containers=5000'], /^--containers: expected an integer in 0\.\.1000/],
       [['--polls=1000', '--warmup=1000'], /^--warmup: must be below --polls/],
     ];
     for (const [argv, message] of cases) {
@@ -129,26 +133,36 @@ describe('rendering a saved results file', () => {
           rounds: 10,
           perRound: 3,
           psListPolls: 0,
-          processExporterVersion: null,
-          processExporterStartMs: null,
+          windowS: 60,
+          perMille: 0,
+          versions: {},
+          stopped: null,
           rows: [
             {
               size: 'host',
               processes: 77,
-              candidates: 0,
-              floor: summary(0.5, 0.6),
-              floorCpu: summary(0.5, 0.6),
-              sync: summary(1, 1.5),
-              syncCpu: summary(1, 1.2),
-              worker: summary(1.25, 3),
+              candidates: 2,
+              floor: { wall: summary(0.5, 0.6), cpu: summary(0.4, 0.5) },
+              full: { wall: summary(1, 1.5), cpu: summary(0.9, 1) },
+              rooted: { wall: summary(0.25, 0.3), cpu: summary(0.2, 0.3) },
+              audit: { wall: summary(1.45, 2), cpu: summary(1.4, 2) },
+              worker: { wall: summary(0.5, 3), cpu: summary(0.6, 1) },
               psList: null,
-              processExporter: null,
-              processExporterCpuMs: null,
-              processExporterFirstMs: null,
-              processExporterRssMiB: null,
-              stallIdleMs: 2.9,
-              stallWorkerMs: 5.5,
-              stallPsListMs: null,
+              neighbours: [],
+              peFirstMs: null,
+              surprises: 0,
+              exporter: {
+                seconds: 60,
+                polls: 60,
+                cpuMs: 300,
+                cpuMsPerPoll: 5,
+                coreShare: 0.005,
+                pollMs: 2,
+                scrapes: 5,
+                scans: { rooted: 59, 'full/audit': 1 },
+                split: { main: 200, reader: 60, others: 40 },
+                neighbours: [],
+              },
               notes: [],
             },
           ],
@@ -167,9 +181,16 @@ describe('rendering a saved results file', () => {
     );
     assert.match(
       block,
-      /\| 77 \(host\) \| 0 \| 0\.50 \(0\.60\) \| 1\.00 \(1\.50\) \| 1\.25 \(3\.00\) \| 2\.00x \| 2\.50x \| 2\.00x \| 2\.90 \/ 5\.50 \/ – \|/,
+      /\| 77 \(host\) \| 2 \| 0\.50 \(0\.60\) \| 1\.00 \(1\.50\) \| 0\.25 \(0\.30\) \| 1\.45 \(2\.00\) \| 0\.50 \(3\.00\) \| 0\.27 \| 2\.00x \| 0\.54x \|/,
     );
-    assert.ok(!block.includes('ps-list source') && !block.includes('process-exporter'), block);
+    // CPU: the audit once in 60 polls, (59 × 0.2 + 1.4) / 60 = 0.22 ms, against the C floor's 0.4.
+    assert.ok(
+      block.includes(
+        '| 77 (host) | 0.40 | 0.90 | 0.20 | 1.40 | 0.60 | 0.22 | 0.55x | 5.00 (0.50 %) | 1.00x | 2.00 | 59 rooted, 1 full/audit |',
+      ),
+      block,
+    );
+    assert.ok(!block.includes('| ps-list') && !block.includes('| process-exporter'), block);
   });
 
   it('a failed section says so; an unknown one renders nothing', () => {
