@@ -263,7 +263,7 @@ test('exec: a young child of a root that becomes an engine binary is found at on
   );
 });
 
-test('a daemon that is gone or a rewritten pidfile makes the next scan full; a restart under its supervisor is found', async () => {
+test('a daemon that is gone is reported at once and makes the next scan full; so does a rewritten pidfile; a restart under its supervisor is found', async () => {
   const w = await world();
   const sup = await w.supervisor();
   const dockerd = await sup.start('dockerd');
@@ -277,9 +277,14 @@ test('a daemon that is gone or a rewritten pidfile makes the next scan full; a r
   assert.equal(scan(31_000).scan?.kind, 'rooted');
 
   await sup.kill(containerd);
+  // The poll that no longer finds it says so without a full scan of the host first; the next looks
+  // for where its children went.
   const afterKill = scan(1000);
-  assert.deepEqual([afterKill.scan?.kind, afterKill.scan?.reason], ['full', 'daemon-gone']);
+  assert.equal(afterKill.scan?.kind, 'rooted');
   assert.ok(!has(afterKill, containerd));
+  const owed = scan(1000);
+  assert.deepEqual([owed.scan?.kind, owed.scan?.reason], ['full', 'daemon-gone']);
+  assert.ok(!has(owed, containerd));
 
   const restarted = await sup.start('containerd');
   const found = scan(1000);
@@ -292,12 +297,14 @@ test('a daemon that is gone or a rewritten pidfile makes the next scan full; a r
   assert.equal(afterPidfile.dockerdPidfilePid, restarted);
 });
 
-test('without an engine, with --scan.full-interval=0, or on a procfs without children files, every scan is full', async () => {
+test('without an engine a scan is full every 5 s; with --scan.full-interval=0 or without children files, every scan is', async () => {
   const w = await world();
   const none = engineScanner(w.proc, null);
   none(0);
-  const again = none(1000);
+  assert.equal(none(1000).scan?.kind, 'rooted', 'no engine: pid 1 and the supervisors are still read');
+  const again = none(4000);
   assert.deepEqual([again.scan?.kind, again.scan?.reason], ['full', 'no-engine']);
+  assert.equal(none(1000).scan?.kind, 'rooted');
 
   const sup = await w.supervisor();
   await sup.start('containerd');

@@ -62,10 +62,17 @@ export interface EngineScanState {
    * scan finds to be a candidate.
    */
   settled: Map<number, number>;
+  /**
+   * A full scan owed to the next poll: a long-lived daemon went missing in a rooted pass. That pass
+   * is reported as it is (the daemon down at once, not one full scan of the host later) and the next
+   * poll looks for where the daemon's children went.
+   */
+  fullOwed: FullScanReason | null;
 }
 
 export function createEngineScanState(): EngineScanState {
   return {
+    fullOwed: null,
     childrenFiles: null,
     lastFullMs: null,
     pidfile: '',
@@ -83,6 +90,12 @@ const FOLLOWED_COMMS: ReadonlySet<string> = new Set(['dockerd', 'containerd', 'c
 const TICKS_PER_SECOND = 100;
 const DAEMON_COMMS: ReadonlySet<string> = new Set(['dockerd', 'containerd']);
 const OWN_UID = process.getuid?.() ?? 0;
+/**
+ * With no engine daemon found, a full scan at most this often: a host whose engine is stopped pays
+ * the host-sized scan every 5 s, not every poll. A daemon started meanwhile under pid 1 or a known
+ * supervisor is found at once by the rooted passes in between.
+ */
+const NO_ENGINE_FULL_EVERY_MS = 5000;
 /**
  * exec changes a process's comm without changing its pid: a child is read again on every poll until
  * it is this old. A process that execs an engine binary later than this is seen by the next audit.
@@ -115,6 +128,7 @@ export function scanEngine(opts: EngineScanOptions, scratch: ProcfsScratch, stat
   const full = scanProcfs(opts, scratch);
   const auditPass = reason === 'audit' ? rootedPassFromBefore(opts, scratch, state, nowMs) : null;
   state.lastFullMs = nowMs;
+  state.fullOwed = null;
   learn(state, full, null, nowMs);
   const missed = auditPass === null ? [] : auditMissed(opts.procfsPath, scratch, auditPass, full, state.candidates);
   for (const p of full.processes) state.settled.delete(p.pid);
@@ -129,7 +143,8 @@ function withReport(snapshot: ProcessSnapshot, scan: ScanReport): ProcessSnapsho
 function fullScanDue(opts: EngineScanOptions, state: EngineScanState, nowMs: number): FullScanReason | null {
   if (state.lastFullMs === null) return 'start';
   if (!state.childrenFiles || opts.fullIntervalMs <= 0) return 'unsupported';
-  if (state.daemons.size === 0) return 'no-engine';
+  if (state.fullOwed !== null) return state.fullOwed;
+  if (state.daemons.size === 0 && nowMs - state.lastFullMs >= Math.min(NO_ENGINE_FULL_EVERY_MS, opts.fullIntervalMs)) return 'no-engine';
   if (nowMs - state.lastFullMs >= opts.fullIntervalMs) return 'audit';
   return null;
 }
@@ -194,7 +209,7 @@ function rootedPass(
   }
   if (strict) {
     const found = new Set(pass.processes.filter((p) => DAEMON_COMMS.has(p.comm)).map(identity));
-    for (const [key, old] of state.daemons) if (old && !found.has(key)) throw new Surprise('daemon-gone');
+    for (const [key, old] of state.daemons) if (old && !found.has(key)) state.fullOwed = 'daemon-gone';
   }
   return { ...pass, settled };
 }
