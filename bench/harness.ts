@@ -22,7 +22,7 @@ const NUMBERS = {
   'scrape-every': [100, 20, 1, 1_000_000],
   'churn-workers': [2, 1, 0, 8],
   'budget-s': [840, 60, 10, 86_400],
-  'process-duration-s': [300, 30, 30, 86_400],
+  'process-duration-s': [600, 30, 30, 86_400],
   kills: [20, 2, 1, 200],
   'scrape-interval': [15, 2, 1, 120],
   'settle-ms': [2_000, 500, 0, 60_000],

@@ -15,7 +15,18 @@
  * explicit tag), and the functions here decide what each scalar is. Merge keys (`<<`) are refused
  * rather than half-supported.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, Scalar, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlModule from 'yaml';
+import type { Document, Node, Scalar } from 'yaml';
+
+let loaded: typeof YamlModule | null = null;
+/**
+ * The yaml package, loaded by the first web config read: most exporters run without one, and the
+ * package costs ~1.5 MiB of RSS in every process that imports it (docs/benchmarks.md, memory).
+ * require(), not import(): reading a config is synchronous (web-config-reload.ts reads it on a request).
+ * Its "node" export is the same CommonJS file a static import loads.
+ */
+const yaml = (): typeof YamlModule => (loaded ??= createRequire(import.meta.url)('yaml') as typeof YamlModule);
 
 export class YamlDecodeError extends Error {}
 
@@ -111,7 +122,7 @@ export class GoYaml {
 
   static parse(text: string, source: string): { yaml: GoYaml; root: Node | null } {
     // uniqueKeys off: duplicates are found by decoded key (1 and "1" are the same name), below.
-    const doc = parseDocument(text, { version: '1.1', schema: 'failsafe', uniqueKeys: false, prettyErrors: true });
+    const doc = yaml().parseDocument(text, { version: '1.1', schema: 'failsafe', uniqueKeys: false, prettyErrors: true });
     const error = doc.errors[0];
     if (error) throw new YamlDecodeError(`${source} is not valid YAML: ${(error.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
     return { yaml: new GoYaml(doc), root: doc.contents };
@@ -120,7 +131,7 @@ export class GoYaml {
   /** Follows aliases to the node they name. */
   deref(node: Node | null | undefined): Node | null {
     let n = node ?? null;
-    while (n && isAlias(n)) {
+    while (n && yaml().isAlias(n)) {
       if (++this.aliases > 100) throw new YamlDecodeError('too many aliases (more than 100)');
       const name = n.source;
       n = n.resolve(this.doc) ?? null;
@@ -133,10 +144,10 @@ export class GoYaml {
   scalar(node: Node | null | undefined, where: string, want: string): Resolved {
     const n = this.deref(node);
     if (n === null) return { kind: 'null' };
-    if (!isScalar(n)) throw new YamlDecodeError(`${where} must be ${want}, not a ${isSeq(n) ? 'list' : 'mapping'}`);
+    if (!yaml().isScalar(n)) throw new YamlDecodeError(`${where} must be ${want}, not a ${yaml().isSeq(n) ? 'list' : 'mapping'}`);
     const text = scalarText(n);
     const tag = n.tag ?? '';
-    const quoted = n.type !== Scalar.PLAIN;
+    const quoted = n.type !== yaml().Scalar.PLAIN;
     if (quoted && tag === '') return { kind: 'str', value: text }; // quoted, literal, folded: text
     try {
       return resolvePlain(tag, text);
@@ -152,11 +163,11 @@ export class GoYaml {
   skipsUnmarshaler(node: Node | null | undefined): boolean {
     const n = this.deref(node);
     if (n === null) return true;
-    if (!isScalar(n)) return false;
+    if (!yaml().isScalar(n)) return false;
     const tag = n.tag ?? '';
     if (tag === `${TAG}null`) return true;
     const text = n.source ?? '';
-    return tag === '' && n.type === Scalar.PLAIN && (text === 'null' || text === '~' || text === '');
+    return tag === '' && n.type === yaml().Scalar.PLAIN && (text === 'null' || text === '~' || text === '');
   }
 
   /** A Go string field. */
@@ -194,8 +205,8 @@ export class GoYaml {
   /** A Go slice field: null is absent (nil), a list its items. */
   list(node: Node | null | undefined, where: string): Array<Node | null> | null {
     const n = this.deref(node);
-    if (n === null || (isScalar(n) && this.scalar(n, where, 'a list').kind === 'null')) return null;
-    if (!isSeq(n)) throw new YamlDecodeError(`${where} must be a list`);
+    if (n === null || (yaml().isScalar(n) && this.scalar(n, where, 'a list').kind === 'null')) return null;
+    if (!yaml().isSeq(n)) throw new YamlDecodeError(`${where} must be a list`);
     return n.items.map((item) => (item as Node | null) ?? null);
   }
 
@@ -205,14 +216,14 @@ export class GoYaml {
    */
   mapping(node: Node | null | undefined, where: string): Map<string, Node | null> | null {
     const n = this.deref(node);
-    if (n === null || (isScalar(n) && this.scalar(n, where, 'a mapping').kind === 'null')) return null;
-    if (!isMap(n)) throw new YamlDecodeError(`${where} must be a mapping`);
+    if (n === null || (yaml().isScalar(n) && this.scalar(n, where, 'a mapping').kind === 'null')) return null;
+    if (!yaml().isMap(n)) throw new YamlDecodeError(`${where} must be a mapping`);
     const out = new Map<string, Node | null>();
     for (const pair of n.items) {
-      if (!isPair(pair)) continue;
+      if (!yaml().isPair(pair)) continue;
       const keyNode = this.deref(pair.key as Node | null);
-      if (keyNode !== null && !isScalar(keyNode)) throw new YamlDecodeError(`${where} has a key that is not a name`);
-      if (keyNode !== null && keyNode.type === Scalar.PLAIN && keyNode.source === '<<') {
+      if (keyNode !== null && !yaml().isScalar(keyNode)) throw new YamlDecodeError(`${where} has a key that is not a name`);
+      if (keyNode !== null && keyNode.type === yaml().Scalar.PLAIN && keyNode.source === '<<') {
         throw new YamlDecodeError(`${where}: merge keys (<<) are not supported`);
       }
       const key = this.string(keyNode, `a key in ${where}`);

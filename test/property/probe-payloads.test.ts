@@ -5,7 +5,7 @@
  * Any bytes or text give a result or the parser's own error, never anything else; what a real encoder
  * writes decodes back.
  *
- * TaskExit/TaskOOM are encoded with protobufjs (installed with @grpc/proto-loader) from a schema
+ * TaskExit/TaskOOM are encoded with protobufjs (a dependency of the exporter) from a schema
  * written here, with upstream's field numbers and field types, independent of the decoder's own.
  */
 import assert from 'node:assert/strict';

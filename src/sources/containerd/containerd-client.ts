@@ -5,14 +5,14 @@
  * about a second (grpc-js's default hid it for up to 7 s).
  */
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
 import { assertGrpcAllowed } from '../read-only.js';
 import type { TaskInfo } from '../../engine/probe-report.js';
 import { decodeTaskEvent, type TaskEvent } from './task-events.js';
 
-/** One message of Events/Subscribe as proto-loader decodes it (the event still packed in an Any). */
+/** One message of Events/Subscribe as decoded here (the event still packed in an Any). */
 interface SubscribeEnvelope {
   namespace: string;
   topic: string;
@@ -97,41 +97,73 @@ interface Loaded {
   Introspection: grpc.ServiceClientConstructor;
 }
 
+const PROTO_FILES = [
+  'grpc-health.proto',
+  'containerd-version.proto',
+  'containerd-tasks.proto',
+  'containerd-events.proto',
+  'containerd-containers.proto',
+  'containerd-namespaces.proto',
+  'containerd-introspection.proto',
+];
+
+/**
+ * Messages as plain objects, as @grpc/proto-loader gave them with the options this client used to
+ * pass it: field names as in the .proto files, 64-bit integers as numbers, enums by name, every
+ * absent field at its default.
+ */
+const AS_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
+
+function codec(type: protobuf.Type): { serialize: (v: object) => Buffer; deserialize: (b: Buffer) => object } {
+  return {
+    serialize: (v) => {
+      const bytes = type.encode(type.fromObject(v)).finish();
+      return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
+    },
+    deserialize: (b) => type.toObject(type.decode(b), AS_OBJECT),
+  };
+}
+
+/**
+ * A service's methods as grpc-js wants them, from protobufjs's parse of proto/: what
+ * @grpc/proto-loader builds, without its descriptor machinery (less memory: docs/benchmarks.md).
+ */
+function serviceDefinition(root: protobuf.Root, name: string): grpc.ServiceDefinition {
+  const definition: Record<string, grpc.MethodDefinition<object, object>> = {};
+  for (const method of root.lookupService(name).methodsArray) {
+    method.resolve();
+    const [request, response] = [method.resolvedRequestType, method.resolvedResponseType];
+    if (!request || !response) throw new Error(`proto/: ${name}/${method.name} has unresolved message types`);
+    const [req, res] = [codec(request), codec(response)];
+    definition[method.name] = {
+      path: `/${name}/${method.name}`,
+      requestStream: method.requestStream === true,
+      responseStream: method.responseStream === true,
+      requestSerialize: req.serialize,
+      requestDeserialize: req.deserialize,
+      responseSerialize: res.serialize,
+      responseDeserialize: res.deserialize,
+    };
+  }
+  return definition;
+}
+
 export function loadContainerdServices(): Loaded {
   const dir = protoDir();
-  const definition = protoLoader.loadSync(
-    [
-      'grpc-health.proto',
-      'containerd-version.proto',
-      'containerd-tasks.proto',
-      'containerd-events.proto',
-      'containerd-containers.proto',
-      'containerd-namespaces.proto',
-      'containerd-introspection.proto',
-    ],
-    { includeDirs: [dir], keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true },
-  );
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-    grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
-    containerd: {
-      services: {
-        version: { v1: { Version: grpc.ServiceClientConstructor } };
-        tasks: { v1: { Tasks: grpc.ServiceClientConstructor } };
-        events: { v1: { Events: grpc.ServiceClientConstructor } };
-        containers: { v1: { Containers: grpc.ServiceClientConstructor } };
-        namespaces: { v1: { Namespaces: grpc.ServiceClientConstructor } };
-        introspection: { v1: { Introspection: grpc.ServiceClientConstructor } };
-      };
-    };
-  };
+  const root = new protobuf.Root();
+  // google/protobuf/* resolve to the copies bundled with protobufjs, whatever directory they are asked in.
+  root.resolvePath = (_origin, target) => `${dir}${target}`;
+  root.loadSync(PROTO_FILES, { keepCase: true });
+  const client = (name: string): grpc.ServiceClientConstructor =>
+    grpc.makeGenericClientConstructor(serviceDefinition(root, name), name.slice(name.lastIndexOf('.') + 1));
   return {
-    Health: pkg.grpc.health.v1.Health,
-    Version: pkg.containerd.services.version.v1.Version,
-    Tasks: pkg.containerd.services.tasks.v1.Tasks,
-    Events: pkg.containerd.services.events.v1.Events,
-    Containers: pkg.containerd.services.containers.v1.Containers,
-    Namespaces: pkg.containerd.services.namespaces.v1.Namespaces,
-    Introspection: pkg.containerd.services.introspection.v1.Introspection,
+    Health: client('grpc.health.v1.Health'),
+    Version: client('containerd.services.version.v1.Version'),
+    Tasks: client('containerd.services.tasks.v1.Tasks'),
+    Events: client('containerd.services.events.v1.Events'),
+    Containers: client('containerd.services.containers.v1.Containers'),
+    Namespaces: client('containerd.services.namespaces.v1.Namespaces'),
+    Introspection: client('containerd.services.introspection.v1.Introspection'),
   };
 }
 

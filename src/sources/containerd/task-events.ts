@@ -1,6 +1,6 @@
 /**
- * Decoding of containerd's task events from the Envelope's Any, with protobufjs (the library
- * @grpc/proto-loader loads proto/ with). containerd sets the Any's type_url to the bare message name
+ * Decoding of containerd's task events from the Envelope's Any, with protobufjs (the library the
+ * containerd client loads proto/ with). containerd sets the Any's type_url to the bare message name
  * ("containerd.events.TaskExit"); protobufjs-style encoders add a "type.googleapis.com/" prefix, so
  * names are matched by suffix.
  *
