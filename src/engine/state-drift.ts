@@ -4,7 +4,7 @@
  * (Tasks/List), which task processes are gone from /proc, and the two event streams (containerd's
  * /tasks/exit, dockerd's `die`).
  *
- * The inputs are taken at different moments (dockerd's list every few seconds, tasks every poll), so
+ * The inputs are taken at different moments (dockerd's list and containerd's tasks every few seconds), so
  * a container that just started or stopped looks drifted for a moment: a disagreement counts only
  * once it has lasted CONFIRM_MS. That is also how long dockerd gets to report `die` after an exit.
  */

@@ -39,6 +39,9 @@ export interface EngineWatchOptions {
   kernelLogFrom?: 'now' | 'retained';
 }
 
+/** The exporter's headroom reads at most this often (and at once when the engine's processes change). */
+const HEADROOM_EVERY_MS = 5_000;
+
 /**
  * A scan of 10,000 processes takes ~75 ms, so ten intervals, within 2 to 10 s, is far beyond a slow
  * scan: one that takes longer is blocked in a read. A failed scan is not retried at once: every poll
@@ -115,6 +118,9 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
     probes: real,
     ...(opts.awaitEveryProbeRound ? { awaitEveryProbeRound: true } : {}),
     runcStuckAfterSeconds: config.runcStuckAfterMs / 1000,
+    // A one-shot look reads everything it shows; the exporter reads headroom every 5 s (or each poll,
+    // if that is slower): the shortest headroom alert waits 1 min (docs/architecture.md, "What a poll costs").
+    headroomEveryMs: opts.awaitEveryProbeRound ? 0 : HEADROOM_EVERY_MS,
     ...(opts.initialState ? { initialState: opts.initialState } : {}),
     ...(opts.onPolled ? { onPolled: opts.onPolled } : {}),
     ...(opts.onPollDone ? { onPollDone: opts.onPollDone } : {}),

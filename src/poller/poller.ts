@@ -12,7 +12,7 @@ import type { EngineView } from '../engine/attribute.js';
 import { containerIdsOf, countMissingProxies, countOrphanShims, stuckRunc, taskIdsOf } from '../engine/chain-checks.js';
 import type { ProbeRunner } from './probe-runner.js';
 import type { ProbeReport } from '../engine/probe-report.js';
-import { computeHeadroom, headroomRequest, type Headroom } from '../engine/headroom.js';
+import { computeHeadroom, headroomRequest, type Headroom, type HeadroomReadings, type HeadroomRequest } from '../engine/headroom.js';
 import type { KmsgReader } from '../sources/kmsg/kmsg-reader.js';
 import { advanceKernelCauses, causeOfEnd, engineProcesses, initialKernelCauses, type KernelCausesState } from '../engine/kernel-causes.js';
 
@@ -58,6 +58,12 @@ export interface PollerOptions {
   monotonicMs?: () => number;
   /** The kernel log, read after every scan for OOM kills and hung-task reports; null when it cannot be read. */
   kernelLog?: KmsgReader | null;
+  /**
+   * The headroom reads (limits, thread states, cgroup pids, statfs) at most this often, and at once
+   * whenever the engine's processes or places change; between reads the last readings are joined with
+   * each poll's scan. 0: every poll (docs/architecture.md, "What a poll costs").
+   */
+  headroomEveryMs?: number;
 }
 
 export interface Poller {
@@ -98,6 +104,8 @@ export function createPoller(opts: PollerOptions): Poller {
   let kernel: KernelCausesState | null = opts.kernelLog ? initialKernelCauses() : null;
   let kernelLogFailure: string | null = null;
   let lostKernelRecords = 0;
+  let headroomRead: { key: string; readings: HeadroomReadings; atMs: number } | null = null;
+  const headroomEveryMs = opts.headroomEveryMs ?? 0;
 
   const pollOnce = async (): Promise<void> => {
     const started = monotonicMs();
@@ -117,10 +125,19 @@ export function createPoller(opts: PollerOptions): Poller {
       // before the tracker moves on (a failed read fails the poll, and nothing is half-applied).
       let headroom: Headroom | undefined;
       let errors = snapshot.errors;
+      let carriedErrors: readonly ReadError[] = [];
       if (source.readHeadroom) {
-        const readings = await source.readHeadroom(headroomRequest(view, probes));
-        headroom = computeHeadroom(view, readings);
-        errors = [...errors, ...readings.errors];
+        const request = headroomRequest(view, probes);
+        const key = headroomKey(request);
+        const now = monotonicMs();
+        if (headroomRead === null || headroomRead.key !== key || now - headroomRead.atMs >= headroomEveryMs) {
+          const readings = await source.readHeadroom(request);
+          headroomRead = { key, readings, atMs: now };
+          errors = [...errors, ...readings.errors];
+        } else {
+          carriedErrors = headroomRead.readings.errors; // still failing, not failed again: not counted twice
+        }
+        headroom = computeHeadroom(view, headroomRead.readings);
       }
       const answering: Answering = {};
       if (probes && probes.dockerdAnswers !== seenAnswers.dockerd) answering.dockerd = probes.dockerdAnswering;
@@ -167,7 +184,7 @@ export function createPoller(opts: PollerOptions): Poller {
           logger.warn({ pid: m.pid, ppid: m.ppid, comm: m.comm }, 'scan audit: a full scan found a process the rooted scan missed');
         }
       }
-      readErrorKindsLastPoll = noteReadErrors(logger, errors, readErrors, readErrorKindsLastPoll);
+      readErrorKindsLastPoll = noteReadErrors(logger, errors, carriedErrors, readErrors, readErrorKindsLastPoll);
       notesLastPoll = noteChanges(logger, view.notes, notesLastPoll);
       if (lastError !== null) logger.info({ source: source.name }, 'poll recovered');
       lastError = null;
@@ -247,6 +264,14 @@ export function createPoller(opts: PollerOptions): Poller {
   };
 }
 
+/** The headroom request as a string: a new process (pid and start) or place reads headroom at once. */
+function headroomKey(request: HeadroomRequest): string {
+  let key = '';
+  for (const p of request.processes) key += `${p.pid}:${p.startTicks}:${p.cgroup ? 1 : 0},`;
+  for (const s of request.storage) key += `|${s.volume}=${s.path}`;
+  return key;
+}
+
 /** What makes two failures the same one for logging: an error's string `code`, else its message. */
 function errorKind(err: unknown, message: string): string {
   const code = (err as { code?: unknown } | null)?.code;
@@ -304,14 +329,20 @@ function logEvent(logger: Logger, event: EngineEvent, cause: { cause: string } |
   }
 }
 
-/** Counts read errors; logs a kind (file/reason) when it starts and when it stops, not every poll. */
+/**
+ * Counts read errors; logs a kind (file/reason) when it starts and when it stops, not every poll.
+ * `carried` are the errors of a read not made again this poll (the headroom's): they keep their kind
+ * going without being counted again.
+ */
 function noteReadErrors(
   logger: Logger,
   errors: readonly ReadError[],
+  carried: readonly ReadError[],
   counts: Map<string, number>,
   previousKinds: ReadonlySet<string>,
 ): Set<string> {
   const kinds = new Set<string>();
+  for (const e of carried) kinds.add(`${e.file}/${e.reason}`);
   for (const e of errors) {
     const kind = `${e.file}/${e.reason}`;
     counts.set(kind, (counts.get(kind) ?? 0) + 1);

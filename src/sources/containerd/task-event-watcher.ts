@@ -1,7 +1,8 @@
 /**
  * The standing Events/Subscribe for task exits and OOMs. containerd has no replay, so a dropped
  * stream is reported at once (the poller re-scans immediately) and re-subscribed with a short
- * back-off; the poller lists tasks again on every poll. One OOM kill yields several TaskOOM events
+ * back-off; tasks are listed on every poll while it is down and once more when it is back
+ * (src/sources/probes/containerd.ts). One OOM kill yields several TaskOOM events
  * (three for one kill: docs/architecture.md, "Engine behaviour the code relies on"): one is counted
  * per container until its next exit or for `oomDedupMs`.
  */

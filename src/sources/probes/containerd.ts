@@ -1,6 +1,7 @@
 /**
- * containerd's probes: gRPC Health/Check with Namespaces/List (deep health), Tasks/List per watched
- * namespace, Containers/List per watched namespace (metadata only, every `containersEveryMs`), Version
+ * containerd's probes: gRPC Health/Check every poll with Namespaces/List every few seconds (deep
+ * health), Tasks/List per watched namespace (every few seconds while the event stream is up, every poll
+ * while it is down), Containers/List per watched namespace (metadata only, every `containersEveryMs`), Version
  * and Introspection/Plugins (once per containerd identity) and the task event stream. They share one client, made anew for a new
  * containerd: the old channel sits in gRPC's reconnect back-off after an outage (up to seconds), and
  * the event stream must be back before the next crash, not after it.
@@ -25,6 +26,17 @@ export interface ContainerdProbeOptions {
    */
   tasksTimeoutMs: number;
   containersEveryMs: number;
+  /**
+   * Namespaces/List (the state call) every this often while it answers, every poll while it does not;
+   * containersEveryMs unless given. Health/Check stays every poll: it is what "hung" counts.
+   */
+  stateEveryMs?: number;
+  /**
+   * Tasks/List every this often while the event stream is connected (exits arrive as events, and an
+   * exit lists again at the next poll); every poll while the stream is down, and once more as soon as
+   * it is back (it has no replay). containersEveryMs unless given.
+   */
+  tasksEveryMs?: number;
   logger: import('pino').Logger;
   onEventStreamDrop: () => void;
   onAnswerChanged: () => void;
@@ -65,7 +77,15 @@ export function createContainerdProbes(
   let containersDue = false;
   let pluginErrors: number | null = null;
   let stateAnswered: boolean | null = null;
+  let stateAtMs: number | null = null;
+  let stateDue = false;
+  let tasksAtMs: number | null = null;
+  let tasksDue = false;
+  let tasksForStream: number | null = null; // connectedSinceMs of the stream the last list was made under
+  let tasksForExits = -1; // task exits seen when the last list was made
   let pluginsOf: string | null = null;
+  const stateEveryMs = opts.stateEveryMs ?? opts.containersEveryMs;
+  const tasksEveryMs = opts.tasksEveryMs ?? opts.containersEveryMs;
 
   const dialled = (): { client: ContainerdClient; address: string } => {
     if (client === null || address === null) throw new Error('containerd probe ran without a client'); // due() rules this out
@@ -93,7 +113,7 @@ export function createContainerdProbes(
     name: 'containerd_state',
     deadlineMs: opts.timeoutMs,
     request: { grpc: '/containerd.services.namespaces.v1.Namespaces/List' },
-    due: () => address !== null,
+    due: () => address !== null && stateDue,
     async run() {
       try {
         await dialled().client.listNamespaces(this.deadlineMs);
@@ -109,7 +129,7 @@ export function createContainerdProbes(
     name: 'containerd_tasks',
     deadlineMs: opts.tasksTimeoutMs,
     request: { grpc: '/containerd.services.tasks.v1.Tasks/List' },
-    due: () => address !== null,
+    due: () => address !== null && tasksDue,
     async run() {
       const { client: c } = dialled();
       try {
@@ -208,6 +228,23 @@ export function createContainerdProbes(
         stateAnswered = null;
       }
       if (identity !== null) clientOf = identity;
+      // Decided here, once per poll; the lane being busy only delays the next call.
+      stateDue = stateAnswered !== true || stateAtMs === null || nowMs - stateAtMs >= stateEveryMs;
+      if (stateDue) stateAtMs = nowMs;
+      const stream = watcher.connectedSinceMs();
+      const exitsSeen = totalExits(watcher.counts().exits);
+      tasksDue =
+        tasks === null ||
+        stream === null ||
+        stream !== tasksForStream ||
+        exitsSeen !== tasksForExits ||
+        tasksAtMs === null ||
+        nowMs - tasksAtMs >= tasksEveryMs;
+      if (tasksDue) {
+        tasksAtMs = nowMs;
+        tasksForStream = stream;
+        tasksForExits = exitsSeen;
+      }
     },
     findings: () => ({
       answering: answering.value === true && stateAnswered === false ? false : answering.value,
@@ -226,6 +263,12 @@ export function createContainerdProbes(
       client = null;
     },
   };
+}
+
+function totalExits(exits: ReadonlyMap<string, number>): number {
+  let n = 0;
+  for (const v of exits.values()) n += v;
+  return n;
 }
 
 /** A host path as the exporter reaches it when the host's root is mounted at `rootfs`. */
