@@ -10,14 +10,13 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import type { EngineView } from '../../src/engine/attribute.js';
 import { createLogger } from '../../src/log/logger.js';
 import { loadContainerdServices } from '../../src/sources/containerd/containerd-client.js';
-import { createContainerdProbes } from '../../src/sources/probes/containerd.js';
+import { probesOfFakeContainerd } from '../support/fake-containerd.js';
 
 const logger = createLogger('error', 'json', () => {});
 const dir = mkdtempSync('/tmp/cadence-fakes.');
@@ -57,21 +56,7 @@ test('containerd: health every poll, state and tasks on their own cadence', asyn
       else streams.push(call);
     },
   });
-  const socket = join(dir, 'containerd.sock');
-  await new Promise<void>((res, rej) =>
-    server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())),
-  );
-  const c = createContainerdProbes({
-    addressFlag: socket,
-    rootfsPath: '/',
-    namespaces: ['moby'],
-    timeoutMs: 2000,
-    tasksTimeoutMs: 2000,
-    containersEveryMs: 5_000,
-    logger,
-    onEventStreamDrop: () => {},
-    onAnswerChanged: () => {},
-  });
+  const c = await probesOfFakeContainerd(server, dir, logger, 2000);
   const watched = ['containerd_health', 'containerd_state', 'containerd_tasks'];
   /** One poll at `nowMs`: which of the three are due; runs them, as the runner would. */
   const poll = async (nowMs: number): Promise<string[]> => {

@@ -21,7 +21,7 @@ import type { EngineView } from '../../src/engine/attribute.js';
 import { createLogger } from '../../src/log/logger.js';
 import { loadContainerdServices } from '../../src/sources/containerd/containerd-client.js';
 import { createEngineEventWatcher } from '../../src/sources/docker/engine-events.js';
-import { createContainerdProbes } from '../../src/sources/probes/containerd.js';
+import { probesOfFakeContainerd } from '../support/fake-containerd.js';
 import { createDockerdProbes } from '../../src/sources/probes/dockerd.js';
 import type { Probe } from '../../src/sources/probes/probe.js';
 
@@ -57,21 +57,7 @@ describe('containerd: healthy needs Namespaces/List as well as Health/Check', ()
         else answer();
       },
     });
-    const socket = join(dir, 'containerd.sock');
-    await new Promise<void>((res, rej) =>
-      server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())),
-    );
-    const c = createContainerdProbes({
-      addressFlag: socket,
-      rootfsPath: '/',
-      namespaces: ['moby'],
-      timeoutMs: 300,
-      tasksTimeoutMs: 300,
-      containersEveryMs: 5_000,
-      logger,
-      onEventStreamDrop: () => {},
-      onAnswerChanged: () => {},
-    });
+    const c = await probesOfFakeContainerd(server, dir, logger, 300);
     try {
       c.prepare(view, Date.now());
       assert.equal(await runProbe(c.probes, 'containerd_health'), null, 'Health/Check answers SERVING');
