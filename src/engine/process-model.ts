@@ -98,10 +98,13 @@ export interface ProcessSnapshot {
 /** Why a procfs scan read every pid instead of following the engine's roots. */
 export type FullScanReason = 'start' | 'audit' | 'pidfile' | 'daemon-gone' | 'children-race' | 'children-error' | 'no-engine' | 'unsupported';
 
+/** How a rooted scan found the roots' new children: their children files, or the pids handed out since the last pass. */
+type RootedScanWay = 'children' | 'new-pids';
+
 export interface ScanReport {
   kind: 'full' | 'rooted';
-  /** Why a full scan; null for a rooted one. */
-  reason: FullScanReason | null;
+  /** Why a full scan; how a rooted one found new children. */
+  reason: FullScanReason | RootedScanWay;
   /** An audit's finding: candidates the rooted scan did not reach (still alive after the full scan). */
   missed: { pid: number; ppid: number; comm: string }[];
 }

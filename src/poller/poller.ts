@@ -30,7 +30,7 @@ interface PollerStatus {
   pollErrors: Readonly<Record<string, number>>;
   /** Reads that failed inside otherwise successful polls, by `file/reason`. */
   readErrors: ReadonlyMap<string, number>;
-  /** Process scans by `kind/reason` (rooted scans: `rooted/`), from sources that say how they scanned. */
+  /** Process scans by `kind/reason` (rooted scans: `rooted/children` or `rooted/new-pids`), from sources that say how they scanned. */
   scans: ReadonlyMap<string, number>;
   /** Processes a full scan's audit found that the rooted scan had missed. */
   auditMissed: number;
@@ -177,7 +177,7 @@ export function createPoller(opts: PollerOptions): Poller {
       lastSuccessMs = snapshot.takenAtMs;
       for (const event of advanced.events) logEvent(logger, event, endCause(kernel, before, event));
       if (snapshot.scan) {
-        const kind = `${snapshot.scan.kind}/${snapshot.scan.reason ?? ''}`;
+        const kind = `${snapshot.scan.kind}/${snapshot.scan.reason}`;
         scans.set(kind, (scans.get(kind) ?? 0) + 1);
         auditMissed += snapshot.scan.missed.length;
         for (const m of snapshot.scan.missed) {

@@ -45,7 +45,7 @@ interface StatFields {
   priorityNice: [number, number];
   numThreads: number;
   startTicks: number;
-  tail: string[]; // fields 23..52
+  tail: string[]; // fields 23..52 (38: exit_signal)
 }
 
 const statFields: fc.Arbitrary<StatFields> = fc.record({
@@ -63,7 +63,8 @@ const statFields: fc.Arbitrary<StatFields> = fc.record({
   numThreads: fc.integer({ min: 1, max: 100_000 }),
   startTicks: fc.integer({ min: 0, max: 2 ** 50 }),
   // Kernels differ in how many fields follow starttime (44 in 2.6, 52 today): any count from 0 up.
-  tail: fc.array(fc.oneof(fc.nat().map(String), fc.constant(u64Max)), { maxLength: 30 }),
+  // Field 38 (exit_signal) is -1 for a thread read by its id.
+  tail: fc.array(fc.oneof(fc.nat().map(String), fc.constant(u64Max), fc.constant('-1')), { maxLength: 30 }),
 });
 
 function statBytes(f: StatFields): Buffer {
@@ -98,6 +99,7 @@ describe('parseProcStat', () => {
           cpuTicks: f.utime + f.stime,
           numThreads: f.numThreads,
           startTicks: f.startTicks,
+          exitSignal: f.tail.length > 15 ? Number(f.tail[15]) : null,
         });
       }),
       params(2000),

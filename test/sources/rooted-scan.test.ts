@@ -9,7 +9,19 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProcfsScratch } from '../../src/sources/procfs/scan-procfs.js';
@@ -136,22 +148,66 @@ function has(snap: ProcessSnapshot, pid: number): boolean {
   return snap.processes.some((p) => p.pid === pid);
 }
 
-function engineScanner(procfsPath: string, pidfilePath: string | null, fullIntervalMs = 60_000) {
-  const opts: EngineScanOptions = { procfsPath, pidfilePath, fullIntervalMs };
-  const scratch = createProcfsScratch();
-  const state = createEngineScanState();
-  let now = Date.now();
-  return (advanceMs: number): ProcessSnapshot => {
-    now += advanceMs;
-    return scanEngine(opts, scratch, state, now);
+/**
+ * How a rooted pass finds new children: `children` reads the roots' children files; `new-pids` reads
+ * the pids handed out since the last pass. The kernel counts those in the reader's pid namespace
+ * (/proc/loadavg), not the test's private one, so for `new-pids` the test says the last pid: the
+ * highest pid its namespace has shown so far (a stand-in that only grows, as the kernel's does until
+ * it wraps). Every test runs both ways.
+ */
+type Way = 'children' | 'new-pids';
+const WAYS: readonly Way[] = ['children', 'new-pids'];
+
+function both(name: string, body: (way: Way) => Promise<void>): void {
+  for (const way of WAYS) test(`${name} (${way})`, () => body(way));
+}
+
+function highestPid(procfsPath: string): () => number {
+  let highest = 0;
+  return () => {
+    for (const name of readdirSync(procfsPath)) if (/^\d+$/.test(name)) highest = Math.max(highest, Number(name));
+    return highest;
   };
 }
 
-test('rooted scans find what a supervisor of the engine starts, without reading every pid', async () => {
+/**
+ * A scanner on the test's clock. The `new-pids` way reads children files in the first pass after a
+ * full scan (it learns the young children to watch there), so that scanner runs that pass at once,
+ * on the same clock, and checks that every later pass at most 3 s after the last (pid_max 32768: no
+ * turn of the pid space is possible in that time) found new children by their pids.
+ */
+function engineScanner(procfsPath: string, pidfilePath: string | null, way: Way, fullIntervalMs = 60_000) {
+  const opts: EngineScanOptions = {
+    procfsPath,
+    pidfilePath,
+    fullIntervalMs,
+    ...(way === 'new-pids' ? { lastPid: highestPid(procfsPath) } : {}),
+  };
+  const scratch = createProcfsScratch();
+  const state = createEngineScanState();
+  let now = Date.now();
+  let lastKind: string | null = null;
+  return (advanceMs: number): ProcessSnapshot => {
+    now += advanceMs;
+    const snap = scanEngine(opts, scratch, state, now);
+    if (snap.scan?.kind === 'rooted') {
+      const expected = way === 'new-pids' && lastKind === 'rooted' && advanceMs < 3000 ? 'new-pids' : 'children';
+      assert.equal(snap.scan.reason, expected, `a rooted pass ${advanceMs} ms after a ${lastKind} one`);
+    }
+    lastKind = snap.scan?.kind ?? null;
+    if (way === 'new-pids' && snap.scan?.kind === 'full' && fullIntervalMs > 0) {
+      assert.equal(scanEngine(opts, scratch, state, now).scan?.reason, 'children');
+      lastKind = 'rooted';
+    }
+    return snap;
+  };
+}
+
+both('rooted scans find what a supervisor of the engine starts, without reading every pid', async (way) => {
   const w = await world();
   const sup = await w.supervisor();
   const containerd = await sup.start('containerd');
-  const scan = engineScanner(w.proc, null);
+  const scan = engineScanner(w.proc, null, way);
   const first = scan(0);
   assert.deepEqual(first.scan, { kind: 'full', reason: 'start', missed: [] });
   assert.ok(has(first, containerd));
@@ -163,11 +219,11 @@ test('rooted scans find what a supervisor of the engine starts, without reading 
   assert.equal(second.processes.find((p) => p.pid === runc)?.ppid, sup.pid, 'the new child of the root is found');
 });
 
-test('the audit finds an engine daemon the rooted scan cannot reach, and it is followed from then on', async () => {
+both('the audit finds an engine daemon the rooted scan cannot reach, and it is followed from then on', async (way) => {
   const w = await world();
   const sup = await w.supervisor();
   await sup.start('containerd');
-  const scan = engineScanner(w.proc, null);
+  const scan = engineScanner(w.proc, null, way);
   scan(0);
   // Forced miss: a containerd started by a shell that is no root (nothing of the engine's hung off it).
   const stranger = await w.supervisor();
@@ -187,13 +243,13 @@ test('the audit finds an engine daemon the rooted scan cannot reach, and it is f
   assert.ok(has(next, second), 'it is read again, and its parent is a root now');
 });
 
-test('a look-alike under a program that is no root is only seen by full scans, and is no miss of the audit', async () => {
+both('a look-alike under a program that is no root is only seen by full scans, and is no miss of the audit', async (way) => {
   const w = await world();
   const sup = await w.supervisor();
   await sup.start('containerd');
   const loner = await w.supervisor();
   const runc = await loner.start('runc');
-  const scan = engineScanner(w.proc, null);
+  const scan = engineScanner(w.proc, null, way);
   assert.ok(has(scan(0), runc), 'the full scan reads it');
   const rooted = scan(1000);
   assert.equal(rooted.scan?.kind, 'rooted');
@@ -205,12 +261,12 @@ test('a look-alike under a program that is no root is only seen by full scans, a
   assert.ok(!has(scan(1000), runc), 'and not followed after the audit either');
 });
 
-test('a shim that daemonizes is found by the next rooted scan, adopted by init or by a subreaper above containerd', async () => {
+both('a shim that daemonizes is found by the next rooted scan, adopted by init or by a subreaper above containerd', async (way) => {
   const w = await world();
   const reaper = await w.supervisor({ subreaper: true });
   const containerd = await reaper.start('containerd');
   const plain = await w.supervisor();
-  const scan = engineScanner(w.proc, null);
+  const scan = engineScanner(w.proc, null, way);
   const first = scan(0);
   assert.deepEqual(first.processes.find((p) => p.pid === containerd)?.ancestors, [reaper.pid, 1], "containerd's ancestry");
 
@@ -223,7 +279,7 @@ test('a shim that daemonizes is found by the next rooted scan, adopted by init o
   assert.deepEqual(next.scan?.missed, []);
 });
 
-test('exec: a young child of a root that becomes an engine binary is found at once; an old one by the audit', async () => {
+both('exec: a young child of a root that becomes an engine binary is found at once; an old one by the audit', async (way) => {
   const w = await world();
   const sup = await w.supervisor();
   await sup.start('containerd');
@@ -238,7 +294,7 @@ test('exec: a young child of a root that becomes an engine binary is found at on
     kids.push(kid);
   }
   const [young, old] = kids as [number, number];
-  const scan = engineScanner(w.proc, null);
+  const scan = engineScanner(w.proc, null, way);
   scan(0);
   const open = async (gate: string, pid: number): Promise<void> => {
     const fd = openSync(gate, 'w');
@@ -255,7 +311,13 @@ test('exec: a young child of a root that becomes an engine binary is found at on
   const rooted = scan(1000);
   assert.equal(rooted.scan?.kind, 'rooted');
   assert.ok(!has(rooted, old), 'the blind spot: an old child that execs later');
-  const audit = scan(60_000);
+  // Polls 2 s apart until the audit, as a 1 s poller's would be: every pass is as blind as the last.
+  let audit = scan(2000);
+  while (audit.scan?.kind !== 'full') {
+    assert.ok(!has(audit, old), 'no rooted pass finds it');
+    audit = scan(2000);
+  }
+  assert.equal(audit.scan.reason, 'audit');
   assert.deepEqual(
     audit.scan?.missed.map((m) => m.pid),
     [old],
@@ -263,43 +325,46 @@ test('exec: a young child of a root that becomes an engine binary is found at on
   );
 });
 
-test('a daemon that is gone is reported at once and makes the next scan full; so does a rewritten pidfile; a restart under its supervisor is found', async () => {
+both(
+  'a daemon that is gone is reported at once and makes the next scan full; so does a rewritten pidfile; a restart under its supervisor is found',
+  async (way) => {
+    const w = await world();
+    const sup = await w.supervisor();
+    const dockerd = await sup.start('dockerd');
+    const containerd = await sup.start('containerd');
+    const pidfile = join(dir, 'docker.pid');
+    writeFileSync(pidfile, `${dockerd}\n`);
+    const scan = engineScanner(w.proc, pidfile, way);
+    scan(0);
+    assert.equal(scan(1000).scan?.kind, 'rooted');
+    // Daemons count as gone only once they have lived 30 s (look-alikes come and go); the test's clock says so.
+    assert.equal(scan(31_000).scan?.kind, 'rooted');
+
+    await sup.kill(containerd);
+    // The poll that no longer finds it says so without a full scan of the host first; the next looks
+    // for where its children went.
+    const afterKill = scan(1000);
+    assert.equal(afterKill.scan?.kind, 'rooted');
+    assert.ok(!has(afterKill, containerd));
+    const owed = scan(1000);
+    assert.deepEqual([owed.scan?.kind, owed.scan?.reason], ['full', 'daemon-gone']);
+    assert.ok(!has(owed, containerd));
+
+    const restarted = await sup.start('containerd');
+    const found = scan(1000);
+    assert.equal(found.scan?.kind, 'rooted');
+    assert.ok(has(found, restarted), 'the supervisor of a daemon stays a root');
+
+    writeFileSync(pidfile, `${restarted}\n`);
+    const afterPidfile = scan(1000);
+    assert.deepEqual([afterPidfile.scan?.kind, afterPidfile.scan?.reason], ['full', 'pidfile']);
+    assert.equal(afterPidfile.dockerdPidfilePid, restarted);
+  },
+);
+
+both('without an engine a scan is full every 5 s; with --scan.full-interval=0 or without children files, every scan is', async (way) => {
   const w = await world();
-  const sup = await w.supervisor();
-  const dockerd = await sup.start('dockerd');
-  const containerd = await sup.start('containerd');
-  const pidfile = join(dir, 'docker.pid');
-  writeFileSync(pidfile, `${dockerd}\n`);
-  const scan = engineScanner(w.proc, pidfile);
-  scan(0);
-  assert.equal(scan(1000).scan?.kind, 'rooted');
-  // Daemons count as gone only once they have lived 30 s (look-alikes come and go); the test's clock says so.
-  assert.equal(scan(31_000).scan?.kind, 'rooted');
-
-  await sup.kill(containerd);
-  // The poll that no longer finds it says so without a full scan of the host first; the next looks
-  // for where its children went.
-  const afterKill = scan(1000);
-  assert.equal(afterKill.scan?.kind, 'rooted');
-  assert.ok(!has(afterKill, containerd));
-  const owed = scan(1000);
-  assert.deepEqual([owed.scan?.kind, owed.scan?.reason], ['full', 'daemon-gone']);
-  assert.ok(!has(owed, containerd));
-
-  const restarted = await sup.start('containerd');
-  const found = scan(1000);
-  assert.equal(found.scan?.kind, 'rooted');
-  assert.ok(has(found, restarted), 'the supervisor of a daemon stays a root');
-
-  writeFileSync(pidfile, `${restarted}\n`);
-  const afterPidfile = scan(1000);
-  assert.deepEqual([afterPidfile.scan?.kind, afterPidfile.scan?.reason], ['full', 'pidfile']);
-  assert.equal(afterPidfile.dockerdPidfilePid, restarted);
-});
-
-test('without an engine a scan is full every 5 s; with --scan.full-interval=0 or without children files, every scan is', async () => {
-  const w = await world();
-  const none = engineScanner(w.proc, null);
+  const none = engineScanner(w.proc, null, way);
   none(0);
   assert.equal(none(1000).scan?.kind, 'rooted', 'no engine: pid 1 and the supervisors are still read');
   const again = none(4000);
@@ -308,7 +373,7 @@ test('without an engine a scan is full every 5 s; with --scan.full-interval=0 or
 
   const sup = await w.supervisor();
   await sup.start('containerd');
-  const always = engineScanner(w.proc, null, 0);
+  const always = engineScanner(w.proc, null, way, 0);
   always(0);
   assert.deepEqual([always(1000).scan?.kind, always(1000).scan?.reason], ['full', 'unsupported']);
 
@@ -321,4 +386,18 @@ test('without an engine a scan is full every 5 s; with --scan.full-interval=0 or
   } finally {
     rmSync(fixture, { recursive: true, force: true });
   }
+});
+
+test("in the exporter's own pid namespace, new children are found from the kernel's last pid, and threads are not taken for processes", () => {
+  const own = mkdtempSync(join(dir, 'own-ns-'));
+  const script = new URL('../support/scan-in-own-pid-ns.js', import.meta.url).pathname;
+  const run = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, script, own], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const out = JSON.parse(run.stdout) as { reports: { kind: string; reason: string }[]; containerds: number[]; child: number; threads: number };
+  assert.deepEqual(
+    out.reports.map((r) => `${r.kind}/${r.reason}`),
+    ['full/start', 'rooted/children', 'rooted/new-pids'],
+  );
+  assert.ok(out.threads >= 5, `the child has ${out.threads} threads`);
+  assert.deepEqual(out.containerds, [out.child], 'one containerd: the child, none of its threads');
 });

@@ -18,7 +18,22 @@ const CONTAINERD_STAT =
 
 test('parseProcStat reads state, ppid, cpu, threads and start ticks', () => {
   const s = parseProcStat(CONTAINERD_STAT);
-  assert.deepEqual(s, { pid: 18674, comm: 'containerd', state: 'S', ppid: 18666, cpuTicks: 10, numThreads: 8, startTicks: 28702 });
+  assert.deepEqual(s, {
+    pid: 18674,
+    comm: 'containerd',
+    state: 'S',
+    ppid: 18666,
+    cpuTicks: 10,
+    numThreads: 8,
+    startTicks: 28702,
+    exitSignal: 17,
+  });
+});
+
+test('parseProcStat tells a thread read by its id (exit_signal -1) from a process, and a short line has no exit signal', () => {
+  const thread = CONTAINERD_STAT.replace(/^18674/, '18680').replace(' 17 1 0 0', ' -1 1 0 0');
+  assert.equal(parseProcStat(thread).exitSignal, -1);
+  assert.equal(parseProcStat('42 (x) S 7 42 42 0 -1 0 0 0 0 0 100 50 0 0 20 0 3 0 999 0 0 0').exitSignal, null);
 });
 
 test('parseProcStat cuts the name at the last ")" even with spaces and ")" in it', () => {

@@ -24,6 +24,12 @@ export interface ProcStat {
   cpuTicks: number;
   numThreads: number;
   startTicks: number;
+  /**
+   * Field 38: the signal the parent gets when it ends; -1 for a thread that is not its group's leader
+   * (the kernel sets it so for CLONE_THREAD). /proc/<tid>/stat answers for a thread's id too, so this
+   * is how a pid read by number is told from a thread. Null on a line too short to hold it.
+   */
+  exitSignal: number | null;
 }
 
 /**
@@ -54,6 +60,7 @@ export function parseProcStat(text: string): ProcStat {
     cpuTicks: toInt(field(14), 'utime') + toInt(field(15), 'stime'),
     numThreads: toInt(field(20), 'num_threads'),
     startTicks: toInt(field(22), 'starttime'),
+    exitSignal: rest.length >= 36 ? toInt(field(38), 'exit_signal') : null,
   };
 }
 

@@ -6,6 +6,15 @@
  * /proc/<pid>/task/<tid>/children (one file per thread: a child is listed under the thread that forked
  * it), so a poll costs what the engine has, not what the host has.
  *
+ * Most polls do not even read those files: the kernel says the last pid it handed out
+ * (/proc/loadavg), so a pass reads only the pids handed out since the last one, in the order they
+ * were, and keeps those whose parent is a root; a process that existed before cannot have become a
+ * root's new child except by being re-parented, and the engine's own are re-read by pid anyway.
+ * The children files are read instead when that cannot be trusted or would cost more: the first
+ * pass after a full scan (it learns which young children to watch), a pid namespace other than the
+ * exporter's (the kernel counts pids per namespace), more new pids than the children files cost,
+ * or a gap between polls long enough for the pid space to have turned over.
+ *
  * A full scan (every pid's comm, scan-procfs.ts) runs instead at start, on any surprise (the pidfile
  * changed, a long-lived daemon of the last scan is gone, a children file missing or unreadable,
  * no engine daemon seen) and every `fullIntervalMs` as an audit: the audit also runs the rooted pass
@@ -15,11 +24,14 @@
  */
 import * as fs from 'node:fs';
 import type { ProcessInfo, ProcessSnapshot, ScanReport, FullScanReason } from '../../engine/process-model.js';
-import { parseProcStat } from './parse-proc.js';
+import { CANDIDATE_COMMS } from '../candidate-comms.js';
+import { parseProcStat, type ProcStat } from './parse-proc.js';
 import {
+  addCandidateAt,
   beginScan,
   finishScan,
   readSmall,
+  readStat,
   scanProcfs,
   visitChild,
   visitPid,
@@ -32,6 +44,12 @@ import {
 export interface EngineScanOptions extends ProcfsScanOptions {
   /** A full scan at least this often, as an audit of the rooted one; 0: every scan is full. */
   fullIntervalMs: number;
+  /**
+   * The last pid the kernel handed out in the pid namespace of `procfsPath`, or null when it cannot
+   * be known. Default: /proc/loadavg's last field, when the exporter is in that namespace (the kernel
+   * counts in the reader's). Tests of a private namespace pass their own.
+   */
+  lastPid?: () => number | null;
 }
 
 /** What the rooted scan carries from one poll to the next (the worker keeps one). */
@@ -68,6 +86,19 @@ export interface EngineScanState {
    * poll looks for where the daemon's children went.
    */
   fullOwed: FullScanReason | null;
+  /** The last pid handed out when the last rooted pass began, and when; null after a full scan. */
+  lastPid: { pid: number; atMs: number } | null;
+  /** /proc/sys/kernel/pid_max, read once; null when it cannot be. */
+  pidMax: number | null;
+  /** The default lastPid reader's verdict on the namespace, decided once. */
+  ownPidNs: boolean | null;
+  /**
+   * Children of roots that were no candidate and younger than YOUNG_SECONDS when read, by pid, with
+   * their start time: read again by pid on every pass until they are old (exec changes comm).
+   */
+  young: Map<number, number>;
+  /** Files the last pass that read children files read: what reading new pids instead must beat. */
+  childrenCost: number;
 }
 
 export function createEngineScanState(): EngineScanState {
@@ -81,6 +112,11 @@ export function createEngineScanState(): EngineScanState {
     daemons: new Map(),
     supervisors: new Set(),
     settled: new Map(),
+    lastPid: null,
+    pidMax: null,
+    ownPidNs: null,
+    young: new Map(),
+    childrenCost: 0,
   };
 }
 
@@ -101,6 +137,16 @@ const NO_ENGINE_FULL_EVERY_MS = 5000;
  * it is this old. A process that execs an engine binary later than this is seen by the next audit.
  */
 export const YOUNG_SECONDS = 30;
+/** New pids worth reading one by one even when the children files would cost fewer reads. */
+const MIN_NEW_PIDS = 256;
+/**
+ * More forks a second than any host makes: a gap between two passes in which this many could have
+ * turned the whole pid space over (pid_max 32768: 3.2 s; 4194304: 7 min) makes the next pass read
+ * children files, since the last pid alone could then not tell 100 new pids from 100 + pid_max.
+ */
+const MAX_FORKS_PER_MS = 10;
+/** Where the kernel starts again when pids wrap (RESERVED_PIDS, kernel/pid.c). */
+const FIRST_PID_AFTER_WRAP = 300;
 
 /** Thrown inside a rooted pass: it cannot be trusted, a full scan replaces it. */
 class Surprise extends Error {
@@ -112,23 +158,29 @@ class Surprise extends Error {
 /** One poll's scan: rooted when nothing says otherwise, full (and maybe an audit) when something does. */
 export function scanEngine(opts: EngineScanOptions, scratch: ProcfsScratch, state: EngineScanState, nowMs = Date.now()): ProcessSnapshot {
   state.childrenFiles ??= fs.existsSync(`${opts.procfsPath}/1/task/1/children`);
+  const lastPid = (opts.lastPid ?? (() => lastPidOfOwnNs(opts.procfsPath, scratch, state)))();
+  const fresh = newPids(opts.procfsPath, scratch, state, lastPid, nowMs);
   let reason = fullScanDue(opts, state, nowMs);
   if (reason === null) {
     try {
-      const pass = rootedPass(opts, scratch, state, true, nowMs);
+      const pass = rootedPass(opts, scratch, state, true, nowMs, fresh);
       const snapshot = finishScan(pass);
       learn(state, snapshot, pass, nowMs);
       state.settled = pass.settled;
-      return withReport(snapshot, { kind: 'rooted', reason: null, missed: [] });
+      state.young = pass.young;
+      state.lastPid = lastPid === null ? null : { pid: lastPid, atMs: nowMs };
+      return withReport(snapshot, { kind: 'rooted', reason: fresh === null ? 'children' : 'new-pids', missed: [] });
     } catch (err) {
       if (!(err instanceof Surprise)) throw err;
       reason = err.reason;
     }
   }
   const full = scanProcfs(opts, scratch);
-  const auditPass = reason === 'audit' ? rootedPassFromBefore(opts, scratch, state, nowMs) : null;
+  const auditPass = reason === 'audit' ? rootedPassFromBefore(opts, scratch, state, nowMs, fresh) : null;
   state.lastFullMs = nowMs;
   state.fullOwed = null;
+  state.lastPid = null; // the next pass reads children files: it learns the young children to watch
+  for (const pid of state.supervisors) if (!fs.existsSync(`${opts.procfsPath}/${pid}`)) state.supervisors.delete(pid);
   learn(state, full, null, nowMs);
   const missed = auditPass === null ? [] : auditMissed(opts.procfsPath, scratch, auditPass, full, state.candidates);
   for (const p of full.processes) state.settled.delete(p.pid);
@@ -150,9 +202,11 @@ function fullScanDue(opts: EngineScanOptions, state: EngineScanState, nowMs: num
 }
 
 /**
- * Reads the children of every root, and the comm (and, for candidates, the rest) of every child, and
- * the children of every followed candidate found, until nothing new turns up. `strict`: a daemon of the
- * last scan that is not found again is a surprise (off for the audit's pass, which only compares).
+ * Reads the roots' new children, and the comm (and, for candidates, the rest) of every one of them,
+ * and the new children of every followed candidate found, until nothing new turns up: from `fresh`
+ * (the pids handed out since the last pass) when given, else from the roots' children files.
+ * `strict`: a daemon of the last scan that is not found again is a surprise (off for the audit's
+ * pass, which only compares).
  */
 function rootedPass(
   opts: ProcfsScanOptions,
@@ -160,20 +214,55 @@ function rootedPass(
   state: EngineScanState,
   strict: boolean,
   nowMs: number,
-): ScanPass & { settled: Map<number, number> } {
+  fresh: readonly number[] | null,
+): ScanPass & { settled: Map<number, number>; young: Map<number, number> } {
   const pass = beginScan(opts, scratch);
   if (pidfileKey(pass) !== state.pidfile) throw new Surprise('pidfile');
   const visited = new Set<number>();
-  const toRead: number[] = [];
-  const settled = new Map<number, number>();
+  const followed: number[] = [];
   const bootTime = scratch.bootTimeSeconds;
   const oldBefore = bootTime === null ? -1 : (nowMs / 1000 - YOUNG_SECONDS - bootTime) * TICKS_PER_SECOND;
   // Every candidate of the last scan first, by pid: one whose parent died was re-parented out of sight.
   for (const pid of state.candidates) {
     visited.add(pid);
     const info = visitPid(pass, String(pid));
-    if (info !== null && FOLLOWED_COMMS.has(info.comm)) toRead.push(pid);
+    if (info !== null && FOLLOWED_COMMS.has(info.comm)) followed.push(pid);
   }
+  const found =
+    fresh === null
+      ? childrenFromFiles(opts.procfsPath, scratch, state, pass, visited, followed, oldBefore)
+      : childrenFromNewPids(pass, state, visited, followed, fresh, oldBefore);
+  if (strict) {
+    const daemons = new Set(pass.processes.filter((p) => DAEMON_COMMS.has(p.comm)).map(identity));
+    for (const [key, old] of state.daemons) if (old && !daemons.has(key)) state.fullOwed = 'daemon-gone';
+  }
+  return { ...pass, ...found };
+}
+
+/** What a pass learnt of the roots' children that were no candidate, for the next pass. */
+interface ChildrenFound {
+  settled: Map<number, number>;
+  young: Map<number, number>;
+}
+
+/**
+ * The roots' children from their children files: pid 1 always (it adopts what daemonizes, such as
+ * the first shim of a host that had none: its parent, `containerd-shim-runc-v2 start`, exits at
+ * once), the daemons' ancestors, the supervisors, the followed candidates found. Old children that
+ * are no candidate are known by (pid, start) and not read again.
+ */
+function childrenFromFiles(
+  root: string,
+  scratch: ProcfsScratch,
+  state: EngineScanState,
+  pass: ScanPass,
+  visited: Set<number>,
+  followed: number[],
+  oldBefore: number,
+): ChildrenFound {
+  const settled = new Map<number, number>();
+  const young = new Map<number, number>();
+  const toRead = [...followed, 1, ...state.parents, ...state.supervisors];
   const visit = (pid: number): void => {
     if (visited.has(pid)) return;
     visited.add(pid);
@@ -184,34 +273,122 @@ function rootedPass(
     }
     const seen = visitChild(pass, String(pid));
     if (seen === null) return;
-    if (seen.info === null) {
-      if (seen.startTicks < oldBefore) settled.set(pid, seen.startTicks);
-    } else if (FOLLOWED_COMMS.has(seen.info.comm)) toRead.push(pid);
+    if (seen.info === null) (seen.startTicks < oldBefore ? settled : young).set(pid, seen.startTicks);
+    else if (FOLLOWED_COMMS.has(seen.info.comm)) toRead.push(pid);
   };
-  // pid 1 always: it adopts what daemonizes, such as the first shim of a host that had none (its
-  // parent, `containerd-shim-runc-v2 start`, exits at once); its old children are known, not read.
-  toRead.push(1);
-  for (const pid of state.parents) toRead.push(pid);
-  for (const pid of state.supervisors) toRead.push(pid);
   const read = new Set<number>();
+  let files = 0;
   while (toRead.length > 0) {
     const pid = toRead.pop() as number;
     if (read.has(pid)) continue;
     read.add(pid);
-    const children = readChildren(opts.procfsPath, pid, scratch);
+    const children = readChildren(root, pid, scratch);
     if (children === null) {
       // Gone. Whatever it left to be re-parented is found anyway: the candidates among its children
       // are read by pid above, and their new parent is a root from the next poll on.
       state.supervisors.delete(pid);
       continue;
     }
-    for (const child of children) visit(child);
+    files += children.files;
+    for (const child of children.pids) visit(child);
   }
-  if (strict) {
-    const found = new Set(pass.processes.filter((p) => DAEMON_COMMS.has(p.comm)).map(identity));
-    for (const [key, old] of state.daemons) if (old && !found.has(key)) state.fullOwed = 'daemon-gone';
+  state.childrenCost = files;
+  return { settled, young };
+}
+
+/**
+ * The roots' new children from the pids handed out since the last pass, oldest first (a parent is
+ * met before the children it forked), and the young children of roots of earlier passes, by pid. A
+ * thread's id answers like a pid: its exit signal tells it apart. A pid whose parent is no root is
+ * not the engine's new child; one that was re-parented to a root was a candidate read by pid, or a
+ * young child read by pid, or an old one that the children files would not have read either.
+ */
+function childrenFromNewPids(
+  pass: ScanPass,
+  state: EngineScanState,
+  visited: Set<number>,
+  followed: number[],
+  fresh: readonly number[],
+  oldBefore: number,
+): ChildrenFound {
+  const roots = new Set<number>([1, ...state.parents, ...state.supervisors, ...followed]);
+  const young = new Map<number, number>();
+  const take = (pid: number, stat: ProcStat): void => {
+    if (!CANDIDATE_COMMS.has(stat.comm.trimEnd())) {
+      if (stat.startTicks >= oldBefore) young.set(pid, stat.startTicks);
+      return;
+    }
+    const info = addCandidateAt(pass, String(pid));
+    if (info !== null && FOLLOWED_COMMS.has(info.comm)) roots.add(pid);
+  };
+  for (const [pid, start] of state.young) {
+    if (visited.has(pid)) continue;
+    visited.add(pid);
+    const stat = readStat(pass, String(pid));
+    if (stat !== null && stat.startTicks === start && roots.has(stat.ppid)) take(pid, stat);
   }
-  return { ...pass, settled };
+  for (const pid of fresh) {
+    if (visited.has(pid)) continue;
+    visited.add(pid);
+    const stat = readStat(pass, String(pid));
+    if (stat !== null && stat.exitSignal !== -1 && roots.has(stat.ppid)) take(pid, stat);
+  }
+  return { settled: new Map(), young };
+}
+
+/**
+ * The pids handed out since the last rooted pass, in the order the kernel hands them out; null when
+ * the children files are to be read instead: no last pid (or none kept: the first pass after a full
+ * scan), a gap in which the pid space could have turned over, or more new pids than the children
+ * files of the last pass that read them (and MIN_NEW_PIDS).
+ */
+function newPids(root: string, scratch: ProcfsScratch, state: EngineScanState, lastPid: number | null, nowMs: number): number[] | null {
+  const before = state.lastPid;
+  if (lastPid === null || before === null || !state.childrenFiles) return null;
+  state.pidMax ??= readPidMax(root, scratch);
+  const pidMax = state.pidMax;
+  if (pidMax === null || (nowMs - before.atMs) * MAX_FORKS_PER_MS >= pidMax || lastPid >= pidMax || before.pid >= pidMax) return null;
+  const wrapped = lastPid < before.pid;
+  const count = wrapped ? pidMax - 1 - before.pid + Math.max(0, lastPid - FIRST_PID_AFTER_WRAP + 1) : lastPid - before.pid;
+  if (count > Math.max(MIN_NEW_PIDS, state.childrenCost)) return null;
+  const pids: number[] = [];
+  for (let pid = before.pid + 1; pids.length < count; pid++) pids.push(pid >= pidMax ? (pid = FIRST_PID_AFTER_WRAP) : pid);
+  return pids;
+}
+
+/**
+ * /proc/loadavg's last pid, when the exporter is in the pid namespace of `root` (else null): its own
+ * status there lists one pid in NSpid (one per namespace from the procfs's down to its own), and
+ * `self` does not resolve at all from a namespace the exporter is not in.
+ */
+function lastPidOfOwnNs(root: string, scratch: ProcfsScratch, state: EngineScanState): number | null {
+  state.ownPidNs ??= (() => {
+    try {
+      const status = readSmall(`${root}/self/status`, scratch);
+      const nspid = status === VANISHED ? null : /^NSpid:\s*(.*)$/m.exec(status);
+      return nspid?.[1] !== undefined && nspid[1].trim().split(/\s+/).length === 1;
+    } catch {
+      return false;
+    }
+  })();
+  if (!state.ownPidNs) return null;
+  try {
+    const text = readSmall(`${root}/loadavg`, scratch);
+    const last = text === VANISHED ? NaN : Number(text.trim().split(' ').at(-1));
+    return Number.isSafeInteger(last) && last > 0 ? last : null;
+  } catch {
+    return null;
+  }
+}
+
+function readPidMax(root: string, scratch: ProcfsScratch): number | null {
+  try {
+    const text = readSmall(`${root}/sys/kernel/pid_max`, scratch);
+    const max = text === VANISHED ? NaN : Number(text.trim());
+    return Number.isSafeInteger(max) && max > FIRST_PID_AFTER_WRAP ? max : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -219,7 +396,7 @@ function rootedPass(
  * between the listing and its read may have handed its children to another thread already read: a
  * surprise, as is any error other than the process being gone.
  */
-function readChildren(root: string, pid: number, scratch: ProcfsScratch): number[] | null {
+function readChildren(root: string, pid: number, scratch: ProcfsScratch): { pids: number[]; files: number } | null {
   const taskDir = `${root}/${pid}/task`;
   let tids: string[];
   try {
@@ -247,13 +424,19 @@ function readChildren(root: string, pid: number, scratch: ProcfsScratch): number
       else if (word.trim() !== '') throw new Surprise('children-error');
     }
   }
-  return pids;
+  return { pids, files: tids.length + 1 };
 }
 
 /** The audit's rooted pass, from the roots as they were before the full scan; null when it hit a surprise. */
-function rootedPassFromBefore(opts: ProcfsScanOptions, scratch: ProcfsScratch, state: EngineScanState, nowMs: number): ScanPass | null {
+function rootedPassFromBefore(
+  opts: ProcfsScanOptions,
+  scratch: ProcfsScratch,
+  state: EngineScanState,
+  nowMs: number,
+  fresh: readonly number[] | null,
+): ScanPass | null {
   try {
-    return rootedPass(opts, scratch, state, false, nowMs);
+    return rootedPass(opts, scratch, state, false, nowMs, fresh);
   } catch (err) {
     if (err instanceof Surprise) return null; // the roots were stale anyway: nothing to compare
     throw err;

@@ -19,6 +19,7 @@ import {
   parseUnixListeners,
   parseUptime,
   socketInode,
+  type ProcStat,
 } from './parse-proc.js';
 import { containerdAddressFromArgv, flagValue } from '../../engine/argv.js';
 import { ReadRefused, readTrustedFile } from './trusted-file.js';
@@ -125,18 +126,34 @@ export function visitPid(pass: ScanPass, name: string): ProcessInfo | null {
  * rooted scan know the process again on the next poll without reading it. Null when gone or unreadable.
  */
 export function visitChild(pass: ScanPass, name: string): { startTicks: number; info: ProcessInfo | null } | null {
+  const stat = readStat(pass, name);
+  if (stat === null) return null;
+  if (!CANDIDATE_COMMS.has(stat.comm.trimEnd())) return { startTicks: stat.startTicks, info: null };
+  const info = addCandidateAt(pass, name);
+  return info === null ? null : { startTicks: stat.startTicks, info };
+}
+
+/** One pid's `stat`, counted as a pid read; null when gone or unreadable (counted in the pass). */
+export function readStat(pass: ScanPass, name: string): ProcStat | null {
   pass.scannedPids++;
-  const dir = `${pass.root}/${name}`;
   try {
-    const text = readSmall(`${dir}/stat`, pass.scratch);
+    const text = readSmall(`${pass.root}/${name}/stat`, pass.scratch);
     if (text === VANISHED) {
       pass.vanished++;
       return null;
     }
-    const stat = parseOrFail(() => parseProcStat(text));
-    if (!CANDIDATE_COMMS.has(stat.comm.trimEnd())) return { startTicks: stat.startTicks, info: null };
-    const info = addCandidate(pass, dir);
-    return info === null ? null : { startTicks: stat.startTicks, info };
+    return parseOrFail(() => parseProcStat(text));
+  } catch (err) {
+    if (err instanceof ReadFailure) pass.errors.push(err.error);
+    else throw err;
+    return null;
+  }
+}
+
+/** Reads a pid whose comm names an engine binary as a candidate; null when gone or unreadable. */
+export function addCandidateAt(pass: ScanPass, name: string): ProcessInfo | null {
+  try {
+    return addCandidate(pass, `${pass.root}/${name}`);
   } catch (err) {
     if (err instanceof ReadFailure) pass.errors.push(err.error);
     else throw err;
