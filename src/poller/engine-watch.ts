@@ -52,20 +52,19 @@ function scanTimeoutFor(pollIntervalMs: number): number {
 }
 
 export function createEngineWatch(config: Config, logger: Logger, opts: EngineWatchOptions): EngineWatch {
+  const sockets = { containerd: config.containerdAddress, docker: config.dockerSocket };
   const source: ProcessSource =
     opts.source ??
-    withConfiguredSockets(
-      config.processSource === 'procfs'
-        ? createProcfsSource({
-            procfsPath: config.procfsPath,
-            pidfilePath: config.dockerPidfile,
-            rootfsPath: config.rootfsPath,
-            fullIntervalMs: config.scanFullIntervalMs,
-            scanTimeoutMs: opts.scanTimeoutMs ?? scanTimeoutFor(config.pollIntervalMs),
-          })
-        : createPsListSource({ pidfilePath: config.dockerPidfile }),
-      { containerd: config.containerdAddress, docker: config.dockerSocket },
-    );
+    (config.processSource === 'procfs'
+      ? createProcfsSource({
+          procfsPath: config.procfsPath,
+          pidfilePath: config.dockerPidfile,
+          rootfsPath: config.rootfsPath,
+          fullIntervalMs: config.scanFullIntervalMs,
+          scanTimeoutMs: opts.scanTimeoutMs ?? scanTimeoutFor(config.pollIntervalMs),
+          sockets,
+        })
+      : withConfiguredSockets(createPsListSource({ pidfilePath: config.dockerPidfile }), sockets));
   let poller: Poller | null = null;
   let probes: ProbeRunner;
   try {

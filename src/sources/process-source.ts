@@ -19,13 +19,20 @@ export interface ProcessSource {
   readHeadroom?(request: HeadroomRequest): Promise<HeadroomReadings>;
 }
 
+/** The sockets the exporter was told to dial (--containerd.address, --docker.host). */
+export interface ConfiguredSockets {
+  containerd: string | null;
+  docker: string | null;
+}
+
 /**
  * Adds to every snapshot the identities (`dev:ino`) of the sockets the exporter was told to dial, as
  * it reaches them: attribution matches them against the files the daemons listen on, so a socket
  * mounted at another path (a container's bind mount) still names the right containerd. Stat'ed after
- * each scan, beside it, never blocking it for long: a missing socket is simply null.
+ * each scan, beside it, never blocking it for long: a missing socket is simply null. (The procfs
+ * source stats them in its scan thread instead, with the scan: no thread-pool round trips.)
  */
-export function withConfiguredSockets(source: ProcessSource, sockets: { containerd: string | null; docker: string | null }): ProcessSource {
+export function withConfiguredSockets(source: ProcessSource, sockets: ConfiguredSockets): ProcessSource {
   const id = async (path: string | null): Promise<string | null> => {
     if (path === null) return null;
     try {

@@ -11,11 +11,11 @@
  * nothing is added per poll while it is.
  */
 import { Worker } from 'node:worker_threads';
-import type { ProcessSource } from '../process-source.js';
+import type { ConfiguredSockets, ProcessSource } from '../process-source.js';
 import type { ProcessSnapshot } from '../../engine/process-model.js';
 import type { ProcfsScanOptions } from './scan-procfs.js';
 import type { HeadroomReadings, HeadroomRequest } from '../../engine/headroom.js';
-import type { EngineScanOptions } from './rooted-scan.js';
+import type { ScanWorkerOptions } from './scan-worker.js';
 
 export interface ProcfsSourceOptions extends ProcfsScanOptions {
   /** A full scan at least this often, as an audit of the rooted one (default 60 s; 0: always full). */
@@ -25,6 +25,8 @@ export interface ProcfsSourceOptions extends ProcfsScanOptions {
   workerHeapMb?: number;
   /** The host's root (--path.rootfs), for the headroom reads: cgroups and the engine's places. */
   rootfsPath?: string;
+  /** Stat'ed after every scan, in its thread, for the snapshot's configuredSockets (process-source.ts). */
+  sockets?: ConfiguredSockets;
 }
 
 /** Where the doubling of the worker's heap limit stops: far above what 100,000 processes need. */
@@ -71,11 +73,12 @@ export interface ProcfsSource extends ProcessSource {
 
 export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
   const scanTimeoutMs = opts.scanTimeoutMs ?? 10_000;
-  const workerOptions: EngineScanOptions & { rootfsPath: string } = {
+  const workerOptions: ScanWorkerOptions = {
     procfsPath: opts.procfsPath,
     pidfilePath: opts.pidfilePath,
     fullIntervalMs: opts.fullIntervalMs ?? 60_000,
     rootfsPath: opts.rootfsPath ?? '/',
+    sockets: opts.sockets ?? null,
   };
   let worker: Worker | null = null;
   let inFlight: InFlight | null = null;
