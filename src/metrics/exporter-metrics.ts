@@ -99,7 +99,7 @@ export function registerExporterMetrics(opts: ExporterMetricsOptions): ExporterM
 
   new Counter({
     name: `${NS}_scans_total`,
-    help: "Process scans by kind (rooted: only the engine roots' children; full: every pid) and why a scan was full.",
+    help: "Process scans by kind (rooted: only the engine roots' children, found from new pids or from children files; full: every pid) and why a scan was full.",
     labelNames: ['kind', 'reason'],
     registers: [registry],
     collect() {
