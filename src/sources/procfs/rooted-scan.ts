@@ -218,6 +218,9 @@ function rootedPass(
 ): ScanPass & { settled: Map<number, number>; young: Map<number, number> } {
   const pass = beginScan(opts, scratch);
   if (pidfileKey(pass) !== state.pidfile) throw new Surprise('pidfile');
+  // pid 1's stat, whatever else is read: a pass on a host with no engine and nothing new may read
+  // no other pid, and a scan that saw no process at all means an unreadable procfs (verdict.ts).
+  readStat(pass, '1');
   const visited = new Set<number>();
   const followed: number[] = [];
   const bootTime = scratch.bootTimeSeconds;
