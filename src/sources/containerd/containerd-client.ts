@@ -1,5 +1,6 @@
 /**
- * A read-only containerd client over its unix socket: Health/Check, Version, Tasks/List, Tasks/Get,
+ * A read-only containerd client over its unix socket: Health/Check (over its own bare HTTP/2 session,
+ * health-session.ts), Version, Tasks/List, Tasks/Get,
  * Containers/List, Namespaces/List, Introspection/Plugins and a standing Events/Subscribe. Every call passes through an interceptor that refuses anything not on
  * the allowlist (read-only.ts). A short reconnect back-off lets a restarted containerd be seen within
  * about a second (grpc-js's default hid it for up to 7 s).
@@ -11,6 +12,7 @@ import protobuf from 'protobufjs';
 import { assertGrpcAllowed } from '../read-only.js';
 import type { TaskInfo } from '../../engine/probe-report.js';
 import { decodeTaskEvent, type TaskEvent } from './task-events.js';
+import { createHealthSession } from './health-session.js';
 
 /** One message of Events/Subscribe as decoded here (the event still packed in an Any). */
 interface SubscribeEnvelope {
@@ -191,6 +193,8 @@ export function createContainerdClient(socketPath: string, services: Loaded = lo
   };
   const namespaces = new services.Namespaces(target, creds, share) as UnaryClient;
   const introspection = new services.Introspection(target, creds, share) as UnaryClient;
+  // Health/Check, the call made every poll, goes over a bare HTTP/2 session (health-session.ts).
+  const healthSession = createHealthSession(socketPath);
 
   const unary = <T>(client: UnaryClient, method: string, request: object, timeoutMs: number, metadata = new grpc.Metadata()): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -203,9 +207,8 @@ export function createContainerdClient(socketPath: string, services: Loaded = lo
 
   return {
     address: socketPath,
-    async health(timeoutMs) {
-      const res = await unary<{ status: string }>(health, 'Check', { service: '' }, timeoutMs);
-      return res.status;
+    health(timeoutMs) {
+      return healthSession.check(timeoutMs);
     },
     async version(timeoutMs) {
       return unary<{ version: string; revision: string }>(version, 'Version', {}, timeoutMs);
@@ -266,6 +269,7 @@ export function createContainerdClient(socketPath: string, services: Loaded = lo
     close() {
       for (const c of [version, tasks, events, containers, namespaces, introspection]) c.close();
       health.close();
+      healthSession.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import type { ContainerSummary, EngineInfo, EngineVersions, PublishedPort } from
 import { identityKey } from '../../engine/tracker.js';
 import { readUserlandProxySetting } from '../docker/daemon-config.js';
 import { createEngineApiClient } from '../docker/engine-api-client.js';
+import { createPingConnection } from '../docker/ping-connection.js';
 import { parseContainerList, parseContainerStates, parseInfo, parseVersion } from '../docker/engine-api-parse.js';
 import { Answering, expectOk, type DaemonProbes, type Probe } from './probe.js';
 
@@ -37,6 +38,7 @@ export interface DockerdFindings {
 
 export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & { findings(): DockerdFindings } {
   const client = createEngineApiClient(opts.socket);
+  const pinger = createPingConnection(opts.socket);
   const answering = new Answering(opts.onAnswerChanged);
   let versions: EngineVersions | null = null;
   let info: EngineInfo | null = null;
@@ -73,7 +75,7 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
     due: () => true,
     async run() {
       await answering.check(client.socketPath, async () => {
-        const res = await client.get('/_ping', this.deadlineMs);
+        const res = await pinger.ping(this.deadlineMs);
         if (res.status !== 200) throw new Error(`/_ping answered ${res.status}`);
       });
     },
@@ -154,6 +156,8 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
       containerStates,
       userlandProxy,
     }),
-    close() {},
+    close() {
+      pinger.close();
+    },
   };
 }
