@@ -34,14 +34,16 @@ export interface ExporterMetrics {
 const NS = 'docker_engine_exporter';
 
 /** How often the event loop's delay is sampled for nodejs_eventloop_lag_* (prom-client's default: 10 ms). */
-const EVENT_LOOP_SAMPLE_MS = 100;
+const EVENT_LOOP_SAMPLE_MS = 1000;
 
 export function registerExporterMetrics(opts: ExporterMetricsOptions): ExporterMetrics {
   const { registry, status } = opts;
   // prom-client samples the event loop's delay with a repeating timer, every 10 ms by default: 100
-  // wake-ups a second cost the idle exporter ~8 ms of CPU a second, most of its budget. A stall of at
-  // least the resolution always delays one sample, so 100 ms still catches every stall that could hold
-  // up a scrape, for a tenth of the wake-ups (docs/architecture.md, "What a poll costs").
+  // wake-ups a second cost the idle exporter ~8 ms of CPU a second (~80 µs a wake-up on a virtual
+  // machine), most of its budget; 10 a second still cost ~0.8. A stall of at least the resolution
+  // always delays one sample, so once a second still catches every stall that could fail a scrape
+  // (Prometheus' scrape timeouts are seconds), and nodejs_eventloop_lag_seconds is measured afresh at
+  // each scrape (docs/architecture.md, "What a poll costs").
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   // prom-client names three gauges *_total, which `promtool check metrics` rejects; they add
   // nothing an operator of this exporter needs, so they are left out.

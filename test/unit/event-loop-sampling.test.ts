@@ -1,7 +1,7 @@
 /**
  * prom-client's nodejs_eventloop_lag_* come from perf_hooks.monitorEventLoopDelay, a repeating timer
  * on the main thread at the given resolution (10 ms unless told). The exporter asks for a coarser
- * one: 100 wake-ups a second were most of an idle exporter's CPU. This watches what prom-client asks
+ * one, once a second: 100 wake-ups a second were most of an idle exporter's CPU. This watches what prom-client asks
  * perf_hooks for (prom-client reads the CommonJS perf_hooks module at call time, so wrapping its
  * function sees the call) and that the series are still exported.
  */
@@ -13,7 +13,7 @@ import { registerExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 
 const perfHooks = createRequire(import.meta.url)('perf_hooks') as typeof import('node:perf_hooks');
 
-it('samples the event loop delay at most ten times a second, and still exports the lag series', async () => {
+it('samples the event loop delay at most once a second, and still exports the lag series', async () => {
   const original = perfHooks.monitorEventLoopDelay;
   const asked: (number | undefined)[] = [];
   perfHooks.monitorEventLoopDelay = (options) => {
@@ -31,7 +31,7 @@ it('samples the event loop delay at most ten times a second, and still exports t
     });
     assert.equal(asked.length, 1, 'one event loop monitor');
     const resolution = asked[0];
-    assert.ok(resolution !== undefined && resolution >= 100, `resolution ${resolution} ms: more than ten wake-ups a second`);
+    assert.ok(resolution !== undefined && resolution >= 1000, `resolution ${resolution} ms: more than one wake-up a second`);
     const text = await registry.metrics();
     assert.match(text, /^nodejs_eventloop_lag_p99_seconds \d/m);
   } finally {
