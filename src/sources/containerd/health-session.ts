@@ -7,7 +7,7 @@
  *
  * The exchange is gRPC's unary call as its wire spec has it (grpc/doc/PROTOCOL-HTTP2.md): a POST of one
  * length-prefixed message (an empty HealthCheckRequest: 5 bytes), an answer of one message and the
- * grpc-status trailer. Errors read like grpc-js's ("4 DEADLINE_EXCEEDED: Deadline exceeded"), which
+ * grpc-status trailer. Errors read like grpc-js's (its status names) ("4 DEADLINE_EXCEEDED: Deadline exceeded"), which
  * the status page, the logs and the runbook quote.
  *
  * Like grpc-js, the session is kept across a deadline: the late stream is cancelled, not the connection,
@@ -16,7 +16,9 @@
  */
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
+import { status as grpcCodes } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { oneLine } from '../../one-line.js';
 import { assertGrpcAllowed } from '../read-only.js';
 
 const PATH = '/grpc.health.v1.Health/Check';
@@ -29,33 +31,12 @@ const HealthCheckResponse = new protobuf.Type('HealthCheckResponse').add(new pro
 /** grpc.health.v1.HealthCheckResponse.ServingStatus. */
 const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 
-/** gRPC status codes by number (grpc/doc/statuscodes.md), for messages in grpc-js's form. */
-const CODE_NAMES = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-];
-
 export class GrpcCallError extends Error {
   constructor(
     readonly code: number,
     details: string,
   ) {
-    super(`${code} ${CODE_NAMES[code] ?? 'UNKNOWN'}: ${details}`);
+    super(`${code} ${grpcCodes[code] ?? 'UNKNOWN'}: ${details}`);
     this.name = 'GrpcCallError';
   }
 }
@@ -66,8 +47,8 @@ export interface HealthSession {
   close(): void;
 }
 
-/** One line of at most 200 characters from text a peer chose. */
-const oneLine = (text: string): string => text.replace(/[\r\n]+/g, ' ').slice(0, 200);
+/** Text a peer chose, as one line of at most 200 characters. */
+const peerText = (text: string): string => oneLine(text.slice(0, 200));
 
 export function createHealthSession(socketPath: string): HealthSession {
   let session: http2.ClientHttp2Session | null = null;
@@ -160,7 +141,7 @@ export function createHealthSession(socketPath: string): HealthSession {
         });
         stream.on('error', (err: Error) => {
           const cause = sessionError ?? err;
-          finish(new GrpcCallError(14, oneLine(cause.message)));
+          finish(new GrpcCallError(14, peerText(cause.message)));
         });
         stream.on('close', () => {
           if (settled) return;
@@ -168,14 +149,14 @@ export function createHealthSession(socketPath: string): HealthSession {
             // No answer at all: the session is not to be trusted with the next check.
             forget(s);
             s.destroy();
-            finish(new GrpcCallError(14, oneLine((sessionError ?? new Error('connection closed before an answer')).message)));
+            finish(new GrpcCallError(14, peerText((sessionError ?? new Error('connection closed before an answer')).message)));
           } else if (httpStatus !== 200) {
             finish(new GrpcCallError(httpStatus === 404 ? 12 : 14, `HTTP status ${httpStatus}`));
           } else if (grpcStatus === null) {
             finish(new GrpcCallError(13, 'answer without a grpc-status'));
           } else if (grpcStatus !== '0') {
             const code = /^\d{1,2}$/.test(grpcStatus) ? Number(grpcStatus) : 2;
-            finish(new GrpcCallError(code, oneLine(grpcMessage || 'no message')));
+            finish(new GrpcCallError(code, peerText(grpcMessage || 'no message')));
           } else {
             const body = Buffer.concat(chunks);
             const length = body.length >= 5 ? body.readUInt32BE(1) : -1;
@@ -187,7 +168,7 @@ export function createHealthSession(socketPath: string): HealthSession {
               const decoded = HealthCheckResponse.decode(body.subarray(5)) as unknown as { status: number };
               finish(null, SERVING_STATUS[decoded.status] ?? String(decoded.status));
             } catch (err) {
-              finish(new GrpcCallError(13, `undecodable HealthCheckResponse: ${oneLine(err instanceof Error ? err.message : String(err))}`));
+              finish(new GrpcCallError(13, `undecodable HealthCheckResponse: ${peerText(err instanceof Error ? err.message : String(err))}`));
             }
           }
         });

@@ -29,9 +29,7 @@ const MAX_ANSWER_BYTES = 16 * 1024;
 const REQUEST = 'GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n';
 
 /** The connection closed before any byte of the answer: on a reused connection, worth one retry. */
-class ClosedBeforeAnswerError extends Error {
-  readonly code = 'ECONNRESET';
-}
+class ClosedBeforeAnswerError extends Error {}
 
 export function createPingConnection(socketPath: string): PingConnection {
   let conn: net.Socket | null = null;
@@ -83,14 +81,15 @@ export function createPingConnection(socketPath: string): PingConnection {
         received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
         judge();
       };
+      const closedEarly = (): ClosedBeforeAnswerError =>
+        new ClosedBeforeAnswerError(`connection to ${socketPath} closed before an answer to GET /_ping`);
       const onEnd = (): void => {
         ended = true;
-        if (received.length === 0)
-          return finish(new ClosedBeforeAnswerError(`connection to ${socketPath} closed before an answer to GET /_ping`));
+        if (received.length === 0) return finish(closedEarly());
         judge();
       };
       const onClose = (): void => {
-        if (received.length === 0) finish(new ClosedBeforeAnswerError(`connection to ${socketPath} closed before an answer to GET /_ping`));
+        if (received.length === 0) finish(closedEarly());
         else finish(new Error(`GET /_ping: connection closed before the answer was whole`));
       };
       const onError = (err: NodeJS.ErrnoException): void => {
