@@ -36,6 +36,12 @@ describe('restart memory across exporter restarts', { skip, timeout: 300_000 }, 
     '--log.format=json',
     `--state.file=${stateFile}`,
   ];
+  /** A fresh exporter on this state file; the one before is stopped first, even after a failed step. */
+  const launch = async (stateFile: string): Promise<ExporterProcess> => {
+    await exporter?.stop();
+    exporter = await startExporter({ args: args(stateFile) });
+    return exporter;
+  };
 
   before(async () => {
     rig = await startEngineRig();
@@ -48,8 +54,7 @@ describe('restart memory across exporter restarts', { skip, timeout: 300_000 }, 
 
   it('counts a containerd restart that happened while the exporter was down, once', async () => {
     const stateFile = join(r().dir, 'exporter-state.json');
-    exporter = await startExporter({ args: args(stateFile) });
-    const ex1 = exporter;
+    const ex1 = await launch(stateFile);
     await waitFor('containerd up', async () => metric(await scrape(ex1.url), UP, { component: 'containerd' }) === 1, 15_000);
     await ex1.stop(); // SIGTERM: the state is flushed on the way out
     exporter = undefined;
@@ -67,8 +72,7 @@ describe('restart memory across exporter restarts', { skip, timeout: 300_000 }, 
     );
     assert.notEqual(newContainerd, oldContainerd);
 
-    exporter = await startExporter({ args: args(stateFile) });
-    const ex2 = exporter;
+    const ex2 = await launch(stateFile);
     const m: Map<string, number> = (await waitFor<Map<string, number> | undefined>(
       'first poll after restart',
       async () => {
@@ -80,18 +84,22 @@ describe('restart memory across exporter restarts', { skip, timeout: 300_000 }, 
     assert.equal(metric(m, RESTARTS, { component: 'containerd' }), 1);
     assert.equal(metric(m, RESTARTS, { component: 'dockerd' }), 0);
     assert.ok(ex2.jsonLogs().some((l) => l.msg === 'restart memory restored'));
-    assert.ok(
-      ex2
-        .jsonLogs()
-        .some(
-          (l) => l.msg === 'component restarted' && l.component === 'containerd' && l.oldPid === oldContainerd && l.newPid === newContainerd,
-        ),
+    // The log line is written in the same poll the scrape saw, but it reaches this process over a pipe
+    // while the scrape came over TCP: the two can arrive in either order, so wait for the line.
+    await waitFor(
+      'the restart log line',
+      () =>
+        ex2
+          .jsonLogs()
+          .some(
+            (l) => l.msg === 'component restarted' && l.component === 'containerd' && l.oldPid === oldContainerd && l.newPid === newContainerd,
+          ),
+      5_000,
     );
 
     // And again without a restart in between: the counter continues at 1, no new restart.
     await ex2.stop();
-    exporter = await startExporter({ args: args(stateFile) });
-    const ex3 = exporter;
+    const ex3 = await launch(stateFile);
     const m3: Map<string, number> = (await waitFor<Map<string, number> | undefined>(
       'poll',
       async () => {
@@ -108,8 +116,7 @@ describe('restart memory across exporter restarts', { skip, timeout: 300_000 }, 
   it('a corrupt state file is a log line and a metric; the exporter starts fresh and rewrites it', async () => {
     const stateFile = join(r().dir, 'corrupt-state.json');
     writeFileSync(stateFile, '{"version":1, "singletons": tru');
-    exporter = await startExporter({ args: args(stateFile) });
-    const ex = exporter;
+    const ex = await launch(stateFile);
     const m: Map<string, number> = (await waitFor<Map<string, number> | undefined>(
       'poll',
       async () => {
@@ -120,7 +127,11 @@ describe('restart memory across exporter restarts', { skip, timeout: 300_000 }, 
     )) as Map<string, number>;
     assert.equal(metric(m, 'docker_engine_exporter_state_file_errors_total', { operation: 'read' }), 1);
     assert.equal(metric(m, RESTARTS, { component: 'containerd' }), 0);
-    assert.ok(ex.jsonLogs().some((l) => l.msg === 'state file ignored: starting without restart memory' && l.level === 'error'));
+    await waitFor(
+      'the state-file error line',
+      () => ex.jsonLogs().some((l) => l.msg === 'state file ignored: starting without restart memory' && l.level === 'error'),
+      5_000,
+    );
     await ex.stop();
     exporter = undefined;
   });

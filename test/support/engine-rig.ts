@@ -978,6 +978,11 @@ export async function startExporter(opts: StartExporterOptions = {}): Promise<Ex
   };
   collect(child.stdout);
   collect(child.stderr);
+  // A test that fails between starting and stopping an exporter must not hold its file open until the
+  // runner's timeout: neither the child nor its pipes keep this process alive, and the exit-time
+  // cleanup below kills whatever is still running.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
   const exitPromise = new Promise<void>((r) => child.once('exit', () => r()));
   let spawnError: Error | null = null;
   child.on('error', (e) => {
