@@ -66,6 +66,9 @@ export interface ReadError {
   message: string;
 }
 
+/** A daemon's socket path as a stat saw it: a socket, something else, or an errno code (ENOENT: gone). */
+export type SocketFileState = { kind: 'socket' } | { kind: 'not-socket' } | { kind: 'error'; code: string };
+
 export interface ProcessSnapshot {
   /** Wall-clock time (ms since epoch) at which the scan finished. */
   takenAtMs: number;
@@ -91,6 +94,12 @@ export interface ProcessSnapshot {
    * reaches them: matched against the daemons' `listening` file ids, whatever path they are mounted at.
    */
   configuredSockets?: { containerd: string | null; docker: string | null };
+  /**
+   * What a stat found at each socket path the scan was asked to look at (the paths the health probes
+   * dial): stat'ed in the scan's thread just before the probes run, so the probes need not stat
+   * again (src/sources/socket-present.ts).
+   */
+  socketFiles?: ReadonlyMap<string, SocketFileState>;
   /** How the procfs source found these processes (rooted or full scan, and why); absent from ps-list. */
   scan?: ScanReport;
 }

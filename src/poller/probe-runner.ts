@@ -10,14 +10,20 @@
 import type { Logger } from 'pino';
 import type { EngineView } from '../engine/attribute.js';
 import type { ProbeName, ProbeOutcome, ProbeReport } from '../engine/probe-report.js';
+import type { SocketFileState } from '../engine/process-model.js';
 import { createEngineProbes, type EngineProbeOptions } from '../sources/probes/engine-probes.js';
 import type { Probe, ProbeSet } from '../sources/probes/probe.js';
 
 export type ProbeRunnerOptions = EngineProbeOptions;
 
 export interface ProbeRunner {
-  /** Starts the probes that are due for this view; resolves when those finish (callers need not wait). */
-  tick(view: EngineView): Promise<void>;
+  /**
+   * Starts the probes that are due for this view; resolves when those finish (callers need not wait).
+   * `sockets`: what the scan found at the paths socketPaths() named.
+   */
+  tick(view: EngineView, sockets?: ReadonlyMap<string, SocketFileState>): Promise<void>;
+  /** The socket paths the health probes will check: the scan before the next tick looks at them. */
+  socketPaths(): string[];
   /** What the probes know now. */
   report(): ProbeReport;
   close(): void;
@@ -60,16 +66,24 @@ export function scheduleProbes(set: ProbeSet, logger: Logger, clock: ProbeClock 
   };
 
   return {
-    async tick(view) {
+    async tick(view, sockets) {
       const now = clock.nowMs();
       const runs: Promise<void>[] = [];
       for (const daemon of set.daemons) {
-        daemon.prepare(view, now);
+        daemon.prepare(view, now, sockets);
         for (const probe of daemon.probes) {
           if (probe.due() && !running.has(probe.name)) runs.push(execute(probe));
         }
       }
       await Promise.all(runs);
+    },
+    socketPaths() {
+      const paths: string[] = [];
+      for (const daemon of set.daemons) {
+        const path = daemon.socketPath?.() ?? null;
+        if (path !== null) paths.push(path);
+      }
+      return paths;
     },
     report() {
       const now = clock.nowMs();

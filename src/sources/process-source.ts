@@ -8,7 +8,8 @@ import type { HeadroomReadings, HeadroomRequest } from '../engine/headroom.js';
 
 export interface ProcessSource {
   readonly name: 'procfs' | 'ps-list';
-  scan(): Promise<ProcessSnapshot>;
+  /** `sockets`: paths to stat with the scan, for the snapshot's socketFiles (a source may ignore it). */
+  scan(request?: ScanRequest): Promise<ProcessSnapshot>;
   close(): Promise<void>;
   /**
    * True while a thread of this source is blocked in a read it cannot be pulled out of. Node's
@@ -17,6 +18,10 @@ export interface ProcessSource {
   threadBlocked?(): boolean;
   /** Limits, thread states, cgroup pids and statfs of the attributed engine (procfs only: src/engine/headroom.ts). */
   readHeadroom?(request: HeadroomRequest): Promise<HeadroomReadings>;
+}
+
+export interface ScanRequest {
+  sockets: readonly string[];
 }
 
 /** The sockets the exporter was told to dial (--containerd.address, --docker.host). */

@@ -83,9 +83,13 @@ describe('dockerd: healthy needs a state call as well as /_ping', () => {
   let hang = true;
   let eventStreams = 0;
   const held: http.ServerResponse[] = [];
+  let pings = 0;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
-    if (path === '/_ping') return res.end('OK');
+    if (path === '/_ping') {
+      pings++;
+      return res.end('OK');
+    }
     if (path === '/containers/json') {
       if (hang) return held.push(res);
       return res.end(JSON.stringify([{ Id: 'x'.repeat(64), State: 'running', Ports: [] }]));
@@ -130,6 +134,30 @@ describe('dockerd: healthy needs a state call as well as /_ping', () => {
     assert.equal(await runProbe(d.probes, 'dockerd_ping'), null);
     assert.equal(d.findings().answering, true);
     assert.deepEqual(d.findings().containerStates, [{ id: 'x'.repeat(64), running: true }]);
+  });
+
+  it("/_ping goes by the scan's stat of its socket: gone, it fails without asking; a socket, it asks", async () => {
+    const d = createDockerdProbes({
+      socket,
+      procfsPath: '/proc',
+      rootfsPath: '/',
+      timeoutMs: 300,
+      onAnswerChanged: () => {},
+      slowEveryMs: 3_600_000,
+      containersEveryMs: 3_600_000,
+    });
+    try {
+      assert.equal(d.socketPath?.(), socket, 'the path the scan is asked to look at');
+      const before = pings;
+      d.prepare(view, Date.now(), new Map([[socket, { kind: 'error', code: 'ENOENT' }]]));
+      assert.match((await runProbe(d.probes, 'dockerd_ping')) ?? '', /docker\.sock: no such file \(removed or renamed\?\)$/);
+      assert.equal(pings, before, 'nothing was sent');
+      d.prepare(view, Date.now(), new Map([[socket, { kind: 'socket' }]]));
+      assert.equal(await runProbe(d.probes, 'dockerd_ping'), null);
+      assert.equal(pings, before + 1);
+    } finally {
+      d.close();
+    }
   });
 
   it('the /events subscription counts, skips a malformed line, and comes back after the stream ends', async () => {

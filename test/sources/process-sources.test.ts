@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessSource } from '../../src/sources/process-source.js';
@@ -165,4 +166,30 @@ test('procfs source: a worker that runs out of heap fails that scan with a clear
   assert.ok(failures.length >= 1, 'a 1 MiB heap must not be enough');
   assert.ok(failures.length < 8, `the limit doubles until a scan succeeds:\n${failures.join('\n')}`);
   failures.forEach((msg, i) => assert.match(msg, new RegExp(`^procfs scan worker ran out of heap; the next scan gets ${2 ** (i + 1)} MiB: `)));
+});
+
+test("procfs source: the socket paths a scan is asked about are stat'ed in its thread, with the scan", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dee-sock-'));
+  const sock = join(dir, 'daemon.sock');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(sock, resolve));
+  writeFileSync(join(dir, 'plain'), '');
+  const source = createProcfsSource({ procfsPath: '/proc', pidfilePath: null });
+  try {
+    const snap = await source.scan({ sockets: [sock, join(dir, 'plain'), join(dir, 'gone.sock')] });
+    assert.deepEqual(
+      [...(snap.socketFiles ?? new Map())],
+      [
+        [sock, { kind: 'socket' }],
+        [join(dir, 'plain'), { kind: 'not-socket' }],
+        [join(dir, 'gone.sock'), { kind: 'error', code: 'ENOENT' }],
+      ],
+    );
+    // Not asked: not looked at, and the probes stat for themselves.
+    assert.equal((await source.scan()).socketFiles, undefined);
+  } finally {
+    await source.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,11 +1,14 @@
-/** assertSocketPresent on a real listening unix socket, a regular file, a missing path and a renamed socket. */
+/**
+ * assertSocketPresent on a real listening unix socket, a regular file, a missing path and a renamed
+ * socket; and with what the scan thread saw (socketFileStateSync), which it then trusts over the path.
+ */
 import assert from 'node:assert/strict';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assertSocketPresent } from '../../src/sources/socket-present.js';
+import { assertSocketPresent, socketFileStateSync } from '../../src/sources/socket-present.js';
 
 describe('assertSocketPresent', () => {
   const dir = mkdtempSync(join(tmpdir(), 'socket-present-'));
@@ -42,5 +45,22 @@ describe('assertSocketPresent', () => {
 
   it('fails with the errno for a path it cannot look at', async () => {
     await assert.rejects(assertSocketPresent(join(dir, 'not-a-socket', 'below-a-file')), /: ENOTDIR$/);
+  });
+
+  it('reads the same states synchronously, as the scan thread does', () => {
+    assert.deepEqual(socketFileStateSync(path), { kind: 'socket' });
+    assert.deepEqual(socketFileStateSync(join(dir, 'missing.sock')), { kind: 'error', code: 'ENOENT' });
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, '');
+    assert.deepEqual(socketFileStateSync(file), { kind: 'not-socket' });
+  });
+
+  it('judges by what the scan saw when given it, without looking again', async () => {
+    // The scan saw the socket gone a moment ago: that is the answer, though the path is there now.
+    await assert.rejects(assertSocketPresent(path, { kind: 'error', code: 'ENOENT' }), /daemon\.sock: no such file \(removed or renamed\?\)$/);
+    await assert.rejects(assertSocketPresent(path, { kind: 'not-socket' }), /daemon\.sock is not a socket$/);
+    await assert.rejects(assertSocketPresent(path, { kind: 'error', code: 'EACCES' }), /daemon\.sock: EACCES$/);
+    // And it saw a socket where there is none now: no stat is made, so the check passes.
+    await assertSocketPresent(join(dir, 'missing.sock'), { kind: 'socket' });
   });
 });

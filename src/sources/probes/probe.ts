@@ -10,6 +10,7 @@
 import type { EngineView } from '../../engine/attribute.js';
 import type { ProbeName, ProbeOutcome, ProbeReport } from '../../engine/probe-report.js';
 import { assertSocketPresent } from '../socket-present.js';
+import type { SocketFileState } from '../../engine/process-model.js';
 
 /** The request a probe sends, as read-only.ts lists it. */
 export type ProbeRequest = { grpc: string } | { http: { method: 'GET'; path: string } };
@@ -38,8 +39,13 @@ export interface Watch {
 export interface DaemonProbes {
   readonly probes: readonly Probe[];
   readonly watches: readonly Watch[];
-  /** Called at the start of each poll, before any due(): picks the client and decides what is due. */
-  prepare(view: EngineView, nowMs: number): void;
+  /**
+   * Called at the start of each poll, before any due(): picks the client and decides what is due.
+   * `sockets`: what this poll's scan found at the paths socketPath() named (absent: not looked at).
+   */
+  prepare(view: EngineView, nowMs: number, sockets?: ReadonlyMap<string, SocketFileState>): void;
+  /** The socket path the health probe will check next: the scan looks at it first (socket-present.ts). */
+  socketPath?(): string | null;
   close(): void;
 }
 
@@ -64,12 +70,20 @@ export class Answering {
   value: boolean | null = null;
   count = 0;
 
+  /** What this poll's scan found at the socket paths it was asked about. */
+  private seen: ReadonlyMap<string, SocketFileState> | undefined;
+
   constructor(private readonly onChanged: () => void) {}
+
+  /** From prepare(): the scan's stats for this poll; a path it did not look at is stat'ed by check(). */
+  scanSaw(sockets: ReadonlyMap<string, SocketFileState> | undefined): void {
+    this.seen = sockets;
+  }
 
   async check(socketPath: string, call: () => Promise<void>): Promise<void> {
     const before = this.value;
     try {
-      await assertSocketPresent(socketPath);
+      await assertSocketPresent(socketPath, this.seen?.get(socketPath));
       await call();
       this.value = true;
     } catch (err) {

@@ -11,7 +11,7 @@
  * nothing is added per poll while it is.
  */
 import { Worker } from 'node:worker_threads';
-import type { ConfiguredSockets, ProcessSource } from '../process-source.js';
+import type { ConfiguredSockets, ProcessSource, ScanRequest } from '../process-source.js';
 import type { ProcessSnapshot } from '../../engine/process-model.js';
 import type { ProcfsScanOptions } from './scan-procfs.js';
 import type { HeadroomReadings, HeadroomRequest } from '../../engine/headroom.js';
@@ -164,8 +164,8 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
 
   return {
     name: 'procfs',
-    scan(): Promise<ProcessSnapshot> {
-      return ask('scan', (id) => id) as Promise<ProcessSnapshot>;
+    scan(request?: ScanRequest): Promise<ProcessSnapshot> {
+      return ask('scan', (id) => ({ id, sockets: request?.sockets ?? [] })) as Promise<ProcessSnapshot>;
     },
     readHeadroom(request: HeadroomRequest): Promise<HeadroomReadings> {
       return ask('headroom', (id: number) => ({ id, headroom: request })) as Promise<HeadroomReadings>;

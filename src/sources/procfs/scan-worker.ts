@@ -6,6 +6,7 @@ import { readHeadroom, type HeadroomPaths } from './headroom.js';
 import type { HeadroomRequest } from '../../engine/headroom.js';
 import type { ProcessSnapshot } from '../../engine/process-model.js';
 import type { ConfiguredSockets } from '../process-source.js';
+import { socketFileStateSync } from '../socket-present.js';
 
 export interface ScanWorkerOptions extends EngineScanOptions {
   rootfsPath: string;
@@ -16,13 +17,13 @@ const options = workerData as ScanWorkerOptions;
 const scratch = createProcfsScratch();
 const state = createEngineScanState();
 
-/** A scan is asked for by its id alone; the headroom reads of the engine it found, by id and request. */
-type WorkerRequest = number | { id: number; headroom: HeadroomRequest };
+/** A scan, with the socket paths to stat after it; or the headroom reads of the engine it found. */
+type WorkerRequest = { id: number; sockets: readonly string[] } | { id: number; headroom: HeadroomRequest };
 
 parentPort?.on('message', (message: WorkerRequest) => {
-  const id = typeof message === 'number' ? message : message.id;
+  const id = message.id;
   try {
-    if (typeof message === 'number') parentPort?.postMessage({ id, snapshot: withSockets(scanEngine(options, scratch, state)) });
+    if ('sockets' in message) parentPort?.postMessage({ id, snapshot: withSockets(scanEngine(options, scratch, state), message.sockets) });
     else parentPort?.postMessage({ id, headroom: readHeadroom(headroomPaths(), message.headroom) });
   } catch (err) {
     parentPort?.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
@@ -33,9 +34,14 @@ function headroomPaths(): HeadroomPaths {
   return { procfsPath: options.procfsPath, rootfsPath: options.rootfsPath };
 }
 
-function withSockets(snapshot: ProcessSnapshot): ProcessSnapshot {
+/** The configured sockets' identities, and what the probes' socket paths are now (socket-present.ts). */
+function withSockets(snapshot: ProcessSnapshot, probed: readonly string[]): ProcessSnapshot {
   const sockets = options.sockets;
-  if (sockets === null) return snapshot;
   const id = (path: string | null): string | null => (path === null ? null : socketFileId(path));
-  return { ...snapshot, configuredSockets: { containerd: id(sockets.containerd), docker: id(sockets.docker) } };
+  const socketFiles = new Map(probed.map((path) => [path, socketFileStateSync(path)] as const));
+  return {
+    ...snapshot,
+    ...(sockets === null ? {} : { configuredSockets: { containerd: id(sockets.containerd), docker: id(sockets.docker) } }),
+    ...(probed.length > 0 ? { socketFiles } : {}),
+  };
 }
