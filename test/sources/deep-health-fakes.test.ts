@@ -112,17 +112,21 @@ describe('dockerd: healthy needs a state call as well as /_ping', () => {
     server.close();
   });
 
-  it('drops while /containers/json hangs and /_ping answers, and comes back when it answers', async () => {
-    await new Promise<void>((res) => server.listen(socket, res));
-    const d = createDockerdProbes({
+  /** dockerd's probes against the fake, with /containers/json due every `containersEveryMs`. */
+  const probesOfFake = (containersEveryMs: number): ReturnType<typeof createDockerdProbes> =>
+    createDockerdProbes({
       socket,
       procfsPath: '/proc',
       rootfsPath: '/',
       timeoutMs: 300,
       onAnswerChanged: () => {},
       slowEveryMs: 3_600_000,
-      containersEveryMs: 0,
+      containersEveryMs,
     });
+
+  it('drops while /containers/json hangs and /_ping answers, and comes back when it answers', async () => {
+    await new Promise<void>((res) => server.listen(socket, res));
+    const d = probesOfFake(0);
     assert.equal(await runProbe(d.probes, 'dockerd_ping'), null);
     d.prepare(view, Date.now()); // /_ping answered: /containers/json is due
     assert.match((await runProbe(d.probes, 'dockerd_containers')) ?? '', /no answer to GET \/containers\/json/);
@@ -137,15 +141,7 @@ describe('dockerd: healthy needs a state call as well as /_ping', () => {
   });
 
   it("/_ping goes by the scan's stat of its socket: gone, it fails without asking; a socket, it asks", async () => {
-    const d = createDockerdProbes({
-      socket,
-      procfsPath: '/proc',
-      rootfsPath: '/',
-      timeoutMs: 300,
-      onAnswerChanged: () => {},
-      slowEveryMs: 3_600_000,
-      containersEveryMs: 3_600_000,
-    });
+    const d = probesOfFake(3_600_000);
     try {
       assert.equal(d.socketPath?.(), socket, 'the path the scan is asked to look at');
       const before = pings;
