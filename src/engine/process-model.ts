@@ -69,6 +69,9 @@ export interface ReadError {
 /** A daemon's socket path as a stat saw it: a socket, something else, or an errno code (ENOENT: gone). */
 export type SocketFileState = { kind: 'socket' } | { kind: 'not-socket' } | { kind: 'error'; code: string };
 
+/** What a scan looked at for the probes besides the engine's processes (ProcessSource.scan's request). */
+export type ScanLooks = Pick<ProcessSnapshot, 'socketFiles' | 'pidStates'>;
+
 export interface ProcessSnapshot {
   /** Wall-clock time (ms since epoch) at which the scan finished. */
   takenAtMs: number;
@@ -100,6 +103,12 @@ export interface ProcessSnapshot {
    * again (src/sources/socket-present.ts).
    */
   socketFiles?: ReadonlyMap<string, SocketFileState>;
+  /**
+   * The state letter in `/proc/<pid>/stat` of each pid the scan was asked about (the running tasks'
+   * processes, for the drift check), null when gone or unreadable: read in the scan's thread, not on
+   * the event loop.
+   */
+  pidStates?: ReadonlyMap<number, string | null>;
   /** How the procfs source found these processes (rooted or full scan, and why); absent from ps-list. */
   scan?: ScanReport;
 }

@@ -111,13 +111,13 @@ export function createPoller(opts: PollerOptions): Poller {
     const started = monotonicMs();
     let ok = false;
     try {
-      // The scan also stats the sockets the health probes are about to check (socket-present.ts).
-      const snapshot = await source.scan(opts.probes ? { sockets: opts.probes.socketPaths() } : undefined);
+      // The scan also looks at what the probes are about to use (their sockets, the tasks' pids).
+      const snapshot = await source.scan(opts.probes?.scanRequest());
       const view = attributeEngine(snapshot, opts.settings, tracker.memory);
       // Probes run beside the scan, never in its way (probe-runner.ts); only the first poll waits
       // for them, so that the first scrape already has their answers.
       if (opts.probes) {
-        const round = opts.probes.tick(view, snapshot.socketFiles);
+        const round = opts.probes.tick(view, snapshot);
         if (first || opts.awaitEveryProbeRound) await round;
         first = false;
       }

@@ -10,7 +10,8 @@
 import type { Logger } from 'pino';
 import type { EngineView } from '../engine/attribute.js';
 import type { ProbeName, ProbeOutcome, ProbeReport } from '../engine/probe-report.js';
-import type { SocketFileState } from '../engine/process-model.js';
+import type { ScanLooks } from '../engine/process-model.js';
+import type { ScanRequest } from '../sources/process-source.js';
 import { createEngineProbes, type EngineProbeOptions } from '../sources/probes/engine-probes.js';
 import type { Probe, ProbeSet } from '../sources/probes/probe.js';
 
@@ -19,11 +20,11 @@ export type ProbeRunnerOptions = EngineProbeOptions;
 export interface ProbeRunner {
   /**
    * Starts the probes that are due for this view; resolves when those finish (callers need not wait).
-   * `sockets`: what the scan found at the paths socketPaths() named.
+   * `looked`: what the scan found for scanRequest().
    */
-  tick(view: EngineView, sockets?: ReadonlyMap<string, SocketFileState>): Promise<void>;
-  /** The socket paths the health probes will check: the scan before the next tick looks at them. */
-  socketPaths(): string[];
+  tick(view: EngineView, looked?: ScanLooks): Promise<void>;
+  /** The sockets the health probes will check and the pids the drift check reads: the next scan looks first. */
+  scanRequest(): ScanRequest;
   /** What the probes know now. */
   report(): ProbeReport;
   close(): void;
@@ -66,24 +67,26 @@ export function scheduleProbes(set: ProbeSet, logger: Logger, clock: ProbeClock 
   };
 
   return {
-    async tick(view, sockets) {
+    async tick(view, looked) {
       const now = clock.nowMs();
       const runs: Promise<void>[] = [];
       for (const daemon of set.daemons) {
-        daemon.prepare(view, now, sockets);
+        daemon.prepare(view, now, looked);
         for (const probe of daemon.probes) {
           if (probe.due() && !running.has(probe.name)) runs.push(execute(probe));
         }
       }
       await Promise.all(runs);
     },
-    socketPaths() {
-      const paths: string[] = [];
+    scanRequest() {
+      const sockets: string[] = [];
+      const pids: number[] = [];
       for (const daemon of set.daemons) {
         const path = daemon.socketPath?.() ?? null;
-        if (path !== null) paths.push(path);
+        if (path !== null) sockets.push(path);
+        pids.push(...(daemon.taskPids?.() ?? []));
       }
-      return paths;
+      return { sockets, pids };
     },
     report() {
       const now = clock.nowMs();

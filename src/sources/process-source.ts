@@ -8,7 +8,7 @@ import type { HeadroomReadings, HeadroomRequest } from '../engine/headroom.js';
 
 export interface ProcessSource {
   readonly name: 'procfs' | 'ps-list';
-  /** `sockets`: paths to stat with the scan, for the snapshot's socketFiles (a source may ignore it). */
+  /** Also stat `sockets` and read the state of `pids`, for socketFiles and pidStates (a source may ignore it). */
   scan(request?: ScanRequest): Promise<ProcessSnapshot>;
   close(): Promise<void>;
   /**
@@ -22,6 +22,7 @@ export interface ProcessSource {
 
 export interface ScanRequest {
   sockets: readonly string[];
+  pids?: readonly number[];
 }
 
 /** The sockets the exporter was told to dial (--containerd.address, --docker.host). */

@@ -60,7 +60,7 @@ function scriptedProbes(script: Answers[]): ProbeRunner {
   const counts = { dockerd: 0, containerd: 0 };
   const outcomes = new Map<ProbeName, ProbeOutcome>();
   return {
-    socketPaths: () => [],
+    scanRequest: () => ({ sockets: [], pids: [] }),
     tick() {
       round++;
       answers = script[Math.min(round, script.length - 1)] ?? answers;

@@ -145,10 +145,10 @@ describe('dockerd: healthy needs a state call as well as /_ping', () => {
     try {
       assert.equal(d.socketPath?.(), socket, 'the path the scan is asked to look at');
       const before = pings;
-      d.prepare(view, Date.now(), new Map([[socket, { kind: 'error', code: 'ENOENT' }]]));
+      d.prepare(view, Date.now(), { socketFiles: new Map([[socket, { kind: 'error', code: 'ENOENT' }]]) });
       assert.match((await runProbe(d.probes, 'dockerd_ping')) ?? '', /docker\.sock: no such file \(removed or renamed\?\)$/);
       assert.equal(pings, before, 'nothing was sent');
-      d.prepare(view, Date.now(), new Map([[socket, { kind: 'socket' }]]));
+      d.prepare(view, Date.now(), { socketFiles: new Map([[socket, { kind: 'socket' }]]) });
       assert.equal(await runProbe(d.probes, 'dockerd_ping'), null);
       assert.equal(pings, before + 1);
     } finally {

@@ -168,7 +168,7 @@ test('procfs source: a worker that runs out of heap fails that scan with a clear
   failures.forEach((msg, i) => assert.match(msg, new RegExp(`^procfs scan worker ran out of heap; the next scan gets ${2 ** (i + 1)} MiB: `)));
 });
 
-test("procfs source: the socket paths a scan is asked about are stat'ed in its thread, with the scan", async () => {
+test('procfs source: the socket paths and pids a scan is asked about are read in its thread, with the scan', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dee-sock-'));
   const sock = join(dir, 'daemon.sock');
   const server = createServer();
@@ -176,7 +176,10 @@ test("procfs source: the socket paths a scan is asked about are stat'ed in its t
   writeFileSync(join(dir, 'plain'), '');
   const source = createProcfsSource({ procfsPath: '/proc', pidfilePath: null });
   try {
-    const snap = await source.scan({ sockets: [sock, join(dir, 'plain'), join(dir, 'gone.sock')] });
+    const snap = await source.scan({ sockets: [sock, join(dir, 'plain'), join(dir, 'gone.sock')], pids: [process.pid, 4_194_304 + 7] });
+    const ownState = snap.pidStates?.get(process.pid);
+    assert.ok(ownState === 'R' || ownState === 'S', `this process's state: ${ownState}`);
+    assert.equal(snap.pidStates?.get(4_194_304 + 7), null, 'a pid above any pid_max is gone');
     assert.deepEqual(
       [...(snap.socketFiles ?? new Map())],
       [
@@ -186,7 +189,9 @@ test("procfs source: the socket paths a scan is asked about are stat'ed in its t
       ],
     );
     // Not asked: not looked at, and the probes stat for themselves.
-    assert.equal((await source.scan()).socketFiles, undefined);
+    const plain = await source.scan();
+    assert.equal(plain.socketFiles, undefined);
+    assert.equal(plain.pidStates, undefined);
   } finally {
     await source.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -179,7 +179,7 @@ describe('poller schedule', () => {
     const rounds: Array<() => void> = [];
     const probes: ProbeRunner = {
       tick: () => new Promise<void>((resolve) => rounds.push(resolve)),
-      socketPaths: () => [],
+      scanRequest: () => ({ sockets: [], pids: [] }),
       report: () => null as unknown as ProbeReport, // the view is empty: nothing reads the report's fields
       close: () => {},
     };

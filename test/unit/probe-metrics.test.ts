@@ -63,7 +63,7 @@ async function stateWith(probes: ProbeReport): Promise<EngineState> {
     intervalMs: 1000,
     settings: { dockerdExpected: true, containerdAddress: null },
     logger: createLogger('error', 'json', () => {}),
-    probes: { tick: () => Promise.resolve(), socketPaths: () => [], report: () => probes, close: () => {} },
+    probes: { tick: () => Promise.resolve(), scanRequest: () => ({ sockets: [], pids: [] }), report: () => probes, close: () => {} },
   });
   await poller.pollOnce();
   const latest = poller.status().latest;

@@ -8,7 +8,7 @@
  */
 import type { EngineView } from '../../engine/attribute.js';
 import type { TaskEventCounts, TaskInfo } from '../../engine/probe-report.js';
-import type { SocketFileState } from '../../engine/process-model.js';
+import type { ScanLooks } from '../../engine/process-model.js';
 import { identityKey } from '../../engine/tracker.js';
 import { createContainerdClient, loadContainerdServices, type ContainerdClient } from '../containerd/containerd-client.js';
 import { createTaskEventWatcher, type TaskEventWatcher } from '../containerd/task-event-watcher.js';
@@ -200,8 +200,8 @@ export function createContainerdProbes(
   return {
     probes: [health, state, taskList, containerList, versionProbe, plugins],
     watches: [events],
-    prepare(view: EngineView, nowMs: number, sockets?: ReadonlyMap<string, SocketFileState>) {
-      answering.scanSaw(sockets);
+    prepare(view: EngineView, nowMs: number, looked?: ScanLooks) {
+      answering.scanSaw(looked?.socketFiles);
       // The configured socket as given; otherwise the host path the live engine vouches for, reached
       // under --path.rootfs. A remembered (or restored) address the live engine does not confirm is
       // never dialled.

@@ -7,7 +7,7 @@
 import type { EngineView } from '../../engine/attribute.js';
 import { userlandProxyFromArgv } from '../../engine/chain-checks.js';
 import type { ContainerSummary, EngineInfo, EngineVersions, PublishedPort } from '../../engine/probe-report.js';
-import type { SocketFileState } from '../../engine/process-model.js';
+import type { ScanLooks } from '../../engine/process-model.js';
 import { identityKey } from '../../engine/tracker.js';
 import { readUserlandProxySetting } from '../docker/daemon-config.js';
 import { createEngineApiClient } from '../docker/engine-api-client.js';
@@ -126,8 +126,8 @@ export function createDockerdProbes(opts: DockerdProbeOptions): DaemonProbes & {
   return {
     probes: [ping, version, infoProbe, containers],
     watches: [],
-    prepare(view: EngineView, nowMs: number, sockets?: ReadonlyMap<string, SocketFileState>) {
-      answering.scanSaw(sockets);
+    prepare(view: EngineView, nowMs: number, looked?: ScanLooks) {
+      answering.scanSaw(looked?.socketFiles);
       // Decided once for the poll, before this poll's /_ping answers: the due times move when the
       // calls are started (even into a lane still busy), as they always have.
       slowDue = false;

@@ -10,7 +10,7 @@
 import type { EngineView } from '../../engine/attribute.js';
 import type { ProbeName, ProbeOutcome, ProbeReport } from '../../engine/probe-report.js';
 import { assertSocketPresent } from '../socket-present.js';
-import type { SocketFileState } from '../../engine/process-model.js';
+import type { ScanLooks, SocketFileState } from '../../engine/process-model.js';
 
 /** The request a probe sends, as read-only.ts lists it. */
 export type ProbeRequest = { grpc: string } | { http: { method: 'GET'; path: string } };
@@ -41,11 +41,13 @@ export interface DaemonProbes {
   readonly watches: readonly Watch[];
   /**
    * Called at the start of each poll, before any due(): picks the client and decides what is due.
-   * `sockets`: what this poll's scan found at the paths socketPath() named (absent: not looked at).
+   * `looked`: what this poll's scan found at the paths and pids asked for below (absent: not looked at).
    */
-  prepare(view: EngineView, nowMs: number, sockets?: ReadonlyMap<string, SocketFileState>): void;
+  prepare(view: EngineView, nowMs: number, looked?: ScanLooks): void;
   /** The socket path the health probe will check next: the scan looks at it first (socket-present.ts). */
   socketPath?(): string | null;
+  /** Pids whose state the next scan should read (the drift check's running tasks). */
+  taskPids?(): readonly number[];
   close(): void;
 }
 

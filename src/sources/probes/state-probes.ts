@@ -2,7 +2,8 @@
  * The deep checks that join both daemons' answers: dockerd's container event stream, state drift
  * between dockerd and containerd (src/engine/state-drift.ts), and leaked docker-proxy processes.
  * A pseudo-daemon with no calls of its own (its prepare() keeps the poll's view) and one watch, the
- * standing GET /events; the drift check reads /proc only for the pids of running tasks.
+ * standing GET /events. The drift check needs the state of running tasks' pids: the scan reads it in its
+ * thread (taskPids() asks for the next poll), and only a pid it was not asked about is read here.
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -37,14 +38,19 @@ function dockerNamespace(view: EngineView | null): string {
   return (view?.dockerd ? flagValue(view.dockerd.argv, ['--containerd-namespace']) : null) ?? 'moby';
 }
 
-/** A pid that is gone, or a zombie nobody reaped, runs nothing. */
-function processAlive(procfsPath: string, pid: number): boolean {
+/** A pid that is gone (null), or a zombie nobody reaped, runs nothing. */
+const runs = (state: string | null): boolean => state !== null && state !== 'Z' && state !== 'X' && state !== '';
+
+/**
+ * The state of a pid the scan did not read (a task new since the last poll, or the ps-list source):
+ * read here, once. The scan reads the others in its own thread (ProcessSnapshot.pidStates).
+ */
+function stateNow(procfsPath: string, pid: number): string | null {
   try {
     const stat = readFileSync(`${procfsPath.replace(/\/+$/, '')}/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X' && state !== '';
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -58,6 +64,9 @@ export function createStateProbes(opts: StateProbeOptions): DaemonProbes & { dee
     : null;
   let view: EngineView | null = null;
   let memory: DriftMemory = noDrift;
+  let pidStates: ReadonlyMap<number, string | null> | undefined;
+  /** The running tasks' pids of the last check: the next scan reads their state. */
+  let watchedPids: number[] = [];
 
   const watch: Watch = {
     name: 'dockerd_events',
@@ -72,9 +81,11 @@ export function createStateProbes(opts: StateProbeOptions): DaemonProbes & { dee
   return {
     probes: [],
     watches: events ? [watch] : [],
-    prepare(v) {
+    prepare(v, _nowMs, looked) {
       view = v;
+      pidStates = looked?.pidStates;
     },
+    taskPids: () => watchedPids,
     deep(i, nowMs) {
       const ns = dockerNamespace(view);
       const dockerSince = events?.counts().connectedSinceMs ?? null;
@@ -83,7 +94,7 @@ export function createStateProbes(opts: StateProbeOptions): DaemonProbes & { dee
         ? advanceDrift(memory, {
             containers: i.containers,
             tasks: i.tasks ? (i.tasks.get(ns) ?? null) : null,
-            processAlive: (pid) => processAlive(opts.procfsPath, pid),
+            processAlive: (pid) => runs(pidStates?.has(pid) ? (pidStates.get(pid) ?? null) : stateNow(opts.procfsPath, pid)),
             exits: opts.taskEvents.recentExits(ns),
             lastDieMs: (id) => events.lastDieMs(id),
             streamsUpSinceMs: dockerSince !== null && containerdSince !== null ? Math.max(dockerSince, containerdSince) : null,
@@ -91,6 +102,8 @@ export function createStateProbes(opts: StateProbeOptions): DaemonProbes & { dee
           })
         : null;
       if (drift) memory = drift.memory;
+      const tasks = events && i.tasks ? (i.tasks.get(ns) ?? []) : [];
+      watchedPids = tasks.filter((t) => t.status === 'RUNNING' && t.pid > 0).map((t) => t.pid);
       const nothing = Object.fromEntries(DRIFT_KINDS.map((k) => [k, null]));
       return {
         containerEvents: events ? events.counts().byType : null,

@@ -165,7 +165,7 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
   return {
     name: 'procfs',
     scan(request?: ScanRequest): Promise<ProcessSnapshot> {
-      return ask('scan', (id) => ({ id, sockets: request?.sockets ?? [] })) as Promise<ProcessSnapshot>;
+      return ask('scan', (id) => ({ id, sockets: request?.sockets ?? [], pids: request?.pids ?? [] })) as Promise<ProcessSnapshot>;
     },
     readHeadroom(request: HeadroomRequest): Promise<HeadroomReadings> {
       return ask('headroom', (id: number) => ({ id, headroom: request })) as Promise<HeadroomReadings>;

@@ -326,6 +326,16 @@ function listeningPaths(dir: string, inodes: ReadonlySet<number>, scratch: Procf
 }
 
 /** `dev:ino` of a socket file; null when it is not there, is not a socket, or cannot be stat'ed. */
+/** A pid's state letter from its `stat`; null when it is gone, unreadable or malformed. */
+export function pidState(procfsPath: string, pid: number, scratch: ProcfsScratch): string | null {
+  try {
+    const text = readSmall(`${procfsPath}/${pid}/stat`, scratch);
+    return text === VANISHED ? null : parseProcStat(text).state;
+  } catch {
+    return null;
+  }
+}
+
 export function socketFileId(path: string): string | null {
   try {
     const st = fs.statSync(path);
