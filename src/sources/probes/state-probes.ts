@@ -13,6 +13,7 @@ import { leakedProxies } from '../../engine/leaked-proxies.js';
 import type { DeepReport, TaskInfo } from '../../engine/probe-report.js';
 import { advanceDrift, DRIFT_KINDS, noDrift, type DockerContainer, type DriftMemory } from '../../engine/state-drift.js';
 import type { TaskEventWatcher } from '../containerd/task-event-watcher.js';
+import { parseProcStat } from '../procfs/parse-proc.js';
 import { createEngineEventWatcher, type EngineEventWatcher } from '../docker/engine-events.js';
 import type { DaemonProbes, Watch } from './probe.js';
 
@@ -47,8 +48,7 @@ const runs = (state: string | null): boolean => state !== null && state !== 'Z' 
  */
 function stateNow(procfsPath: string, pid: number): string | null {
   try {
-    const stat = readFileSync(`${procfsPath.replace(/\/+$/, '')}/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return parseProcStat(readFileSync(`${procfsPath.replace(/\/+$/, '')}/${pid}/stat`, 'latin1')).state;
   } catch {
     return null;
   }

@@ -325,7 +325,6 @@ function listeningPaths(dir: string, inodes: ReadonlySet<number>, scratch: Procf
   return [...new Set(parseUnixListeners(text, inodes).values())].sort();
 }
 
-/** `dev:ino` of a socket file; null when it is not there, is not a socket, or cannot be stat'ed. */
 /** A pid's state letter from its `stat`; null when it is gone, unreadable or malformed. */
 export function pidState(procfsPath: string, pid: number, scratch: ProcfsScratch): string | null {
   try {
@@ -336,6 +335,7 @@ export function pidState(procfsPath: string, pid: number, scratch: ProcfsScratch
   }
 }
 
+/** `dev:ino` of a socket file; null when it is not there, is not a socket, or cannot be stat'ed. */
 export function socketFileId(path: string): string | null {
   try {
     const st = fs.statSync(path);
