@@ -22,7 +22,7 @@ export interface ProcessSource {
 
 export interface ScanRequest {
   sockets: readonly string[];
-  pids?: readonly number[];
+  pids: readonly number[];
 }
 
 /** The sockets the exporter was told to dial (--containerd.address, --docker.host). */

@@ -5,7 +5,7 @@ import { createEngineScanState, scanEngine, type EngineScanOptions } from './roo
 import { readHeadroom, type HeadroomPaths } from './headroom.js';
 import type { HeadroomRequest } from '../../engine/headroom.js';
 import type { ProcessSnapshot } from '../../engine/process-model.js';
-import type { ConfiguredSockets } from '../process-source.js';
+import type { ConfiguredSockets, ScanRequest } from '../process-source.js';
 import { socketFileStateSync } from '../socket-present.js';
 
 export interface ScanWorkerOptions extends EngineScanOptions {
@@ -17,8 +17,8 @@ const options = workerData as ScanWorkerOptions;
 const scratch = createProcfsScratch();
 const state = createEngineScanState();
 
-/** A scan, with the socket paths to stat after it; or the headroom reads of the engine it found. */
-type WorkerRequest = { id: number; sockets: readonly string[]; pids: readonly number[] } | { id: number; headroom: HeadroomRequest };
+/** A scan, with the socket paths to stat and the pids to read after it; or the headroom reads of the engine it found. */
+type WorkerRequest = ({ id: number } & ScanRequest) | { id: number; headroom: HeadroomRequest };
 
 parentPort?.on('message', (message: WorkerRequest) => {
   const id = message.id;
@@ -38,7 +38,7 @@ function headroomPaths(): HeadroomPaths {
  * The configured sockets' identities; and what the probes asked for: their socket paths as they are now
  * (socket-present.ts), the state of the running tasks' pids (the drift check).
  */
-function withAskedFor(snapshot: ProcessSnapshot, asked: { sockets: readonly string[]; pids: readonly number[] }): ProcessSnapshot {
+function withAskedFor(snapshot: ProcessSnapshot, asked: ScanRequest): ProcessSnapshot {
   const sockets = options.sockets;
   const id = (path: string | null): string | null => (path === null ? null : socketFileId(path));
   const socketFiles = new Map(asked.sockets.map((path) => [path, socketFileStateSync(path)] as const));
