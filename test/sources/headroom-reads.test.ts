@@ -1,11 +1,11 @@
 /**
- * The headroom reads: a real child's fd limit and /tmp's statfs against `df`, and the cgroup walk on
+ * The headroom reads of the engine's processes: a real child's fd limit, and the cgroup walk on
  * written trees. The cgroup trees are files, not a mounted cgroupfs: this machine has one cgroup
  * version, and the walk must be shown on both (v1 `pids` hierarchy, v2 unified) and on limits set
  * at an ancestor, which only a written tree can show everywhere.
  */
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -56,41 +56,14 @@ describe('headroom reads', () => {
       for (let i = 0; i < 100 && !readFileSync(`/proc/${pid}/limits`, 'utf8').includes('123 '); i++)
         await new Promise((r) => setTimeout(r, 20));
       const target = { pid, startTicks: startTicksOf(pid), cgroup: false };
-      const got = readHeadroom({ procfsPath: '/proc', rootfsPath: '/' }, { processes: [target], storage: [] });
+      const got = readHeadroom({ procfsPath: '/proc', rootfsPath: '/' }, { processes: [target] });
       assert.deepEqual(got.processes, [{ pid, maxFds: 123, uninterruptibleThreads: 0, cgroupPids: null }]);
       assert.ok(got.pidMax !== null && got.pidMax > 0 && got.threadsMax !== null && got.threadsMax > 0);
-      const reused = readHeadroom(
-        { procfsPath: '/proc', rootfsPath: '/' },
-        { processes: [{ ...target, startTicks: target.startTicks + 1 }], storage: [] },
-      );
+      const reused = readHeadroom({ procfsPath: '/proc', rootfsPath: '/' }, { processes: [{ ...target, startTicks: target.startTicks + 1 }] });
       assert.deepEqual(reused.processes, []);
     } finally {
       child.kill('SIGKILL');
     }
-  });
-
-  it("statfs of a place matches df's figures", () => {
-    const got = readHeadroom({ procfsPath: '/proc', rootfsPath: '/' }, { processes: [], storage: [{ volume: 'data_root', path: '/tmp' }] });
-    const [size, avail, inodes] = (
-      execFileSync('df', ['-B1', '--output=size,avail,itotal', '/tmp'], { encoding: 'utf8' }).trim().split('\n')[1] ?? ''
-    )
-      .trim()
-      .split(/\s+/)
-      .map(Number);
-    const s = got.storage[0];
-    assert.ok(s && size !== undefined && avail !== undefined && inodes !== undefined);
-    assert.equal(s.sizeBytes, size);
-    assert.ok(Math.abs(s.availBytes - avail) <= 0.05 * avail, `${s.availBytes} vs df ${avail}`);
-    assert.equal(s.inodes, inodes);
-  });
-
-  it('a place that is not there is a counted read error, not a figure', () => {
-    const got = readHeadroom(
-      { procfsPath: '/proc', rootfsPath: '/' },
-      { processes: [], storage: [{ volume: 'exec_root', path: '/nonexistent/exec' }] },
-    );
-    assert.deepEqual(got.storage, []);
-    assert.equal(got.errors[0]?.file, 'statfs');
   });
 
   it('walks a v1 pids hierarchy to the tightest pids.max, counting D threads by their own stat', () => {
@@ -100,10 +73,7 @@ describe('headroom reads', () => {
       'pids/system.slice/pids.max': '100\n',
       'pids/system.slice/pids.current': '95\n',
     });
-    const got = readHeadroom(
-      { procfsPath: host.procfs, rootfsPath: host.rootfs },
-      { processes: [{ pid: 42, startTicks: 777, cgroup: true }], storage: [] },
-    );
+    const got = readHeadroom({ procfsPath: host.procfs, rootfsPath: host.rootfs }, { processes: [{ pid: 42, startTicks: 777, cgroup: true }] });
     assert.deepEqual(got.processes, [{ pid: 42, maxFds: 512, uninterruptibleThreads: 1, cgroupPids: { max: 100, current: 95 } }]);
     assert.equal(got.pidMax, 32768);
     assert.equal(got.threadsMax, 1000);
@@ -114,20 +84,14 @@ describe('headroom reads', () => {
       'system.slice/containerd.service/pids.max': '4915\n',
       'system.slice/containerd.service/pids.current': '4000\n',
     });
-    const got = readHeadroom(
-      { procfsPath: host.procfs, rootfsPath: host.rootfs },
-      { processes: [{ pid: 42, startTicks: 777, cgroup: true }], storage: [] },
-    );
+    const got = readHeadroom({ procfsPath: host.procfs, rootfsPath: host.rootfs }, { processes: [{ pid: 42, startTicks: 777, cgroup: true }] });
     assert.deepEqual(got.processes[0]?.cgroupPids, { max: 4915, current: 4000 });
     assert.deepEqual(got.errors, []);
   });
 
   it('a malformed pids.max or limits file is a counted error, never a number', () => {
     const host = fakeHost('0::/a\n', { 'a/pids.max': 'lots\n', 'a/pids.current': '1\n' });
-    const got = readHeadroom(
-      { procfsPath: host.procfs, rootfsPath: host.rootfs },
-      { processes: [{ pid: 42, startTicks: 777, cgroup: true }], storage: [] },
-    );
+    const got = readHeadroom({ procfsPath: host.procfs, rootfsPath: host.rootfs }, { processes: [{ pid: 42, startTicks: 777, cgroup: true }] });
     assert.equal(got.processes[0]?.cgroupPids, null);
     assert.deepEqual(
       got.errors.map((e) => [e.file, e.reason]),
@@ -136,7 +100,7 @@ describe('headroom reads', () => {
     writeFileSync(join(host.procfs, '42', 'limits'), 'Max open files  lots  lots files\n');
     const bad = readHeadroom(
       { procfsPath: host.procfs, rootfsPath: host.rootfs },
-      { processes: [{ pid: 42, startTicks: 777, cgroup: false }], storage: [] },
+      { processes: [{ pid: 42, startTicks: 777, cgroup: false }] },
     );
     assert.deepEqual(bad.processes, []);
     assert.deepEqual(

@@ -1,11 +1,12 @@
 /**
- * The headroom reads (src/engine/headroom.ts says what they are for), synchronous, for the scan
- * worker: they run in the same thread as the procfs scan, behind the same blocked-read guard
- * (procfs-source.ts), because some can block in the kernel (statfs of a hung NFS data root). Only the
- * processes and places the request names are read: the attributed engine's, never the whole host.
+ * The headroom reads of the engine's processes (src/engine/headroom.ts says what they are for),
+ * synchronous, for the scan worker: they run in the same thread as the procfs scan, behind the same
+ * blocked-read guard (procfs-source.ts). Only the processes the request names are read: the attributed
+ * engine's, never the whole host. The statfs of its places runs elsewhere (storage-statfs.ts): a hung
+ * filesystem would block this thread, and every scan behind it, until it answered.
  */
 import * as fs from 'node:fs';
-import type { CgroupPids, HeadroomReadings, HeadroomRequest, HeadroomTarget, ProcessHeadroom, StorageReading } from '../../engine/headroom.js';
+import type { CgroupPids, HeadroomReadings, HeadroomRequest, HeadroomTarget, ProcessHeadroom } from '../../engine/headroom.js';
 import type { ReadError } from '../../engine/process-model.js';
 import { MalformedProcFileError, parseProcStat } from './parse-proc.js';
 import { cgroupAncestry, parseCount, parsePidsMax, parseSoftNofile, pidsCgroupOf, taskStatState } from './parse-headroom.js';
@@ -21,7 +22,10 @@ const GONE = Symbol('gone');
 
 const buffer = Buffer.allocUnsafe(16 * 1024);
 
-export function readHeadroom(paths: HeadroomPaths, request: HeadroomRequest): HeadroomReadings {
+/** What the scan's thread reads; the places' statfs is storage-statfs.ts's. */
+export type ProcessHeadroomReadings = Omit<HeadroomReadings, 'storage'>;
+
+export function readHeadroom(paths: HeadroomPaths, request: Pick<HeadroomRequest, 'processes'>): ProcessHeadroomReadings {
   const errors: ReadError[] = [];
   const processes: ProcessHeadroom[] = [];
   const root = paths.rootfsPath === '/' ? '' : paths.rootfsPath.replace(/\/+$/, '');
@@ -44,24 +48,7 @@ export function readHeadroom(paths: HeadroomPaths, request: HeadroomRequest): He
   };
   const pidMax = kernelCount('pid_max');
   const threadsMax = kernelCount('threads-max');
-  const storage: StorageReading[] = [];
-  for (const { volume, path } of request.storage) {
-    try {
-      // bavail (what an unprivileged writer may use) is df's "Avail"; blocks is its "Size".
-      const st = fs.statfsSync(`${root}${path}`);
-      const hasInodes = st.files > 0;
-      storage.push({
-        volume,
-        availBytes: st.bavail * st.bsize,
-        sizeBytes: st.blocks * st.bsize,
-        availInodes: hasInodes ? st.ffree : null,
-        inodes: hasInodes ? st.files : null,
-      });
-    } catch (err) {
-      errors.push(toReadError(err, 'statfs'));
-    }
-  }
-  return { processes, pidMax, threadsMax, storage, errors };
+  return { processes, pidMax, threadsMax, errors };
 }
 
 function readProcess(dir: string, target: HeadroomTarget, cgroupRoot: string, errors: ReadError[]): ProcessHeadroom | typeof GONE {

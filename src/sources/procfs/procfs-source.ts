@@ -16,6 +16,8 @@ import type { ProcessSnapshot } from '../../engine/process-model.js';
 import type { ProcfsScanOptions } from './scan-procfs.js';
 import type { HeadroomReadings, HeadroomRequest } from '../../engine/headroom.js';
 import type { ScanWorkerOptions } from './scan-worker.js';
+import type { ProcessHeadroomReadings } from './headroom.js';
+import { createStorageStatfs } from './storage-statfs.js';
 
 export interface ProcfsSourceOptions extends ProcfsScanOptions {
   /** A full scan at least this often, as an audit of the rooted one (default 60 s; 0: always full). */
@@ -27,10 +29,18 @@ export interface ProcfsSourceOptions extends ProcfsScanOptions {
   rootfsPath?: string;
   /** Stat'ed after every scan, in its thread, for the snapshot's configuredSockets (process-source.ts). */
   sockets?: ConfiguredSockets;
+  /** How long a statfs of the engine's places may take before it counts as blocked (default 1 s). */
+  statfsTimeoutMs?: number;
 }
 
 /** Where the doubling of the worker's heap limit stops: far above what 100,000 processes need. */
 const MAX_WORKER_HEAP_MB = 256;
+
+/**
+ * statfs of a healthy filesystem, even a busy NFS one, answers in milliseconds; past this it counts as
+ * blocked (storage-statfs.ts). A poll waits for it at most once per hang.
+ */
+const STATFS_TIMEOUT_MS = 1000;
 
 /** How long close() waits for the worker to stop before it leaves a blocked thread behind. */
 const CLOSE_WAIT_MS = 500;
@@ -47,7 +57,7 @@ class ScanBlockedError extends Error {
 interface WorkerReply {
   id: number;
   snapshot?: ProcessSnapshot;
-  headroom?: HeadroomReadings;
+  headroom?: ProcessHeadroomReadings;
   error?: string;
 }
 
@@ -65,9 +75,12 @@ interface InFlight {
 }
 
 export interface ProcfsSource extends ProcessSource {
-  /** True while the worker thread exists but is blocked (past the scan timeout) or was asked to stop and has not. */
+  /**
+   * True while the worker thread exists but is blocked (past the scan timeout) or was asked to stop
+   * and has not, or while a statfs of the engine's places is blocked in a pool thread.
+   */
   threadBlocked(): boolean;
-  /** The headroom reads of the engine's processes and places, in the scan's thread and under its guard. */
+  /** The headroom reads: the engine's processes in the scan's thread, under its guard; its places' statfs beside it. */
   readHeadroom(request: HeadroomRequest): Promise<HeadroomReadings>;
 }
 
@@ -85,6 +98,8 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
   let nextId = 1;
   let heapMb = opts.workerHeapMb ?? 12;
   let closed = false;
+  // Not in the scan's thread: a statfs of a hung filesystem must not stop the scan (storage-statfs.ts).
+  const storage = createStorageStatfs(opts.rootfsPath ?? '/', opts.statfsTimeoutMs ?? STATFS_TIMEOUT_MS);
 
   /** Ends the current scan: its caller gets `outcome` unless it was already told the scan is blocked. */
   const finish = (outcome: { value: unknown } | { error: Error }): void => {
@@ -167,8 +182,12 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
     scan(request?: ScanRequest): Promise<ProcessSnapshot> {
       return ask('scan', (id) => ({ id, sockets: request?.sockets ?? [], pids: request?.pids ?? [] })) as Promise<ProcessSnapshot>;
     },
-    readHeadroom(request: HeadroomRequest): Promise<HeadroomReadings> {
-      return ask('headroom', (id: number) => ({ id, headroom: request })) as Promise<HeadroomReadings>;
+    async readHeadroom(request: HeadroomRequest): Promise<HeadroomReadings> {
+      const [processes, places] = await Promise.all([
+        ask('headroom', (id: number) => ({ id, headroom: { processes: request.processes } })) as Promise<ProcessHeadroomReadings>,
+        storage.read(request.storage),
+      ]);
+      return { ...processes, storage: places.storage, errors: [...processes.errors, ...places.errors] };
     },
     async close(): Promise<void> {
       closed = true;
@@ -186,7 +205,7 @@ export function createProcfsSource(opts: ProcfsSourceOptions): ProcfsSource {
       clearTimeout(wait);
     },
     threadBlocked(): boolean {
-      return worker !== null && (closed || inFlight?.blocked === true);
+      return (worker !== null && (closed || inFlight?.blocked === true)) || storage.blocked() > 0;
     },
   };
 }

@@ -17,8 +17,8 @@ const options = workerData as ScanWorkerOptions;
 const scratch = createProcfsScratch();
 const state = createEngineScanState();
 
-/** A scan, with the socket paths to stat and the pids to read after it; or the headroom reads of the engine it found. */
-type WorkerRequest = ({ id: number } & ScanRequest) | { id: number; headroom: HeadroomRequest };
+/** A scan, with the socket paths to stat and the pids to read after it; or the headroom reads of the engine's processes. */
+type WorkerRequest = ({ id: number } & ScanRequest) | { id: number; headroom: Pick<HeadroomRequest, 'processes'> };
 
 parentPort?.on('message', (message: WorkerRequest) => {
   const id = message.id;
