@@ -9,10 +9,9 @@
  * the scan, one path at a time: one that has not returned within `timeoutMs` is a read error of its
  * volume, and nothing on that filesystem is stat'ed again until it returns (a path on the same mount,
  * by the exporter's own /proc/self/mountinfo, read only while a call is blocked, is reported blocked
- * with it). At most
- * MAX_BLOCKED calls are ever outstanding, whatever the number of volumes and polls: libuv's pool has
- * four threads, and gzip of /metrics and the rest of the exporter's file I/O need the others. A
- * volume that is not read is absent from the readings, never shown with its last value.
+ * with it). At most MAX_BLOCKED calls are ever outstanding, whatever the number of volumes and polls:
+ * libuv's pool has four threads, and gzip of /metrics and the rest of the exporter's file I/O need
+ * the others. A volume that is not read is absent from the readings, never shown with its last value.
  */
 import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
@@ -38,14 +37,14 @@ interface Pending {
 }
 
 /** `rootfsPath`: the host's root (--path.rootfs); every path is reached under it. */
-export function createStorageStatfs(rootfsPath: string, timeoutMs: number, mountinfoPath = OWN_MOUNTINFO): StorageStatfs {
+export function createStorageStatfs(rootfsPath: string, timeoutMs: number): StorageStatfs {
   const root = rootfsPath === '/' ? '' : rootfsPath.replace(/\/+$/, '');
   /** statfs calls in flight by full path: a path with one is not stat'ed again until it returns. */
   const pending = new Map<string, Pending>();
   let blockedCount = 0;
 
   const readOne = async (volume: StorageVolume, full: string): Promise<StorageReading | ReadError> => {
-    const earlier = pending.get(full) ?? (blockedCount > 0 ? blockedOnSameMount(full, pending, mountinfoPath) : undefined);
+    const earlier = pending.get(full) ?? (blockedCount > 0 ? blockedOnSameMount(full, pending) : undefined);
     if (earlier) return blockedError(full, earlier.sinceMs);
     if (blockedCount >= MAX_BLOCKED) {
       return { file: 'statfs', reason: 'io', message: `statfs ${full}: not tried, ${blockedCount} statfs calls are blocked in the kernel` };
@@ -119,10 +118,10 @@ function blockedError(full: string, sinceMs: number): ReadError {
 }
 
 /** A blocked call on the mount `full` is on; undefined when none is or the mount table cannot be read. */
-function blockedOnSameMount(full: string, pending: ReadonlyMap<string, Pending>, mountinfoPath: string): Pending | undefined {
+function blockedOnSameMount(full: string, pending: ReadonlyMap<string, Pending>): Pending | undefined {
   let mounts: string[];
   try {
-    mounts = mountPoints(readFileSync(mountinfoPath, 'utf8'));
+    mounts = mountPoints(readFileSync(OWN_MOUNTINFO, 'utf8'));
   } catch {
     return undefined;
   }
