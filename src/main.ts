@@ -91,7 +91,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     exporter.saveState();
   }
   if (!done || exporter.threadBlocked()) {
-    if (done) logger.warn({ signal }, 'a procfs scan thread is blocked in a read: stopping by the signal, not by exit(0)');
+    if (done) logger.warn({ signal }, 'a thread is blocked in a read (the procfs scan or a statfs): stopping by the signal, not by exit(0)');
     return endBySignal(signal);
   }
   return 0;

@@ -13,7 +13,8 @@ export interface ProcessSource {
   close(): Promise<void>;
   /**
    * True while a thread of this source is blocked in a read it cannot be pulled out of. Node's
-   * process.exit() joins every worker thread first and would wait for it for good (main.ts).
+   * process.exit() joins every worker thread (and libuv's pool threads) first and would wait for it
+   * for good (main.ts).
    */
   threadBlocked?(): boolean;
   /** Limits, thread states, cgroup pids and statfs of the attributed engine (procfs only: src/engine/headroom.ts). */

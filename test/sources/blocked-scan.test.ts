@@ -9,6 +9,9 @@
  * its RSS does not climb, /metrics answers with poll errors rising, /healthz is 503, and one log line
  * marks the state; releasing the FIFO resumes scanning by itself; SIGTERM ends it within 5 s while a
  * thread is blocked (and with status 0 when none is); `check` ends within 5 s with UNKNOWN.
+ *
+ * And a statfs blocked in the kernel (the data root on a FUSE mount that never answers): the scan is
+ * not behind it, so polls go on; SIGTERM still ends the process within 5 s.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -16,6 +19,7 @@ import {
   closeSync,
   constants,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -29,6 +33,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { compileFixture } from '../support/c-fixture.js';
 import { delay, freePort, metric, repoRoot, scrape, waitFor } from '../support/engine-rig.js';
 
 const BLOCKED_PID = '99999';
@@ -276,5 +281,81 @@ describe('a procfs scan blocked in the kernel', { timeout: 180_000 }, () => {
     assert.ok(Date.now() - started < 5000);
     const firstLine = stdout.split('\n')[0] ?? '';
     assert.match(firstLine, /^DOCKER ENGINE UNKNOWN - cannot scan processes: procfs scan blocked for \d+ s/);
+  });
+});
+
+/**
+ * The engine's data root on a filesystem that never answers (the `silent-fuse` fixture mounted where
+ * --path.rootfs puts the recorded dockerd's --data-root): its statfs waits in the kernel as one of a
+ * dead NFS server does. Needs root and /dev/fuse; skipped without them, except under CI=true.
+ */
+function fuseUnavailable(): string | false {
+  const why = process.getuid?.() !== 0 ? 'not root (mount(2))' : !existsSync('/dev/fuse') ? 'no /dev/fuse' : null;
+  if (why === null) return false;
+  if (process.env.CI === 'true') throw new Error(`CI=true but a FUSE mount cannot be made here: ${why}`);
+  return why;
+}
+
+/** Threads of `pid` in state D. */
+function threadsInD(pid: number): number {
+  let n = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      if (stat.charAt(stat.lastIndexOf(')') + 2) === 'D') n++;
+    } catch {
+      /* ended */
+    }
+  }
+  return n;
+}
+
+describe('a statfs of the data root blocked in the kernel', { timeout: 120_000, skip: fuseUnavailable() }, () => {
+  const servers: ChildProcess[] = [];
+  const mounts: string[] = [];
+  after(() => {
+    for (const s of servers) s.kill('SIGKILL'); // the kernel aborts the connection: the statfs returns
+    for (const m of mounts) spawnSync('umount', ['-l', m]);
+  });
+
+  it('does not stop the scan: polls go on, the volume is an error, SIGTERM still stops it in 5 s', async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'dee-hung-data-root-'));
+    dirs.push(root);
+    // The recorded dockerd runs with --data-root /tmp/rig.AGSWGc/data --exec-root /tmp/rig.AGSWGc/exec.
+    const rootfs = join(root, 'rootfs');
+    const dataRoot = join(rootfs, 'tmp', 'rig.AGSWGc', 'data');
+    mkdirSync(dataRoot, { recursive: true });
+    mkdirSync(join(rootfs, 'tmp', 'rig.AGSWGc', 'exec', 'containerd', 'daemon'), { recursive: true });
+    const fuse = await compileFixture('silent-fuse', join(root, 'silent-fuse'));
+    const server = spawn(fuse, [dataRoot], { stdio: 'ignore' });
+    servers.push(server);
+    mounts.push(dataRoot);
+    await waitFor('the FUSE mount', () => readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${dataRoot} `), 10_000);
+
+    const procfs = join(repoRoot(), 'test', 'fixtures', 'proc', 'docker-rig');
+    const ex = await spawnExporter([...flags(root, procfs), `--path.rootfs=${rootfs}`, '--poll.interval=200ms']);
+    const pid = ex.child.pid as number;
+    const statfsErrors = async (): Promise<number> =>
+      metric(await scrape(ex.url), 'docker_engine_exporter_read_errors_total', { file: 'statfs', reason: 'io' }) ?? 0;
+    await waitFor('the data root statfs to count as blocked', async () => (await statfsErrors()) >= 1, 20_000, 200);
+
+    const before = await scrape(ex.url);
+    const lastPoll = metric(before, 'docker_engine_exporter_last_poll_timestamp_seconds') ?? 0;
+    await delay(2000);
+    const m = await scrape(ex.url);
+    assert.equal(metric(m, POLL_ERRORS, { source: 'procfs' }) ?? 0, 0, 'no poll failed: the scan is not behind the statfs');
+    assert.ok((metric(m, 'docker_engine_exporter_last_poll_timestamp_seconds') ?? 0) > lastPoll, 'polls go on');
+    assert.equal((await healthStatus(ex.url)).status, 200);
+    assert.equal(metric(m, 'docker_engine_storage_avail_bytes', { volume: 'data_root' }), undefined, 'no figure for the hung volume');
+    assert.equal(metric(m, 'docker_engine_storage_avail_bytes', { volume: 'containerd_root' }), undefined, 'nor for one on its mount');
+    assert.ok((metric(m, 'docker_engine_storage_avail_bytes', { volume: 'exec_root' }) ?? 0) > 0, 'the other volumes still read');
+    assert.equal(threadsInD(pid), 1, 'one thread waits on the mount, not one per read');
+
+    ex.child.kill('SIGTERM');
+    const sigtermAt = Date.now();
+    const end = await exitWithin(ex, 5000);
+    t.diagnostic(`SIGTERM with a blocked statfs: exited after ${Date.now() - sigtermAt} ms`);
+    assert.ok(end, `the exporter did not exit within 5 s of SIGTERM with a blocked statfs:\n${ex.output().slice(-2000)}`);
+    assert.deepEqual(end, { code: null, signal: 'SIGTERM' }, 'process.exit() would wait for the pool thread for good');
   });
 });
