@@ -24,6 +24,7 @@ import {
 import { activeAlerts, activeTargets, prometheusAvailability, startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
 import { RULES_PATH, scaleRuleDurations } from '../support-static/rules.js';
 import { compileFixture } from '../support/c-fixture.js';
+import { threadsInD } from '../support/fuse.js';
 
 const TIME_SCALE = 15;
 const JOB = 'docker-engine';
@@ -47,20 +48,6 @@ function softNofile(pid: number): { soft: number; hard: string } {
   const m = /^Max open files\s+(\d+)\s+(\S+)/.exec(line ?? '');
   assert.ok(m, `no numeric Max open files line for ${pid}: ${line}`);
   return { soft: Number(m[1]), hard: m[2] as string };
-}
-
-/** Threads of `pid` in state D now, from each /proc/<pid>/task/<tid>/stat. */
-function threadsInD(pid: number): number {
-  let n = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'D') n++;
-    } catch {
-      /* the thread exited */
-    }
-  }
-  return n;
 }
 
 /** df's own figures for the filesystem of `path`, in bytes and inodes. */

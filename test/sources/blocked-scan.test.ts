@@ -19,7 +19,6 @@ import {
   closeSync,
   constants,
   cpSync,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -34,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { compileFixture } from '../support/c-fixture.js';
+import { fuseUnavailable, threadsInD } from '../support/fuse.js';
 import { delay, freePort, metric, repoRoot, scrape, waitFor } from '../support/engine-rig.js';
 
 const BLOCKED_PID = '99999';
@@ -289,27 +289,6 @@ describe('a procfs scan blocked in the kernel', { timeout: 180_000 }, () => {
  * --path.rootfs puts the recorded dockerd's --data-root): its statfs waits in the kernel as one of a
  * dead NFS server does. Needs root and /dev/fuse; skipped without them, except under CI=true.
  */
-function fuseUnavailable(): string | false {
-  const why = process.getuid?.() !== 0 ? 'not root (mount(2))' : !existsSync('/dev/fuse') ? 'no /dev/fuse' : null;
-  if (why === null) return false;
-  if (process.env.CI === 'true') throw new Error(`CI=true but a FUSE mount cannot be made here: ${why}`);
-  return why;
-}
-
-/** Threads of `pid` in state D. */
-function threadsInD(pid: number): number {
-  let n = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      if (stat.charAt(stat.lastIndexOf(')') + 2) === 'D') n++;
-    } catch {
-      /* ended */
-    }
-  }
-  return n;
-}
-
 describe('a statfs of the data root blocked in the kernel', { timeout: 120_000, skip: fuseUnavailable() }, () => {
   const servers: ChildProcess[] = [];
   const mounts: string[] = [];

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -17,6 +17,7 @@ import { createProcfsSource } from '../../src/sources/procfs/procfs-source.js';
 import { createStorageStatfs, mountOf, mountPoints } from '../../src/sources/procfs/storage-statfs.js';
 import { compileFixture } from '../support/c-fixture.js';
 import { waitFor } from '../support/engine-rig.js';
+import { fuseUnavailable, threadsInD } from '../support/fuse.js';
 
 const dirs: string[] = [];
 const servers: ChildProcess[] = [];
@@ -34,34 +35,6 @@ function unmount(path: string): void {
   } catch {
     /* not mounted */
   }
-}
-
-/** Threads of this process in state D: each statfs waiting on the silent mount is one. */
-function threadsInD(): number {
-  let n = 0;
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'D') n++;
-    } catch {
-      /* ended */
-    }
-  }
-  return n;
-}
-
-function fuseUnavailable(): string | false {
-  const why =
-    process.getuid?.() !== 0
-      ? 'not root (mount(2))'
-      : !existsSync('/dev/fuse')
-        ? 'no /dev/fuse'
-        : !existsSync('/usr/bin/gcc')
-          ? 'no gcc'
-          : null;
-  if (why === null) return false;
-  if (process.env.CI === 'true') throw new Error(`CI=true but a FUSE mount cannot be made here: ${why}`);
-  return why;
 }
 
 describe('statfs of the engine places', () => {
@@ -141,7 +114,7 @@ describe('a filesystem whose statfs never returns', { skip: fuseUnavailable() },
     servers.push(server);
     mounts.push(hung);
     await waitFor('the FUSE mount', () => readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${hung} `), 10_000);
-    assert.equal(threadsInD(), 0);
+    assert.equal(threadsInD('self'), 0);
 
     const source = createProcfsSource({ procfsPath: '/proc', pidfilePath: null, rootfsPath: '/', statfsTimeoutMs: 300 });
     try {
@@ -167,12 +140,12 @@ describe('a filesystem whose statfs never returns', { skip: fuseUnavailable() },
         // The scan goes on while the statfs waits: it is not in the scan's thread.
         const snapshot = await source.scan();
         assert.ok(snapshot.processes.length > 0 || snapshot.scannedPids > 0, `round ${round}: the scan saw the host`);
-        assert.equal(threadsInD(), 1, `round ${round}: one thread waits on the mount, whatever the rounds and volumes`);
+        assert.equal(threadsInD('self'), 1, `round ${round}: one thread waits on the mount, whatever the rounds and volumes`);
         assert.equal(source.threadBlocked?.(), true, 'a blocked statfs keeps the process from exit(0)');
       }
 
       server.kill('SIGKILL'); // the kernel aborts the connection: the waiting statfs fails with ENOTCONN
-      await waitFor('the statfs to return', () => source.threadBlocked?.() === false && threadsInD() === 0, 10_000);
+      await waitFor('the statfs to return', () => source.threadBlocked?.() === false && threadsInD('self') === 0, 10_000);
       unmount(hung);
       const after = await source.readHeadroom(request);
       assert.deepEqual(
