@@ -33,7 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { compileFixture } from '../support/c-fixture.js';
-import { fuseUnavailable, threadsInD } from '../support/fuse.js';
+import { fuseUnavailable, threadsHeldInD } from '../support/fuse.js';
 import { delay, freePort, metric, repoRoot, scrape, waitFor } from '../support/engine-rig.js';
 
 const BLOCKED_PID = '99999';
@@ -328,7 +328,7 @@ describe('a statfs of the data root blocked in the kernel', { timeout: 120_000, 
     assert.equal(metric(m, 'docker_engine_storage_avail_bytes', { volume: 'data_root' }), undefined, 'no figure for the hung volume');
     assert.equal(metric(m, 'docker_engine_storage_avail_bytes', { volume: 'containerd_root' }), undefined, 'nor for one on its mount');
     assert.ok((metric(m, 'docker_engine_storage_avail_bytes', { volume: 'exec_root' }) ?? 0) > 0, 'the other volumes still read');
-    assert.equal(threadsInD(pid), 1, 'one thread waits on the mount, not one per read');
+    assert.equal(await threadsHeldInD(pid), 1, 'one thread waits on the mount, not one per read');
 
     ex.child.kill('SIGTERM');
     const sigtermAt = Date.now();

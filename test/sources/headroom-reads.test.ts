@@ -52,8 +52,9 @@ describe('headroom reads', () => {
     const child = spawn('sh', ['-c', 'ulimit -n 123 && exec sleep 30'], { stdio: 'ignore' });
     try {
       const pid = child.pid as number;
-      // `ulimit` runs before exec: wait until the limit is the one the child set.
-      for (let i = 0; i < 100 && !readFileSync(`/proc/${pid}/limits`, 'utf8').includes('123 '); i++)
+      // Wait until the child is `sleep`, asleep: before that it may still be the shell (limit not
+      // yet set) or in execve, where loading the binary on a loaded machine is a moment in D.
+      for (let i = 0; i < 250 && !/^\d+ \(sleep\) S /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++)
         await new Promise((r) => setTimeout(r, 20));
       const target = { pid, startTicks: startTicksOf(pid), cgroup: false };
       const got = readHeadroom({ procfsPath: '/proc', rootfsPath: '/' }, { processes: [target] });

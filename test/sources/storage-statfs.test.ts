@@ -17,7 +17,7 @@ import { createProcfsSource } from '../../src/sources/procfs/procfs-source.js';
 import { createStorageStatfs, mountOf, mountPoints } from '../../src/sources/procfs/storage-statfs.js';
 import { compileFixture } from '../support/c-fixture.js';
 import { waitFor } from '../support/engine-rig.js';
-import { fuseUnavailable, threadsInD } from '../support/fuse.js';
+import { fuseUnavailable, threadsHeldInD, threadsInD } from '../support/fuse.js';
 
 const dirs: string[] = [];
 const servers: ChildProcess[] = [];
@@ -114,7 +114,7 @@ describe('a filesystem whose statfs never returns', { skip: fuseUnavailable() },
     servers.push(server);
     mounts.push(hung);
     await waitFor('the FUSE mount', () => readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${hung} `), 10_000);
-    assert.equal(threadsInD('self'), 0);
+    assert.equal(await threadsHeldInD('self'), 0);
 
     const source = createProcfsSource({ procfsPath: '/proc', pidfilePath: null, rootfsPath: '/', statfsTimeoutMs: 300 });
     try {
@@ -140,7 +140,7 @@ describe('a filesystem whose statfs never returns', { skip: fuseUnavailable() },
         // The scan goes on while the statfs waits: it is not in the scan's thread.
         const snapshot = await source.scan();
         assert.ok(snapshot.processes.length > 0 || snapshot.scannedPids > 0, `round ${round}: the scan saw the host`);
-        assert.equal(threadsInD('self'), 1, `round ${round}: one thread waits on the mount, whatever the rounds and volumes`);
+        assert.equal(await threadsHeldInD('self'), 1, `round ${round}: one thread waits on the mount, whatever the rounds and volumes`);
         assert.equal(source.threadBlocked?.(), true, 'a blocked statfs keeps the process from exit(0)');
       }
 

@@ -22,16 +22,34 @@ export function fuseUnavailable(): string | false {
   return why;
 }
 
-/** Threads of `pid` in state D (uninterruptible sleep), each from its own stat. */
-export function threadsInD(pid: number | 'self'): number {
-  let n = 0;
+/** Thread ids of `pid` in state D (uninterruptible sleep), each from its own stat. */
+function tidsInD(pid: number | 'self'): Set<string> {
+  const tids = new Set<string>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      if (stat.charAt(stat.lastIndexOf(')') + 2) === 'D') n++;
+      if (stat.charAt(stat.lastIndexOf(')') + 2) === 'D') tids.add(tid);
     } catch {
       /* the thread exited */
     }
   }
+  return tids;
+}
+
+/** How many threads of `pid` are in state D now. */
+export function threadsInD(pid: number | 'self'): number {
+  return tidsInD(pid).size;
+}
+
+/**
+ * How many threads of `pid` are in D at two looks `gapMs` apart: the ones waiting on a mount that
+ * does not answer. A thread paging in code or a file on a loaded machine is in D for a moment too;
+ * an exact count taken from one look fails on those (it did in CI).
+ */
+export async function threadsHeldInD(pid: number | 'self', gapMs = 200): Promise<number> {
+  const first = tidsInD(pid);
+  await new Promise((r) => setTimeout(r, gapMs));
+  let n = 0;
+  for (const tid of tidsInD(pid)) if (first.has(tid)) n++;
   return n;
 }
