@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readHeadroom } from '../../src/sources/procfs/headroom.js';
+import { untilAsleep } from '../support/proc.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -52,10 +53,7 @@ describe('headroom reads', () => {
     const child = spawn('sh', ['-c', 'ulimit -n 123 && exec sleep 30'], { stdio: 'ignore' });
     try {
       const pid = child.pid as number;
-      // Wait until the child is `sleep`, asleep: before that it may still be the shell (limit not
-      // yet set) or in execve, where loading the binary on a loaded machine is a moment in D.
-      for (let i = 0; i < 250 && !/^\d+ \(sleep\) S /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++)
-        await new Promise((r) => setTimeout(r, 20));
+      await untilAsleep(pid, 'sleep'); // the shell has set the limit, and execve (maybe in D) is over
       const target = { pid, startTicks: startTicksOf(pid), cgroup: false };
       const got = readHeadroom({ procfsPath: '/proc', rootfsPath: '/' }, { processes: [target] });
       assert.deepEqual(got.processes, [{ pid, maxFds: 123, uninterruptibleThreads: 0, cgroupPids: null }]);

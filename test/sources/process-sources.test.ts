@@ -12,14 +12,25 @@ import { join } from 'node:path';
 import type { ProcessSource } from '../../src/sources/process-source.js';
 import { createProcfsSource } from '../../src/sources/procfs/procfs-source.js';
 import { createPsListSource } from '../../src/sources/ps-list/ps-list-source.js';
+import { untilAsleep } from '../support/proc.js';
 import { createProcfsScratch, scanProcfs } from '../../src/sources/procfs/scan-procfs.js';
 
-/** A real process whose binary is called `runc` (a copy of sleep): a candidate for both sources. */
-function startFakeRunc(dir: string): ChildProcess {
+/**
+ * A real process whose binary is called `runc` (a copy of sleep): a candidate for both sources.
+ * Resolves once it is runc asleep, so its comm and state are the ones the tests expect.
+ */
+async function startFakeRunc(dir: string): Promise<ChildProcess> {
   const bin = join(dir, 'runc');
   copyFileSync('/bin/sleep', bin);
   chmodSync(bin, 0o755);
-  return spawn(bin, ['300'], { stdio: 'ignore' });
+  const child = spawn(bin, ['300'], { stdio: 'ignore' });
+  try {
+    await untilAsleep(child.pid as number, 'runc');
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return child;
 }
 
 const sources: [string, (pidfile: string) => ProcessSource][] = [
@@ -30,12 +41,11 @@ const sources: [string, (pidfile: string) => ProcessSource][] = [
 for (const [name, make] of sources) {
   test(`${name} source finds a candidate process with its pid, parent, argv, start time and the pidfile`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dee-src-'));
-    const child = startFakeRunc(dir);
+    const child = await startFakeRunc(dir);
     const pidfile = join(dir, 'docker.pid');
     writeFileSync(pidfile, `${child.pid}\n`);
     const source = make(pidfile);
     try {
-      await new Promise((r) => setTimeout(r, 200)); // let exec finish so comm is "runc"
       const snap = await source.scan();
       const found = snap.processes.find((p) => p.pid === child.pid);
       assert.ok(found, `pid ${child.pid} not found among ${snap.processes.length} candidates`);
@@ -56,12 +66,11 @@ for (const [name, make] of sources) {
 
 test('procfs source: resources of a live process are read; a malformed pidfile is an error, not a crash', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dee-src-'));
-  const child = startFakeRunc(dir);
+  const child = await startFakeRunc(dir);
   const pidfile = join(dir, 'docker.pid');
   writeFileSync(pidfile, 'not a pid\n');
   const source = createProcfsSource({ procfsPath: '/proc', pidfilePath: pidfile });
   try {
-    await new Promise((r) => setTimeout(r, 200));
     const snap = await source.scan();
     const found = snap.processes.find((p) => p.pid === child.pid);
     assert.ok(found);
@@ -87,9 +96,8 @@ test(
   async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dee-src-'));
     chmodSync(dir, 0o755);
-    const child = startFakeRunc(dir);
+    const child = await startFakeRunc(dir);
     try {
-      await new Promise((r) => setTimeout(r, 200));
       const scan = new URL('../../src/sources/procfs/scan-procfs.js', import.meta.url).href;
       const script = `import(${JSON.stringify(scan)}).then(m => process.stdout.write(JSON.stringify(m.scanProcfs({procfsPath:'/proc',pidfilePath:null}, m.createProcfsScratch()))))`;
       const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {

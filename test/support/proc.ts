@@ -44,6 +44,21 @@ export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | null {
   }
 }
 
+/**
+ * Waits until `pid` runs `comm` and sleeps (state S): a child just spawned is the parent's copy or
+ * in execve first, and on a loaded machine loading the binary can take long, in state D. A fixed
+ * delay is a guess that fails there. Throws after `timeoutMs`.
+ */
+export async function untilAsleep(pid: number, comm: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stat = readProcStat(pid);
+    if (stat?.comm === comm && stat.state === 'S') return;
+    if (Date.now() > deadline) throw new Error(`pid ${pid} is not ${comm} asleep after ${timeoutMs} ms: ${JSON.stringify(stat)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** The state letter of a process, or null when it does not exist (any more). */
 export function readProcStatState(pid: number): string | null {
   return readProcStat(pid)?.state ?? null;
