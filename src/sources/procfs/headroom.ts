@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import type { CgroupPids, HeadroomReadings, HeadroomRequest, HeadroomTarget, ProcessHeadroom } from '../../engine/headroom.js';
 import type { ReadError } from '../../engine/process-model.js';
 import { MalformedProcFileError, parseProcStat } from './parse-proc.js';
+import { errnoReadError, isGone } from './read-errors.js';
 import { cgroupAncestry, parseCount, parsePidsMax, parseSoftNofile, pidsCgroupOf, taskStatState } from './parse-headroom.js';
 
 export interface HeadroomPaths {
@@ -141,14 +142,7 @@ function readText(path: string): string | typeof GONE {
   }
 }
 
-function isGone(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ESRCH';
-}
-
 function toReadError(err: unknown, file: string): ReadError {
   if (err instanceof MalformedProcFileError) return { file: err.file, reason: 'malformed', message: err.message };
-  const e = err as NodeJS.ErrnoException;
-  const reason = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission' : 'io';
-  return { file, reason, message: `${file}: ${e.code ?? ''} ${e.message}`.trim() };
+  return errnoReadError(file, err);
 }

@@ -26,6 +26,7 @@ import * as fs from 'node:fs';
 import type { ProcessInfo, ProcessSnapshot, ScanReport, FullScanReason } from '../../engine/process-model.js';
 import { CANDIDATE_COMMS } from '../candidate-comms.js';
 import { parseProcStat, type ProcStat } from './parse-proc.js';
+import { isGone } from './read-errors.js';
 import {
   addCandidateAt,
   beginScan,
@@ -405,8 +406,7 @@ function readChildren(root: string, pid: number, scratch: ProcfsScratch): { pids
   try {
     tids = fs.readdirSync(taskDir);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return null;
+    if (isGone(err)) return null;
     throw new Surprise('children-error');
   }
   const pids: number[] = [];

@@ -22,6 +22,7 @@ import {
   type ProcStat,
 } from './parse-proc.js';
 import { containerdAddressFromArgv, flagValue } from '../../engine/argv.js';
+import { errnoReadError, isGone } from './read-errors.js';
 import { ReadRefused, readTrustedFile } from './trusted-file.js';
 
 export interface ProcfsScanOptions {
@@ -463,7 +464,7 @@ function readBootTime(root: string, scratch: ProcfsScratch, errors: ReadError[])
     // now - uptime is exact to the centisecond; /proc/stat's btime is whole seconds only.
     return Math.round((Date.now() / 1000 - parseUptime(text)) * 100) / 100;
   } catch (err) {
-    errors.push(err instanceof ReadFailure ? err.error : toReadError('uptime', err));
+    errors.push(err instanceof ReadFailure ? err.error : errnoReadError('uptime', err));
     return null;
   }
 }
@@ -483,7 +484,7 @@ function readPidfile(path: string | null, errors: ReadError[]): { pid: number | 
       const reason = err.why === 'permission' ? 'permission' : err.why === 'io' ? 'io' : 'refused';
       errors.push({ file: 'pidfile', reason, message: err.message });
     } else {
-      errors.push(err instanceof ReadFailure ? { ...err.error, file: 'pidfile' } : toReadError('pidfile', err));
+      errors.push(err instanceof ReadFailure ? { ...err.error, file: 'pidfile' } : errnoReadError('pidfile', err));
     }
     return { pid: null, failed: true };
   }
@@ -510,7 +511,7 @@ export function readSmall(path: string, scratch: ProcfsScratch): string | typeof
     fd = fs.openSync(path, 'r');
   } catch (err) {
     if (isGone(err)) return VANISHED;
-    throw new ReadFailure(toReadError(fileKind(path), err));
+    throw new ReadFailure(errnoReadError(fileKind(path), err));
   }
   try {
     let length = 0;
@@ -527,23 +528,12 @@ export function readSmall(path: string, scratch: ProcfsScratch): string | typeof
     return scratch.buffer.toString('utf8', 0, length);
   } catch (err) {
     if (isGone(err)) return VANISHED;
-    throw new ReadFailure(toReadError(fileKind(path), err));
+    throw new ReadFailure(errnoReadError(fileKind(path), err));
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function isGone(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ESRCH';
-}
-
 function fileKind(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
-}
-
-function toReadError(file: string, err: unknown): ReadError {
-  const e = err as NodeJS.ErrnoException;
-  const reason = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission' : 'io';
-  return { file, reason, message: `${file}: ${e.code ?? ''} ${e.message}`.trim() };
 }

@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import type { StorageReading, StorageVolume } from '../../engine/headroom.js';
 import type { ReadError } from '../../engine/process-model.js';
+import { errnoReadError } from './read-errors.js';
 
 /** Blocked statfs calls at most, over all filesystems: two of the pool's four threads. */
 const MAX_BLOCKED = 2;
@@ -77,9 +78,7 @@ export function createStorageStatfs(rootfsPath: string, timeoutMs: number): Stor
         inodes: hasInodes ? st.files : null,
       };
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const reason = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission' : 'io';
-      return { file: 'statfs', reason, message: `statfs: ${e.code ?? ''} ${e.message}`.trim() };
+      return errnoReadError('statfs', err);
     } finally {
       clearTimeout(timer);
     }

@@ -6,6 +6,7 @@
  * symlink and without blocking, is read. Everything else is a ReadRefused with a one-line reason.
  */
 import * as fs from 'node:fs';
+import { isGone } from './read-errors.js';
 
 /** containerd's config.toml and dockerd's pidfile are a few KiB at most. */
 export const TRUSTED_FILE_MAX_BYTES = 1024 * 1024;
@@ -36,8 +37,8 @@ export function readTrustedFile(path: string, opts: TrustedFileOptions): string 
     // O_NOFOLLOW: a final symlink fails with ELOOP instead of being followed.
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
   } catch (err) {
+    if (isGone(err)) return null;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return null;
     if (code === 'ELOOP') throw new ReadRefused(path, 'symlink', 'is a symbolic link');
     if (code === 'EACCES' || code === 'EPERM') throw new ReadRefused(path, 'permission', code);
     throw new ReadRefused(path, 'io', code ?? String(err));
