@@ -37,9 +37,9 @@ const STALE_AFTER_INTERVALS = 3;
 export interface ExporterOptions {
   logger: Logger;
   /**
-   * serve: the exporter; polls again at once when containerd's event stream drops or a daemon starts
-   * or stops answering, and keeps --state.file. look: `check`'s one-shot look; every poll waits for
-   * its own probe round, and the state file is left alone (a look must not reset restart memory).
+   * serve: the exporter, which keeps --state.file. look: every poll waits for its own probe round
+   * (EngineWatchOptions.mode), and the state file is left alone: the HTTP tests look at a scripted
+   * engine through the whole exporter this way.
    */
   mode: 'serve' | 'look';
   /** --web.config.file, loaded and checked once before anything starts (main.ts). */
@@ -102,9 +102,7 @@ export function createExporter(config: Config, opts: ExporterOptions): Exporter 
     ...(saver ? { stateFileErrors: () => saver.errors() } : {}),
   });
   const watch = createEngineWatch(config, logger, {
-    followStreamDrops: serve,
-    kernelLogFrom: serve ? 'now' : 'retained',
-    awaitEveryProbeRound: !serve,
+    mode: opts.mode,
     ...(opts.scanTimeoutMs ? { scanTimeoutMs: opts.scanTimeoutMs } : {}),
     ...(opts.source ? { source: opts.source } : {}),
     ...(restored

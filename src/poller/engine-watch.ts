@@ -1,6 +1,7 @@
 /**
  * The exporter's watching pipeline, built from the flags: process source → poller (attribution and
- * tracking) with the socket probes beside it. The composition root (src/exporter.ts) builds it.
+ * tracking) with the socket probes beside it. The exporter (src/exporter.ts) builds it to serve;
+ * `check` (src/check-look.ts) builds it alone for one look, without metrics or HTTP to load.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/flags.js';
@@ -22,10 +23,13 @@ export interface EngineWatch {
 }
 
 export interface EngineWatchOptions {
-  /** Poll again at once when containerd's event stream drops or a daemon starts or stops answering, as the exporter does; off for a one-shot look. */
-  followStreamDrops: boolean;
-  /** Every poll waits for its own probe round (a one-shot look), not only the first one. */
-  awaitEveryProbeRound?: boolean;
+  /**
+   * serve (the exporter): polls again at once when containerd's event stream drops or a daemon
+   * starts or stops answering, reads the kernel log from now on, and only the first poll waits for
+   * its probe round. look (`check`'s one-shot look): none of the re-polls, the kernel log's retained
+   * records too, and every poll waits for its own probe round, with headroom read each poll.
+   */
+  mode: 'serve' | 'look';
   /** Restart memory restored from --state.file. */
   initialState?: TrackerState;
   initialEventCounts?: { exits: Readonly<Record<string, number>>; ooms: Readonly<Record<string, number>> };
@@ -35,8 +39,6 @@ export interface EngineWatchOptions {
   scanTimeoutMs?: number;
   /** A process source to use instead of the one the flags name: the HTTP tests feed a scripted one. */
   source?: ProcessSource;
-  /** Kernel log records from the start on ('now', the exporter) or what the kernel still holds too ('retained', a look). */
-  kernelLogFrom?: 'now' | 'retained';
 }
 
 /** The exporter's headroom reads at most this often (and at once when the engine's processes change). */
@@ -52,6 +54,7 @@ function scanTimeoutFor(pollIntervalMs: number): number {
 }
 
 export function createEngineWatch(config: Config, logger: Logger, opts: EngineWatchOptions): EngineWatch {
+  const look = opts.mode === 'look';
   const sockets = { containerd: config.containerdAddress, docker: config.dockerSocket };
   const source: ProcessSource =
     opts.source ??
@@ -77,7 +80,7 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
       // A one-shot look waits for every round, and a hung shim makes Tasks/List and the sweep wait on
       // it: half the timeout for Tasks/List and a quarter per sweep call (a wedged container's inspect,
       // then its shim) keep that round within half a probe timeout, so check still ends in time.
-      ...(opts.awaitEveryProbeRound
+      ...(look
         ? {
             tasksTimeoutMs: Math.max(10, Math.floor(config.probeTimeoutMs / 2)),
             sweepDeadlineMs: Math.max(10, Math.floor(config.probeTimeoutMs / 4)),
@@ -90,10 +93,10 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
       // containerd's socket closes while it is still exiting: look again every 100 ms for up to 2 s,
       // until the scan no longer sees it up.
       onAnswerChanged: () => {
-        if (opts.followStreamDrops) poller?.pollNow();
+        if (!look) poller?.pollNow();
       },
       onEventStreamDrop: () => {
-        if (!opts.followStreamDrops) return;
+        if (look) return;
         const until = Date.now() + 2000;
         const again = (): void => {
           if (!poller || Date.now() > until) return;
@@ -108,18 +111,18 @@ export function createEngineWatch(config: Config, logger: Logger, opts: EngineWa
     throw err;
   }
   const real = probes;
-  const kernelLog = openKernelLog(config, logger, opts.kernelLogFrom ?? 'now');
+  const kernelLog = openKernelLog(config, logger, look ? 'retained' : 'now');
   poller = createPoller({
     source,
     intervalMs: config.pollIntervalMs,
     settings: { dockerdExpected: config.dockerSocket !== null, containerdAddress: config.containerdAddress },
     logger,
     probes: real,
-    ...(opts.awaitEveryProbeRound ? { awaitEveryProbeRound: true } : {}),
+    ...(look ? { awaitEveryProbeRound: true } : {}),
     runcStuckAfterSeconds: config.runcStuckAfterMs / 1000,
     // A one-shot look reads everything it shows; the exporter reads headroom every 5 s (or each poll,
     // if that is slower): the shortest headroom alert waits 1 min (docs/architecture.md, "What a poll costs").
-    headroomEveryMs: opts.awaitEveryProbeRound ? 0 : HEADROOM_EVERY_MS,
+    headroomEveryMs: look ? 0 : HEADROOM_EVERY_MS,
     ...(opts.initialState ? { initialState: opts.initialState } : {}),
     ...(opts.onPolled ? { onPolled: opts.onPolled } : {}),
     ...(opts.onPollDone ? { onPollDone: opts.onPollDone } : {}),
