@@ -9,10 +9,7 @@
  * heap before any script runs.
  */
 import { FlagError, helpText, parseFlags, type Config } from './config/flags.js';
-import { createLogger } from './log/logger.js';
-import { createExporter } from './exporter.js';
-import { listen } from './http/server.js';
-import { loadWebConfigFlag, type LoadedWebConfig } from './http/web-config.js';
+import type { LoadedWebConfig } from './http/web-config.js';
 import { packageVersion } from './version.js';
 import { runCheckIsolated } from './cli/check.js';
 
@@ -37,7 +34,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return await runCheckIsolated(argv, config, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
     }
     // TLS files, hashes and headers checked once, before anything starts: a bad file is a FlagError.
-    if (config.webConfigFile !== null) webConfig = loadWebConfigFlag(config.webConfigFile);
+    if (config.webConfigFile !== null) webConfig = (await import('./http/web-config.js')).loadWebConfigFlag(config.webConfigFile);
   } catch (err) {
     if (err instanceof FlagError) {
       process.stderr.write(`docker-engine-exporter: error: ${err.message}\n`);
@@ -46,6 +43,15 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     throw err;
   }
 
+  // The serving pipeline (fastify, prom-client, pino, gRPC and the protos) is loaded only to serve:
+  // `check` runs its look in a child that loads what the look needs, and the command's 5 s are for
+  // the look, not for loading modules the command itself never uses (docs/architecture.md, "check loads
+  // only what its look needs").
+  const [{ createLogger }, { createExporter }, { listen }] = await Promise.all([
+    import('./log/logger.js'),
+    import('./exporter.js'),
+    import('./http/server.js'),
+  ]);
   const version = packageVersion();
   const logger = createLogger(config.logLevel, config.logFormat);
   const exporter = createExporter(config, { logger, mode: 'serve', webConfig });
