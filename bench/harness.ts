@@ -27,6 +27,7 @@ const NUMBERS = {
   'scrape-interval': [15, 2, 1, 120],
   'settle-ms': [2_000, 500, 0, 60_000],
   'probe-calls': [200, 20, 1, 10_000],
+  'check-runs': [20, 4, 1, 1_000],
   'flood-s': [15, 3, 1, 600],
   'window-s': [60, 10, 5, 3_600],
   'cpu-window-s': [120, 15, 5, 3_600],

@@ -12,6 +12,7 @@ import { fmtMs, pct, writeBlocks } from './lib/markdown.js';
 import { checkoutCommit, machineInfo, sleep } from './lib/programs.js';
 import { othersShare, sampleCpu } from './lib/stats.js';
 import { authFlood } from './sections/auth-flood.js';
+import { checkTime } from './sections/check-time.js';
 import { detection } from './sections/detection.js';
 import { exporterCpu } from './sections/exporter-cpu.js';
 import { exporterRss } from './sections/exporter-rss.js';
@@ -30,6 +31,7 @@ export const SECTIONS: ReadonlyArray<Section<unknown>> = [
   exporterRss,
   detection,
   probes,
+  checkTime,
   sweep,
   authFlood,
 ];
