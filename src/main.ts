@@ -44,7 +44,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
 
   // The serving pipeline (fastify, prom-client, pino, gRPC and the protos) is loaded only to serve:
-  // `check` runs its look in a child that loads what the look needs, and the command's 5 s are for
+  // `check` runs its look in a child that loads what the look needs, and the command's 4 s are for
   // the look, not for loading modules the command itself never uses (docs/architecture.md, "check loads
   // only what its look needs").
   const [{ createLogger }, { createExporter }, { listen }] = await Promise.all([
