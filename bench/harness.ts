@@ -29,6 +29,7 @@ const NUMBERS = {
   'probe-calls': [200, 20, 1, 10_000],
   'check-runs': [20, 4, 1, 1_000],
   'flood-s': [15, 3, 1, 600],
+  'denial-rounds': [20, 4, 1, 1_000],
   'window-s': [60, 10, 5, 3_600],
   'cpu-window-s': [120, 15, 5, 3_600],
 } as const satisfies Record<string, readonly [number, number, number, number]>;

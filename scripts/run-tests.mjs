@@ -3,7 +3,7 @@
 // 1. the fast suites, as many files at once as there are cores;
 // 2. two lanes side by side, each one file at a time: the heavy suites outside test/engine (they start
 //    the built exporter for seconds to minutes or judge timing: Slowloris timeouts, connection floods,
-//    TLS starts, config reloads, bcrypt floods and timing, the blocked scan's 5 s deadlines, 41
+//    TLS starts, config reloads, bcrypt floods, the blocked scan's 5 s deadlines, 41
 //    web-config starts, the golden runs), and the real-engine suites that must be the only engine on
 //    the host (they start no other engine, so the lanes do not meet);
 // 3. the other real-engine suites (test/engine/), ENGINE_SUITES_AT_ONCE files at a time (default 2).

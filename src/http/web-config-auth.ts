@@ -47,8 +47,10 @@ export interface BasicAuthOptions {
   failureCacheSize?: number;
   /** Comparisons that may wait for the bcrypt thread; more are answered 'busy'. */
   maxWaiting?: number;
-  /** For the caches' expiry. */
+  /** A monotonic clock, ms: the caches' expiry and how long a comparison took (performance.now). */
   now?: () => number;
+  /** How a denial waits for its floor (a timer); replaceable so tests can run on their own clock. */
+  sleep?: (ms: number) => Promise<void>;
   /** bcrypt's comparison (the worker thread by default); replaceable so tests can count comparisons. */
   compare?: (password: string, hash: string) => Promise<boolean>;
 }
@@ -68,7 +70,8 @@ export const MAX_WAITING = 8;
 const DUMMY_HASH = '$2b$10$FHOa1dA9CwvFNAJoHHjZw.d06oo23qictpUK6t3dCn0XjxR44WoGu';
 
 export function createBasicAuth(opts: BasicAuthOptions = {}): BasicAuth {
-  const now = opts.now ?? Date.now;
+  const now = opts.now ?? (() => performance.now());
+  const wait = opts.sleep ?? ((ms: number) => sleep(ms));
   const succeeded = new ExpiringSet(opts.cacheSize ?? 100, opts.cacheTtlMs ?? SUCCESS_TTL_MS, now);
   const failed = new ExpiringSet(opts.failureCacheSize ?? 1000, opts.failureCacheTtlMs ?? FAILURE_TTL_MS, now);
   const thread = opts.compare ? null : createBcryptThread();
@@ -101,9 +104,9 @@ export function createBasicAuth(opts: BasicAuthOptions = {}): BasicAuth {
       // Comparisons that cannot match: the first starts the thread, the second gives the denial floor
       // its first measure, so that even the first denial is held to it.
       await compare('', DUMMY_HASH);
-      const started = performance.now();
+      const started = now();
       await compare('', DUMMY_HASH);
-      floor.record(DUMMY_COST, performance.now() - started);
+      floor.record(DUMMY_COST, now() - started);
     },
 
     async close() {
@@ -127,9 +130,9 @@ export function createBasicAuth(opts: BasicAuthOptions = {}): BasicAuth {
       if (!turn) return end('busy');
       const release = await turn;
       try {
-        const started = performance.now();
+        const started = now();
         const match = await compare(creds.password, hash);
-        const tookMs = performance.now() - started;
+        const tookMs = now() - started;
         floor.record(bcryptCost(hash) ?? DUMMY_COST, tookMs);
         if (known !== undefined && match && creds.exact) {
           succeeded.add(key);
@@ -139,7 +142,7 @@ export function createBasicAuth(opts: BasicAuthOptions = {}): BasicAuth {
         let slowest = DUMMY_COST;
         for (const h of users.values()) slowest = Math.max(slowest, bcryptCost(h) ?? DUMMY_COST);
         const waitMs = floor.floorMs(slowest) - tookMs;
-        if (waitMs > 0) await sleep(waitMs);
+        if (waitMs > 0) await wait(waitMs);
         return end('denied');
       } finally {
         release();
