@@ -16,12 +16,12 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   COMPONENTS,
-  delay,
   freePort,
   metric,
   realComponentCounts,
   repoRoot,
   scrape,
+  settlesWithin,
   skipUnlessEngine,
   startEngineRig,
   startExporter,
@@ -124,7 +124,7 @@ describe('an exporter reaching the engine through other mount paths', { skip, ti
       if (mounted && mounted.child.exitCode === null && mounted.child.pid !== undefined) {
         const exited = new Promise<void>((res) => mounted!.child.once('exit', () => res()));
         process.kill(mounted.child.pid, 'SIGTERM');
-        await Promise.race([exited, delay(10_000)]);
+        await settlesWithin(exited, 10_000);
         if (mounted.child.exitCode === null) process.kill(mounted.child.pid, 'SIGKILL');
       }
       await host?.stop();

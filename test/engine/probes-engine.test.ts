@@ -26,7 +26,7 @@ import {
   type ExporterProcess,
 } from '../support/engine-rig.js';
 import { compileFixture } from '../support/c-fixture.js';
-import { CommandError } from '../support/run.js';
+import { CommandError, settlesWithin } from '../support/run.js';
 import { healthz, logLinesSince, logSince, metricNow } from '../support/exporter-watch.js';
 import { oomContainerArgs } from '../support/oom-container.js';
 
@@ -424,7 +424,7 @@ describe('socket probes and chain checks against a real Docker engine', { skip, 
       if (child && child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((res) => child?.once('exit', () => res()));
         child.kill('SIGKILL');
-        await Promise.race([exited, delay(5000)]);
+        await settlesWithin(exited, 5000);
       }
     }
     await waitFor('orphan_shims to be 0 once the stand-in is gone', async () => (await metricNow(url, ORPHAN_SHIMS)) === 0, 10_000, 100);

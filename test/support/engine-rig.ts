@@ -51,11 +51,11 @@ import {
   sleepSync,
   type ProcStat,
 } from './proc.js';
-import { delay, run, type RunResult } from './run.js';
+import { delay, run, settlesWithin, type RunResult } from './run.js';
 
 export { readProcStatState, processStartTimeSeconds, isAlive } from './proc.js';
 export { scrape, metric, parseExposition, fetchText } from './scrape.js';
-export { run, delay } from './run.js';
+export { run, delay, settlesWithin } from './run.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Availability
@@ -1000,10 +1000,9 @@ export async function startExporter(opts: StartExporterOptions = {}): Promise<Ex
   const stop = async () => {
     if (!exited()) {
       child.kill('SIGTERM');
-      const done = await Promise.race([exitPromise.then(() => true), delay(5000).then(() => false)]);
-      if (!done) {
+      if (!(await settlesWithin(exitPromise, 5000))) {
         child.kill('SIGKILL');
-        await Promise.race([exitPromise, delay(5000)]);
+        await settlesWithin(exitPromise, 5000);
       }
     }
     liveResources.delete(resource);

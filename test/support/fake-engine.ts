@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileFixture } from './c-fixture.js';
-import { delay } from './run.js';
+import { settlesWithin } from './run.js';
 
 export interface FakeEngine {
   dir: string;
@@ -29,7 +29,7 @@ export async function startFakeEngine(): Promise<FakeEngine> {
   const stop = async (): Promise<void> => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     for (const c of children) {
-      if (c.exitCode === null && c.signalCode === null) await Promise.race([new Promise((r) => c.once('exit', r)), delay(5000)]);
+      if (c.exitCode === null && c.signalCode === null) await settlesWithin(new Promise((r) => c.once('exit', r)), 5000);
     }
     rmSync(dir, { recursive: true, force: true });
   };

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:f
 import { join } from 'node:path';
 import { freePort, waitFor, WaitAbort } from './engine-rig.js';
 import { readProcStat } from './proc.js';
-import { run } from './run.js';
+import { run, settlesWithin } from './run.js';
 
 const PROMETHEUS_BINARY = '/usr/bin/prometheus';
 const PROMTOOL_BINARY = '/usr/bin/promtool';
@@ -39,10 +39,6 @@ export interface StartPrometheusOptions {
   /** How the process is started; defaults to a plain spawn with its output in <dir>/prometheus.log. */
   spawner?: Spawner;
   readyTimeoutMs?: number;
-}
-
-function unrefDelay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 /** Whether Debian's prometheus and promtool are installed; the reason when not. */
@@ -119,11 +115,9 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
   };
   const stop = async (): Promise<void> => {
     signal('SIGTERM');
-    // The grace timers are unref'd: once Prometheus has exited they must not keep the test process alive.
-    const done = await Promise.race([exitPromise.then(() => true), unrefDelay(10_000).then(() => false)]);
-    if (!done) {
+    if (!(await settlesWithin(exitPromise, 10_000))) {
       signal('SIGKILL');
-      await Promise.race([exitPromise, unrefDelay(5000)]);
+      await settlesWithin(exitPromise, 5000);
     }
   };
   try {

@@ -81,3 +81,22 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
 export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * Whether `p` settles within `ms`. The timer is cleared as soon as it does: a grace timer left running
+ * after a child exited held every test file that stopped an exporter open 5 s longer.
+ */
+export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { delay } from './run.js';
+import { settlesWithin } from './run.js';
 import { freePort, repoRoot, waitFor, type ExporterProcess } from './engine-rig.js';
 
 export const FD_LIMIT = (n: number): string[] => ['/bin/sh', '-c', `ulimit -n ${n} && exec "$0" "$@"`];
@@ -53,9 +53,9 @@ export async function startWrappedExporter(wrapper: readonly string[], args: rea
   const stop = async (): Promise<void> => {
     if (exited()) return;
     child.kill('SIGTERM');
-    if (!(await Promise.race([exitPromise.then(() => true), delay(5000).then(() => false)]))) {
+    if (!(await settlesWithin(exitPromise, 5000))) {
       child.kill('SIGKILL');
-      await Promise.race([exitPromise, delay(5000)]);
+      await settlesWithin(exitPromise, 5000);
     }
   };
   try {
